@@ -1,0 +1,328 @@
+//! The atlas: layers, their styles, the gazetteer and the linked documents, from the built-in
+//! data (embedded in the binary, so it runs from anywhere) or from a user's folder.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::document::{Document, DocumentError, MentionRef};
+use crate::gazetteer::{Gazetteer, GazetteerFile, Matcher};
+use crate::geodata::{Diagnostic, Feature, Layer, LayerMeta, LoadError, ReadOptions, Severity, parse_layer};
+use crate::index::FeatureRef;
+
+/// `layers.json`: layer order, styles and which documents and gazetteer belong to the atlas.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    pub layers: Vec<LayerMeta>,
+    #[serde(default)]
+    pub documents: Vec<String>,
+    #[serde(default)]
+    pub gazetteer: Option<String>,
+}
+
+/// Files shipped inside the binary: the output of `port-atlas build-atlas`, checked in under `geodata/`.
+pub const BUILTIN_FILES: &[(&str, &[u8])] = &[
+    ("layers.json", include_bytes!("../geodata/layers.json")),
+    ("gazetteer.json", include_bytes!("../geodata/gazetteer.json")),
+    ("suzhou-port-meeting.txt", include_bytes!("../geodata/suzhou-port-meeting.txt")),
+    ("context.geojson", include_bytes!("../geodata/context.geojson")),
+    ("water.geojson", include_bytes!("../geodata/water.geojson")),
+    ("ports.geojson", include_bytes!("../geodata/ports.geojson")),
+    ("zones.geojson", include_bytes!("../geodata/zones.geojson")),
+    ("corridors.geojson", include_bytes!("../geodata/corridors.geojson")),
+    ("sites.geojson", include_bytes!("../geodata/sites.geojson")),
+];
+
+/// The label built-in files carry in paths and messages.
+pub const BUILTIN_PREFIX: &str = "<built-in>";
+
+#[derive(Debug, thiserror::Error)]
+pub enum AtlasError {
+    #[error("{0}: not a folder (give --data a folder of .geojson files)")]
+    NotADir(PathBuf),
+    #[error("{path}: cannot read folder: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("{path}:{line}:{column}: {message}")]
+    Manifest { path: PathBuf, line: usize, column: usize, message: String },
+}
+
+enum Source {
+    Builtin,
+    Dir(PathBuf),
+}
+
+impl Source {
+    fn path(&self, name: &str) -> PathBuf {
+        match self {
+            Source::Builtin => Path::new(BUILTIN_PREFIX).join(name),
+            Source::Dir(d) => d.join(name),
+        }
+    }
+    fn read(&self, name: &str) -> std::io::Result<Vec<u8>> {
+        match self {
+            Source::Builtin => BUILTIN_FILES
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, b)| b.to_vec())
+                .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, "not a built-in file")),
+            Source::Dir(d) => std::fs::read(d.join(name)),
+        }
+    }
+}
+
+/// Everything the app and the CLI work on.
+pub struct Atlas {
+    pub layers: Vec<Layer>,
+    pub metas: Vec<LayerMeta>,
+    pub gazetteer: Gazetteer,
+    pub matcher: Matcher,
+    pub documents: Vec<Document>,
+    /// Every problem met while loading, as shown to the user; loading goes on past them.
+    pub diagnostics: Vec<Diagnostic>,
+    gazetteer_file: GazetteerFile,
+    gazetteer_path: PathBuf,
+}
+
+impl Atlas {
+    /// The atlas shipped in the binary.
+    pub fn builtin() -> Self {
+        Self::load(Source::Builtin).expect("the built-in manifest is valid (tested)")
+    }
+
+    /// A user's data folder: `layers.json` if present, otherwise every `.geojson`, `gazetteer.json`
+    /// and `.txt` in it.
+    pub fn from_dir(dir: &Path) -> Result<Self, AtlasError> {
+        if !dir.is_dir() {
+            return Err(AtlasError::NotADir(dir.to_path_buf()));
+        }
+        Self::load(Source::Dir(dir.to_path_buf()))
+    }
+
+    fn load(src: Source) -> Result<Self, AtlasError> {
+        let manifest = match src.read("layers.json") {
+            Ok(bytes) => serde_json::from_slice::<Manifest>(&bytes).map_err(|e| AtlasError::Manifest {
+                path: src.path("layers.json"),
+                line: e.line(),
+                column: e.column(),
+                message: e.to_string(),
+            })?,
+            Err(_) => match &src {
+                Source::Dir(d) => scan_dir(d)?,
+                Source::Builtin => Manifest::default(),
+            },
+        };
+        let mut diagnostics = Vec::new();
+        let mut layers = Vec::new();
+        let mut metas = Vec::new();
+        for meta in manifest.layers {
+            let name = format!("{}.geojson", meta.id);
+            let path = src.path(&name);
+            let loaded = src
+                .read(&name)
+                .map_err(|source| LoadError::Io { path: path.clone(), source })
+                .and_then(|bytes| parse_layer(&path, &bytes, ReadOptions::default()));
+            match loaded {
+                Ok((layer, diags)) => {
+                    diagnostics.extend(diags);
+                    layers.push(layer);
+                    metas.push(meta);
+                }
+                Err(e) => diagnostics.push(e.to_diagnostic()),
+            }
+        }
+        let (gazetteer_file, gazetteer_path) = match &manifest.gazetteer {
+            Some(name) => {
+                let path = src.path(name);
+                let parsed = src
+                    .read(name)
+                    .map_err(|e| format!("cannot read: {e}"))
+                    .and_then(|b| String::from_utf8(b).map_err(|e| format!("not UTF-8: {e}")))
+                    .and_then(|t| GazetteerFile::parse(&path, &t).map_err(|e| e.to_string()));
+                match parsed {
+                    Ok(f) => (f, path),
+                    Err(message) => {
+                        diagnostics.push(Diagnostic {
+                            severity: Severity::Error,
+                            file: path.clone(),
+                            position: crate::geodata::Position::File,
+                            message,
+                        });
+                        (GazetteerFile::default(), path)
+                    }
+                }
+            }
+            None => (GazetteerFile::default(), PathBuf::new()),
+        };
+        let mut atlas = Atlas {
+            layers,
+            metas,
+            gazetteer: Gazetteer::default(),
+            matcher: Matcher::new(&Gazetteer::default()),
+            documents: Vec::new(),
+            diagnostics,
+            gazetteer_file,
+            gazetteer_path,
+        };
+        atlas.relink();
+        for name in &manifest.documents {
+            let path = src.path(name);
+            match src.read(name) {
+                Ok(bytes) => match Document::from_bytes(&path, &bytes, &atlas.matcher, &atlas.gazetteer) {
+                    Ok(d) => atlas.documents.push(d),
+                    Err(e) => atlas.diagnostics.push(doc_diag(&path, &e)),
+                },
+                Err(e) => atlas.diagnostics.push(doc_diag(&path, &DocumentError::Io { path: path.clone(), source: e })),
+            }
+        }
+        Ok(atlas)
+    }
+
+    /// Rebuilds the gazetteer and matcher from the current layers and re-links every document.
+    fn relink(&mut self) {
+        let (g, errors) = Gazetteer::build(&self.layers, &self.gazetteer_file, &self.gazetteer_path);
+        self.diagnostics.extend(errors.into_iter().map(|e| Diagnostic {
+            severity: Severity::Error,
+            file: self.gazetteer_path.clone(),
+            position: crate::geodata::Position::File,
+            message: e.to_string(),
+        }));
+        self.matcher = Matcher::new(&g);
+        self.gazetteer = g;
+        for d in &mut self.documents {
+            let text: String = d.passages.iter().map(|p| p.text.clone()).collect::<Vec<_>>().join("\n");
+            let lines: Vec<usize> = d.passages.iter().map(|p| p.line).collect();
+            let mut relinked = Document::from_text(&d.id, &d.path, &text, &self.matcher, &self.gazetteer);
+            for (p, line) in relinked.passages.iter_mut().zip(lines) {
+                p.line = line;
+                p.id = format!("p{line}");
+            }
+            *d = relinked;
+        }
+    }
+
+    /// Adds a GeoJSON file as a new layer; its named features join the gazetteer. On error
+    /// nothing changes. Returns the layer index and the file's non-fatal problems.
+    pub fn add_layer_file(&mut self, path: &Path) -> Result<(usize, Vec<Diagnostic>), LoadError> {
+        let bytes = std::fs::read(path).map_err(|source| LoadError::Io { path: path.to_path_buf(), source })?;
+        let (mut layer, diags) = parse_layer(path, &bytes, ReadOptions { strict_schema: false, ..Default::default() })?;
+        if layer.features.is_empty() {
+            return Err(LoadError::NotGeoJson { path: path.to_path_buf(), message: "no usable features".into() });
+        }
+        let mut id = layer.id.clone();
+        let mut n = 2;
+        while self.layers.iter().any(|l| l.id == id) {
+            id = format!("{}-{n}", layer.id);
+            n += 1;
+        }
+        layer.id = id.clone();
+        self.layers.push(layer);
+        self.metas.push(LayerMeta::fallback(&id));
+        self.relink();
+        Ok((self.layers.len() - 1, diags))
+    }
+
+    /// Loads and links a document; on error nothing changes.
+    pub fn add_document(&mut self, path: &Path) -> Result<usize, DocumentError> {
+        let d = Document::load(path, &self.matcher, &self.gazetteer)?;
+        self.documents.push(d);
+        Ok(self.documents.len() - 1)
+    }
+
+    pub fn feature(&self, r: FeatureRef) -> Option<&Feature> {
+        self.layers.get(r.layer as usize)?.features.get(r.feature as usize)
+    }
+
+    /// The feature drawing place `id`, if any layer has it.
+    pub fn feature_of(&self, id: &str) -> Option<FeatureRef> {
+        self.layers.iter().enumerate().find_map(|(li, l)| {
+            l.features
+                .iter()
+                .position(|f| f.id == id)
+                .map(|fi| FeatureRef { layer: li as u32, feature: fi as u32 })
+        })
+    }
+
+    /// Every mention of a place across all documents.
+    pub fn mentions_of(&self, place: &str) -> Vec<MentionRef> {
+        let mut out = Vec::new();
+        for (di, d) in self.documents.iter().enumerate() {
+            for (pi, mi, _) in d.mentions_of(place) {
+                out.push(MentionRef { document: di, passage: pi, mention: mi });
+            }
+        }
+        out
+    }
+
+    /// The `links --json` document.
+    pub fn links_json(&self) -> Value {
+        let places: Vec<Value> = self
+            .gazetteer
+            .places
+            .iter()
+            .map(|p| {
+                json!({
+                    "id": p.id, "name_zh_hant": p.name_zh_hant, "name_zh_hans": p.name_zh_hans,
+                    "name_en": p.name_en, "aliases": p.aliases, "layer": p.layer,
+                    "passages": self.mentions_of(&p.id).iter()
+                        .map(|m| format!("{}#{}", self.documents[m.document].id, self.documents[m.document].passages[m.passage].id))
+                        .fold(Vec::<String>::new(), |mut v, s| { if !v.contains(&s) { v.push(s) } v }),
+                })
+            })
+            .collect();
+        let documents: Vec<Value> = self
+            .documents
+            .iter()
+            .map(|d| {
+                json!({
+                    "id": d.id,
+                    "path": d.path.display().to_string(),
+                    "passages": d.passages.iter().map(|p| json!({
+                        "id": p.id, "line": p.line, "text": p.text,
+                        "sentences": p.sentences.iter().map(|r| [r.start, r.end]).collect::<Vec<_>>(),
+                        "mentions": p.mentions.iter().map(|m| json!({
+                            "place": m.place, "start": m.start, "end": m.end, "text": m.text, "sentence": m.sentence,
+                        })).collect::<Vec<_>>(),
+                    })).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        json!({ "places": places, "documents": documents })
+    }
+
+    /// Replaces the documents with those at `paths` (the `--document` option).
+    pub fn replace_documents(&mut self, paths: &[PathBuf]) -> Result<(), DocumentError> {
+        let mut docs = Vec::new();
+        for p in paths {
+            docs.push(Document::load(p, &self.matcher, &self.gazetteer)?);
+        }
+        self.documents = docs;
+        Ok(())
+    }
+}
+
+fn doc_diag(path: &Path, e: &DocumentError) -> Diagnostic {
+    Diagnostic {
+        severity: Severity::Error,
+        file: path.to_path_buf(),
+        position: crate::geodata::Position::File,
+        message: e.to_string(),
+    }
+}
+
+fn scan_dir(dir: &Path) -> Result<Manifest, AtlasError> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map_err(|source| AtlasError::Io { path: dir.to_path_buf(), source })?
+        .filter_map(|e| e.ok().and_then(|e| e.file_name().into_string().ok()))
+        .collect();
+    names.sort();
+    let layers = names
+        .iter()
+        .filter_map(|n| n.strip_suffix(".geojson"))
+        .map(LayerMeta::fallback)
+        .collect();
+    let documents = names.iter().filter(|n| n.ends_with(".txt")).cloned().collect();
+    let gazetteer = names.iter().find(|n| *n == "gazetteer.json").cloned();
+    Ok(Manifest { layers, documents, gazetteer })
+}

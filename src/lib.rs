@@ -1,0 +1,16 @@
+//! port-atlas: a desktop atlas of Suzhou's port development, linking map places to the passages
+//! of a report. The modules below form the pure core (no Bevy); the `app` module is the Bevy/egui
+//! layer on top and compiles only with the `app` feature.
+
+pub mod align;
+pub mod atlas;
+pub mod document;
+pub mod gazetteer;
+pub mod geodata;
+pub mod index;
+pub mod proj;
+pub mod recipe;
+pub mod tess;
+
+#[cfg(feature = "app")]
+pub mod app;

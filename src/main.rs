@@ -1,0 +1,287 @@
+//! The `port-atlas` command: the desktop app by default, plus data tools (import, check, links, build-atlas).
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+
+use port_atlas::atlas::Atlas;
+use port_atlas::geodata::{self, Severity};
+use port_atlas::proj::Crs;
+use port_atlas::recipe;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "port-atlas",
+    version,
+    about = "Atlas of Suzhou's port development and Taicang, linked to the report"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    app: AppArgs,
+}
+
+/// Options of the map app (the default command).
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct AppArgs {
+    /// A geodata folder to use instead of the built-in atlas.
+    #[arg(long, global = true)]
+    data: Option<PathBuf>,
+    /// Documents to link instead of the built-in report.
+    #[arg(long = "document", global = true)]
+    documents: Vec<PathBuf>,
+    /// Extra GeoJSON layers to load.
+    #[arg(long = "layer")]
+    layers: Vec<PathBuf>,
+    /// Render one frame with the panels to this PNG and exit.
+    #[arg(long)]
+    screenshot: Option<PathBuf>,
+    /// Place id to frame and select.
+    #[arg(long)]
+    view: Option<String>,
+    /// Window size, e.g. 1600x1000.
+    #[arg(long, value_parser = parse_size)]
+    size: Option<(u32, u32)>,
+    /// Label language: hant, hans or en.
+    #[arg(long, default_value = "hant")]
+    lang: String,
+}
+
+fn parse_size(s: &str) -> Result<(u32, u32), String> {
+    let (w, h) = s
+        .split_once(['x', 'X'])
+        .ok_or_else(|| format!("{s:?}: expected WIDTHxHEIGHT, e.g. 1600x1000"))?;
+    let w: u32 = w.trim().parse().map_err(|_| format!("{s:?}: bad width"))?;
+    let h: u32 = h.trim().parse().map_err(|_| format!("{s:?}: bad height"))?;
+    if !(200..=8192).contains(&w) || !(200..=8192).contains(&h) {
+        return Err(format!("{s:?}: width and height must be 200..8192"));
+    }
+    Ok((w, h))
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Convert a GeoJSON file to WGS84 (or between any two of wgs84, gcj02, bd09).
+    Import {
+        input: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+        /// CRS of the input: wgs84 (EPSG:4326 / CGCS2000), gcj02 or bd09.
+        #[arg(long, default_value = "wgs84")]
+        from_crs: String,
+        /// Overwrite OUT if it exists.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Validate a geodata folder (the built-in atlas if none given). Exit code 1 on errors.
+    Check { dir: Option<PathBuf> },
+    /// Print every place and every passage with its mentions.
+    Links {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Rebuild the atlas layers from the raw sources by recipe.
+    BuildAtlas {
+        /// Folder of raw sources (../shared/geodata-sources).
+        #[arg(long)]
+        sources: PathBuf,
+        #[arg(long, default_value = "geodata/recipes.json")]
+        recipes: PathBuf,
+        #[arg(long, default_value = "geodata")]
+        out: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        None => run_app(cli.app),
+        Some(Command::Import {
+            input,
+            out,
+            from_crs,
+            force,
+        }) => import(&input, &out, &from_crs, force),
+        Some(Command::Check { dir }) => check(dir.as_deref()),
+        Some(Command::Links { json }) => links(&cli.app, json),
+        Some(Command::BuildAtlas {
+            sources,
+            recipes,
+            out,
+        }) => build_atlas(&sources, &recipes, &out),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("port-atlas: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn load_atlas(args: &AppArgs) -> Result<Atlas> {
+    let mut atlas = match &args.data {
+        Some(dir) => Atlas::from_dir(dir)?,
+        None => Atlas::builtin(),
+    };
+    if !args.documents.is_empty() {
+        atlas.replace_documents(&args.documents)?;
+    }
+    Ok(atlas)
+}
+
+#[cfg(feature = "app")]
+fn run_app(args: AppArgs) -> Result<ExitCode> {
+    let atlas = load_atlas(&args)?;
+    for d in &atlas.diagnostics {
+        eprintln!("{d}");
+    }
+    let lang = args.lang.parse().map_err(anyhow::Error::msg)?;
+    port_atlas::app::run(
+        atlas,
+        port_atlas::app::AppOptions {
+            extra_layers: args.layers,
+            screenshot: args.screenshot,
+            view: args.view,
+            size: args.size,
+            lang,
+        },
+    )
+}
+
+#[cfg(not(feature = "app"))]
+fn run_app(_args: AppArgs) -> Result<ExitCode> {
+    anyhow::bail!(
+        "this build has no map app (built without the `app` feature); try `port-atlas --help`"
+    )
+}
+
+fn import(
+    input: &std::path::Path,
+    out: &std::path::Path,
+    from_crs: &str,
+    force: bool,
+) -> Result<ExitCode> {
+    let crs: Crs = from_crs.parse()?;
+    if out.exists() && !force {
+        anyhow::bail!(
+            "{}: already exists; pass --force to overwrite it",
+            out.display()
+        );
+    }
+    let layer = recipe::import_file(input, crs)?;
+    geodata::write_atomic(out, layer.to_geojson_string().as_bytes())
+        .with_context(|| format!("{}: cannot write", out.display()))?;
+    eprintln!(
+        "{}: {} features converted from {crs} to WGS84",
+        out.display(),
+        layer.features.len()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn check(dir: Option<&std::path::Path>) -> Result<ExitCode> {
+    let atlas = match dir {
+        Some(d) => Atlas::from_dir(d)?,
+        None => Atlas::builtin(),
+    };
+    let mut errors = 0;
+    let mut warnings = 0;
+    for d in &atlas.diagnostics {
+        match d.severity {
+            Severity::Error => errors += 1,
+            Severity::Warning => warnings += 1,
+        }
+        println!("{d}");
+    }
+    let features: usize = atlas.layers.iter().map(|l| l.features.len()).sum();
+    println!(
+        "{} layers, {features} features, {} places, {} documents: {errors} errors, {warnings} warnings",
+        atlas.layers.len(),
+        atlas.gazetteer.places.len(),
+        atlas.documents.len()
+    );
+    Ok(if errors > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn links(args: &AppArgs, json: bool) -> Result<ExitCode> {
+    let atlas = load_atlas(args)?;
+    for d in &atlas.diagnostics {
+        eprintln!("{d}");
+    }
+    let mut out = std::io::stdout().lock();
+    if json {
+        serde_json::to_writer(&mut out, &atlas.links_json())?;
+        writeln!(out)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    writeln!(
+        out,
+        "{:<28} {:<8} {:<18} {}",
+        "PLACE", "LAYER", "NAME", "PASSAGES (document:line)"
+    )?;
+    for p in &atlas.gazetteer.places {
+        let refs = atlas.mentions_of(&p.id);
+        let mut lines: Vec<String> = Vec::new();
+        for m in refs {
+            let d = &atlas.documents[m.document];
+            let s = format!("{}:{}", d.id, d.passages[m.passage].line);
+            if !lines.contains(&s) {
+                lines.push(s);
+            }
+        }
+        let lines = if lines.is_empty() {
+            "-".to_string()
+        } else {
+            lines.join(", ")
+        };
+        writeln!(
+            out,
+            "{:<28} {:<8} {:<18} {}",
+            p.id,
+            p.layer.as_deref().unwrap_or("-"),
+            p.name_zh_hant,
+            lines
+        )?;
+    }
+    for d in &atlas.documents {
+        writeln!(out, "\n{} ({})", d.id, d.path.display())?;
+        for p in &d.passages {
+            if p.mentions.is_empty() {
+                continue;
+            }
+            let names: Vec<String> = p
+                .mentions
+                .iter()
+                .map(|m| format!("{}[{}..{}]→{}", m.text, m.start, m.end, m.place))
+                .collect();
+            writeln!(out, "  line {:>3}: {}", p.line, names.join("  "))?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn build_atlas(
+    sources: &std::path::Path,
+    recipes: &std::path::Path,
+    out: &std::path::Path,
+) -> Result<ExitCode> {
+    let r = recipe::load_recipes(recipes)?;
+    let layers = recipe::build(&r, sources)?;
+    std::fs::create_dir_all(out).with_context(|| format!("{}: cannot create", out.display()))?;
+    for layer in &layers {
+        let path = out.join(format!("{}.geojson", layer.id));
+        geodata::write_atomic(&path, layer.to_geojson_string().as_bytes())
+            .with_context(|| format!("{}: cannot write", path.display()))?;
+        eprintln!("{}: {} features", path.display(), layer.features.len());
+    }
+    Ok(ExitCode::SUCCESS)
+}
