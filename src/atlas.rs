@@ -20,6 +20,9 @@ pub struct Manifest {
     pub documents: Vec<String>,
     #[serde(default)]
     pub gazetteer: Option<String>,
+    /// The "zoom to all" view, [west, south, east, north]; all layers' bounds when absent.
+    #[serde(default)]
+    pub home: Option<[f64; 4]>,
 }
 
 /// Files shipped inside the binary: the output of `port-atlas build-atlas`, checked in under `geodata/`.
@@ -81,6 +84,8 @@ pub struct Atlas {
     pub documents: Vec<Document>,
     /// Every problem met while loading, as shown to the user; loading goes on past them.
     pub diagnostics: Vec<Diagnostic>,
+    /// The home view, [west, south, east, north], from the manifest.
+    pub home: Option<[f64; 4]>,
     gazetteer_file: GazetteerFile,
     gazetteer_path: PathBuf,
 }
@@ -162,6 +167,7 @@ impl Atlas {
             matcher: Matcher::new(&Gazetteer::default()),
             documents: Vec::new(),
             diagnostics,
+            home: manifest.home,
             gazetteer_file,
             gazetteer_path,
         };
@@ -324,5 +330,5 @@ fn scan_dir(dir: &Path) -> Result<Manifest, AtlasError> {
         .collect();
     let documents = names.iter().filter(|n| n.ends_with(".txt")).cloned().collect();
     let gazetteer = names.iter().find(|n| *n == "gazetteer.json").cloned();
-    Ok(Manifest { layers, documents, gazetteer })
+    Ok(Manifest { layers, documents, gazetteer, home: None })
 }

@@ -504,6 +504,13 @@ pub struct LayerMeta {
     /// Whether features of this layer are names a report can mention (context polygons are).
     #[serde(default = "default_true")]
     pub labels: bool,
+    /// Label priority: lower ranks claim screen space first.
+    #[serde(default = "default_rank")]
+    pub label_rank: u8,
+}
+
+fn default_rank() -> u8 {
+    5
 }
 
 fn default_opacity() -> f32 {
@@ -533,6 +540,7 @@ impl LayerMeta {
             line_width: default_width(),
             visible: true,
             labels: true,
+            label_rank: 1,
         }
     }
 

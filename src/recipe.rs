@@ -248,7 +248,8 @@ pub fn build(recipes: &Recipes, sources: &Path) -> Result<Vec<Layer>, RecipeErro
                     // Only the water near the port matters; clipping first keeps the buffer cheap.
                     let near_water = get(water)?.intersection(&disc(*center, length_m / 2.0 + depth_m * 2.0));
                     let band = m.inv(&m.fwd(&near_water).buffer(*depth_m));
-                    let area = county.intersection(&band).intersection(&reach);
+                    // County boundaries run to mid-river; the port is the land side only.
+                    let area = county.intersection(&band).intersection(&reach).difference(&near_water);
                     if area.0.is_empty() {
                         return Err(err("shore band is empty: is the centre near the water?".into()));
                     }

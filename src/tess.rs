@@ -28,6 +28,8 @@ pub struct FillBuffers {
 pub struct ExtrudedBuffers {
     pub positions: Vec<[f32; 2]>,
     pub offsets: Vec<[f32; 2]>,
+    /// Distance along the line in local metres, for dashes.
+    pub advance: Vec<f32>,
     pub feature: Vec<u32>,
     pub indices: Vec<u32>,
 }
@@ -36,11 +38,29 @@ impl FillBuffers {
     pub fn vertex_count(&self) -> usize {
         self.positions.len()
     }
+
+    /// Appends `other`, whose feature indices start at `feature_base`.
+    pub fn append(&mut self, other: FillBuffers, feature_base: u32) {
+        let base = self.positions.len() as u32;
+        self.positions.extend(other.positions);
+        self.feature.extend(other.feature.into_iter().map(|f| f + feature_base));
+        self.indices.extend(other.indices.into_iter().map(|i| i + base));
+    }
 }
 
 impl ExtrudedBuffers {
     pub fn vertex_count(&self) -> usize {
         self.positions.len()
+    }
+
+    /// Appends `other`, whose feature indices start at `feature_base`.
+    pub fn append(&mut self, other: ExtrudedBuffers, feature_base: u32) {
+        let base = self.positions.len() as u32;
+        self.positions.extend(other.positions);
+        self.offsets.extend(other.offsets);
+        self.advance.extend(other.advance);
+        self.feature.extend(other.feature.into_iter().map(|f| f + feature_base));
+        self.indices.extend(other.indices.into_iter().map(|i| i + base));
     }
 }
 
@@ -55,10 +75,26 @@ pub struct TessError {
 #[derive(Debug, Clone, Default)]
 pub struct LayerMeshes {
     pub fill: FillBuffers,
-    /// Polygon outlines and lines.
+    /// Polygon outlines.
+    pub outlines: ExtrudedBuffers,
+    /// Line features.
     pub lines: ExtrudedBuffers,
     /// Point symbols: a disc of unit radius around each point.
     pub points: ExtrudedBuffers,
+}
+
+impl LayerMeshes {
+    /// Appends a chunk tessellated separately, whose features start at `feature_base`.
+    pub fn append(&mut self, other: LayerMeshes, feature_base: u32) {
+        self.fill.append(other.fill, feature_base);
+        self.outlines.append(other.outlines, feature_base);
+        self.lines.append(other.lines, feature_base);
+        self.points.append(other.points, feature_base);
+    }
+
+    pub fn vertex_count(&self) -> usize {
+        self.fill.vertex_count() + self.outlines.vertex_count() + self.lines.vertex_count() + self.points.vertex_count()
+    }
 }
 
 fn ring_path(builder: &mut lyon_tessellation::path::path::Builder, ring: &LineString<f64>, frame: &LocalFrame) -> bool {
@@ -139,7 +175,7 @@ pub fn tessellate<'a>(
                 }
                 Err(e) => errors.push(TessError { feature: fi, message: format!("{e:?}") }),
             }
-            stroke_into(&mut stroke_tess, &path, &stroke_opts, fid, &mut out.lines, fi, &mut errors);
+            stroke_into(&mut stroke_tess, &path, &stroke_opts, fid, &mut out.outlines, fi, &mut errors);
         }
         let ls = lines(g);
         if !ls.is_empty() {
@@ -168,7 +204,7 @@ fn stroke_into(
     fi: usize,
     errors: &mut Vec<TessError>,
 ) {
-    let mut vb: VertexBuffers<([f32; 2], [f32; 2]), u32> = VertexBuffers::new();
+    let mut vb: VertexBuffers<([f32; 2], [f32; 2], f32), u32> = VertexBuffers::new();
     let base = out.positions.len() as u32;
     let r = tess.tessellate_path(
         path,
@@ -176,15 +212,16 @@ fn stroke_into(
         &mut BuffersBuilder::new(&mut vb, |v: StrokeVertex| {
             // lyon's position already includes width/2 * normal at width 2, so the normal is the
             // unit offset; keep the centre line and let the shader choose the width.
-            (v.position_on_path().to_array(), v.normal().to_array())
+            (v.position_on_path().to_array(), v.normal().to_array(), v.advancement())
         }),
     );
     match r {
         Ok(()) => {
             out.feature.extend(std::iter::repeat_n(fid, vb.vertices.len()));
-            for (p, n) in vb.vertices {
+            for (p, n, a) in vb.vertices {
                 out.positions.push(p);
                 out.offsets.push(n);
+                out.advance.push(a);
             }
             out.indices.extend(vb.indices.iter().map(|i| i + base));
         }
@@ -198,11 +235,13 @@ fn push_disc(out: &mut ExtrudedBuffers, c: [f32; 2], fid: u32) {
     let base = out.positions.len() as u32;
     out.positions.push(c);
     out.offsets.push([0.0, 0.0]);
+    out.advance.push(0.0);
     out.feature.push(fid);
     for k in 0..N {
         let a = k as f32 / N as f32 * std::f32::consts::TAU;
         out.positions.push(c);
         out.offsets.push([a.cos(), a.sin()]);
+        out.advance.push(0.0);
         out.feature.push(fid);
         out.indices.extend([base, base + 1 + k, base + 1 + (k + 1) % N]);
     }
@@ -246,7 +285,8 @@ mod tests {
         let expected = 2.0 * full - hole;
         let got = area(&m.fill);
         assert!((got - expected).abs() / expected < 0.01, "{got} vs {expected}");
-        assert!(!m.lines.indices.is_empty(), "outlines are stroked");
+        assert!(!m.outlines.indices.is_empty(), "outlines are stroked");
+        assert!(m.lines.indices.is_empty(), "no line features");
     }
 
     #[test]

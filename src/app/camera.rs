@@ -1,0 +1,397 @@
+//! The map view: an orthographic camera over local metres, with pan, zoom and eased flights.
+
+use bevy::camera::Viewport;
+use bevy::input::gestures::PinchGesture;
+use bevy::input::mouse::{MouseScrollUnit, MouseWheel};
+use bevy::math::DVec2;
+use bevy::prelude::*;
+use bevy::window::PrimaryWindow;
+use geo::Rect;
+
+use super::{AtlasRes, LayerView};
+use crate::proj::LocalFrame;
+
+/// Closest and farthest zoom, in metres per pixel.
+pub const MIN_SCALE: f64 = 0.5;
+pub const MAX_SCALE: f64 = 5000.0;
+
+/// Where the map looks, and where it is easing to.
+#[derive(Resource, Debug, Clone)]
+pub struct MapView {
+    /// Centre in local metres.
+    pub center: DVec2,
+    /// Metres per logical pixel.
+    pub scale: f64,
+    pub target_center: DVec2,
+    pub target_scale: f64,
+    /// The part of the window the map occupies (logical pixels, top-left origin), i.e. the
+    /// window minus the egui panels.
+    pub viewport: bevy::math::Rect,
+    /// The last framing asked for (lon/lat bounds, padding), kept until the user pans or zooms
+    /// so it can be re-applied when the viewport changes size (first layout, window resize).
+    pub fit: Option<(Rect<f64>, f32)>,
+}
+
+impl Default for MapView {
+    fn default() -> Self {
+        MapView {
+            center: DVec2::ZERO,
+            scale: 100.0,
+            target_center: DVec2::ZERO,
+            target_scale: 100.0,
+            viewport: bevy::math::Rect::new(0.0, 0.0, 1280.0, 800.0),
+            fit: None,
+        }
+    }
+}
+
+impl MapView {
+    /// Local metres under a window position (logical pixels), at the current view.
+    pub fn screen_to_world(&self, p: Vec2) -> DVec2 {
+        let c = self.viewport.center();
+        self.center + DVec2::new((p.x - c.x) as f64, -(p.y - c.y) as f64) * self.scale
+    }
+
+    /// Window position (logical pixels) of local metres, at the current view.
+    pub fn world_to_screen(&self, w: DVec2) -> Vec2 {
+        let c = self.viewport.center();
+        let d = (w - self.center) / self.scale;
+        Vec2::new(c.x + d.x as f32, c.y - d.y as f32)
+    }
+
+    /// Sets the target so `bounds` (local metres) fills the viewport with `padding_px` to spare.
+    pub fn fit_local(&mut self, min: DVec2, max: DVec2, padding_px: f32, min_scale: f64) {
+        let size = self.viewport.size() - Vec2::splat(2.0 * padding_px);
+        let size = size.max(Vec2::splat(50.0));
+        let span = (max - min).max(DVec2::splat(1.0));
+        let scale = (span.x / size.x as f64).max(span.y / size.y as f64);
+        self.target_scale = scale.clamp(min_scale.max(MIN_SCALE), MAX_SCALE);
+        self.target_center = (min + max) / 2.0;
+    }
+
+    /// Fits lon/lat bounds.
+    pub fn fit_lonlat(&mut self, frame: &LocalFrame, r: Rect<f64>, padding_px: f32) {
+        self.fit = Some((r, padding_px));
+        let (x0, y0) = frame.project(r.min().x, r.min().y);
+        let (x1, y1) = frame.project(r.max().x, r.max().y);
+        // A single point or a tiny site still gets a neighbourhood around it.
+        self.fit_local(DVec2::new(x0, y0), DVec2::new(x1, y1), padding_px, 8.0);
+    }
+
+    /// Zooms by `factor` (>1 zooms out) keeping the world point under `anchor` fixed.
+    pub fn zoom_about(&mut self, anchor: Vec2, factor: f64) {
+        let c = self.viewport.center();
+        let offset = DVec2::new((anchor.x - c.x) as f64, -(anchor.y - c.y) as f64);
+        let world = self.target_center + offset * self.target_scale;
+        let new_scale = (self.target_scale * factor).clamp(MIN_SCALE, MAX_SCALE);
+        self.fit = None;
+        self.target_center = world - offset * new_scale;
+        self.target_scale = new_scale;
+    }
+
+    /// Moves view and target together (dragging must not lag behind the hand).
+    pub fn pan_pixels(&mut self, delta: Vec2) {
+        let d = DVec2::new(-delta.x as f64, delta.y as f64) * self.scale;
+        self.fit = None;
+        self.center += d;
+        self.target_center += d;
+    }
+
+    /// Changes the viewport, re-applying a pending fit so it frames the real map area.
+    pub fn set_viewport(&mut self, frame: &LocalFrame, vp: bevy::math::Rect) {
+        if (vp.min - self.viewport.min).length() < 0.5 && (vp.max - self.viewport.max).length() < 0.5 {
+            return;
+        }
+        self.viewport = vp;
+        if let Some((r, pad)) = self.fit {
+            self.fit_lonlat(frame, r, pad);
+        }
+    }
+
+    /// Jumps to the target without easing (screenshots, tests).
+    pub fn snap(&mut self) {
+        self.center = self.target_center;
+        self.scale = self.target_scale;
+    }
+
+    /// Eases toward the target; returns whether anything moved.
+    pub fn step(&mut self, dt: f64) -> bool {
+        let k = 1.0 - (-dt * 10.0).exp();
+        let ls = self.scale.ln() + (self.target_scale.ln() - self.scale.ln()) * k;
+        let before = (self.center, self.scale);
+        self.center += (self.target_center - self.center) * k;
+        self.scale = ls.exp();
+        if (self.target_center - self.center).length() < self.scale * 0.05 {
+            self.center = self.target_center;
+        }
+        if (self.target_scale / self.scale - 1.0).abs() < 1e-3 {
+            self.scale = self.target_scale;
+        }
+        before != (self.center, self.scale)
+    }
+
+    /// The lon/lat bounds of everything visible.
+    pub fn visible_lonlat(&self, frame: &LocalFrame) -> Rect<f64> {
+        let a = self.screen_to_world(self.viewport.min);
+        let b = self.screen_to_world(self.viewport.max);
+        let (x0, y0) = frame.unproject(a.x.min(b.x), a.y.min(b.y));
+        let (x1, y1) = frame.unproject(a.x.max(b.x), a.y.max(b.y));
+        Rect::new((x0, y0), (x1, y1))
+    }
+}
+
+/// Whether egui owns the pointer / keyboard this frame (set by the panels plugin).
+#[derive(Resource, Default, Debug, Clone, Copy)]
+pub struct UiCapture {
+    pub pointer: bool,
+    pub keyboard: bool,
+}
+
+/// Mouse gesture state: a press that moves more than a few pixels is a drag, not a click.
+#[derive(Resource, Default, Debug, Clone, Copy)]
+pub struct PointerGesture {
+    pub press: Option<Vec2>,
+    pub dragging: bool,
+    /// Set on the frame a press is released without dragging.
+    pub clicked: Option<Vec2>,
+    pub cursor: Option<Vec2>,
+}
+
+#[derive(Component)]
+pub struct MapCamera;
+
+/// The camera's input systems; picking runs after them to see this frame's gesture.
+#[derive(SystemSet, Debug, Clone, PartialEq, Eq, Hash)]
+pub struct CameraPluginSet;
+
+/// Asks the view to fit everything (initial view, Home key, the toolbar button).
+#[derive(Message, Debug, Clone, Copy)]
+pub struct ZoomToAll;
+
+pub struct CameraPlugin;
+
+impl Plugin for CameraPlugin {
+    fn build(&self, app: &mut App) {
+        app.init_resource::<MapView>()
+            .init_resource::<UiCapture>()
+            .init_resource::<PointerGesture>()
+            .add_message::<ZoomToAll>()
+            .add_systems(Startup, spawn_camera)
+            .add_systems(
+                Update,
+                (pointer_input, keyboard_input, zoom_to_all, ease_camera, apply_camera).chain().in_set(CameraPluginSet),
+            );
+    }
+}
+
+/// Two cameras: the map camera renders layers into the viewport left between the panels; the UI
+/// camera draws egui over the whole window. Sharing one camera would feed the viewport back into
+/// egui's own screen size.
+fn spawn_camera(
+    mut commands: Commands,
+    mut zoom: MessageWriter<ZoomToAll>,
+    mut egui_settings: ResMut<bevy_egui::EguiGlobalSettings>,
+) {
+    egui_settings.auto_create_primary_context = false;
+    commands.spawn((
+        Camera2d,
+        MapCamera,
+        Projection::Orthographic(OrthographicProjection { scale: 100.0, ..OrthographicProjection::default_2d() }),
+    ));
+    commands.spawn((
+        bevy_egui::PrimaryEguiContext,
+        Camera2d,
+        bevy::camera::visibility::RenderLayers::none(),
+        Camera {
+            order: 1,
+            output_mode: bevy::camera::CameraOutputMode::Write {
+                blend_state: Some(bevy::render::render_resource::BlendState::ALPHA_BLENDING),
+                clear_color: ClearColorConfig::None,
+            },
+            clear_color: ClearColorConfig::Custom(Color::NONE),
+            ..default()
+        },
+    ));
+    zoom.write(ZoomToAll);
+}
+
+/// The "zoom to all" extent: the atlas's home view when it declares one (the built-in atlas
+/// frames the report's geography rather than all of Jiangsu), else every visible layer.
+pub fn atlas_focus_bounds(res: &AtlasRes, view: &LayerView) -> Option<Rect<f64>> {
+    if let Some([w, s, e, n]) = res.atlas.home {
+        return Some(Rect::new((w, s), (e, n)));
+    }
+    let visible = res.atlas.layers.iter().enumerate().filter(|(i, _)| view.visible.get(*i).copied().unwrap_or(true));
+    crate::geodata::union_bounds(visible.filter_map(|(_, l)| l.bounds()))
+}
+
+fn zoom_to_all(
+    mut msgs: MessageReader<ZoomToAll>,
+    mut map: ResMut<MapView>,
+    res: Res<AtlasRes>,
+    view: Res<LayerView>,
+) {
+    if msgs.read().count() == 0 {
+        return;
+    }
+    if let Some(r) = atlas_focus_bounds(&res, &view) {
+        map.fit_lonlat(&res.frame, r, 30.0);
+    }
+}
+
+fn pointer_input(
+    window: Single<&Window, With<PrimaryWindow>>,
+    buttons: Res<ButtonInput<MouseButton>>,
+    mut wheel: MessageReader<MouseWheel>,
+    mut pinch: MessageReader<PinchGesture>,
+    capture: Res<UiCapture>,
+    mut gesture: ResMut<PointerGesture>,
+    mut map: ResMut<MapView>,
+) {
+    let cursor = window.cursor_position();
+    gesture.clicked = None;
+    let over_map = cursor.is_some_and(|c| map.viewport.contains(c)) && !capture.pointer;
+    for ev in wheel.read() {
+        let (Some(c), true) = (cursor, over_map) else { continue };
+        let lines = match ev.unit {
+            MouseScrollUnit::Line => ev.y as f64,
+            MouseScrollUnit::Pixel => ev.y as f64 / 40.0,
+        };
+        map.zoom_about(c, 0.8f64.powf(lines));
+    }
+    for p in pinch.read() {
+        if let (Some(c), true) = (cursor, over_map) {
+            map.zoom_about(c, (1.0 - p.0 as f64).clamp(0.5, 2.0));
+        }
+    }
+    if buttons.just_pressed(MouseButton::Left) || buttons.just_pressed(MouseButton::Middle) {
+        gesture.press = if over_map { cursor } else { None };
+        gesture.dragging = false;
+    }
+    if let (Some(press), Some(c), Some(prev)) = (gesture.press, cursor, gesture.cursor) {
+        if buttons.pressed(MouseButton::Left) || buttons.pressed(MouseButton::Middle) {
+            if !gesture.dragging && press.distance(c) > 4.0 {
+                gesture.dragging = true;
+            }
+            if gesture.dragging {
+                map.pan_pixels(c - prev);
+            }
+        }
+    }
+    if buttons.just_released(MouseButton::Left) {
+        if let (Some(press), false) = (gesture.press, gesture.dragging) {
+            gesture.clicked = Some(press);
+        }
+        gesture.press = None;
+        gesture.dragging = false;
+    }
+    gesture.cursor = cursor;
+}
+
+fn keyboard_input(
+    keys: Res<ButtonInput<KeyCode>>,
+    capture: Res<UiCapture>,
+    time: Res<Time>,
+    mut map: ResMut<MapView>,
+    mut zoom_all: MessageWriter<ZoomToAll>,
+) {
+    if capture.keyboard {
+        return;
+    }
+    let speed = 600.0 * time.delta_secs();
+    let mut d = Vec2::ZERO;
+    if keys.pressed(KeyCode::ArrowLeft) {
+        d.x += speed;
+    }
+    if keys.pressed(KeyCode::ArrowRight) {
+        d.x -= speed;
+    }
+    if keys.pressed(KeyCode::ArrowUp) {
+        d.y += speed;
+    }
+    if keys.pressed(KeyCode::ArrowDown) {
+        d.y -= speed;
+    }
+    if d != Vec2::ZERO {
+        map.pan_pixels(d);
+    }
+    let centre = map.viewport.center();
+    if keys.just_pressed(KeyCode::Equal) || keys.just_pressed(KeyCode::NumpadAdd) {
+        map.zoom_about(centre, 0.5);
+    }
+    if keys.just_pressed(KeyCode::Minus) || keys.just_pressed(KeyCode::NumpadSubtract) {
+        map.zoom_about(centre, 2.0);
+    }
+    if keys.just_pressed(KeyCode::Home) || keys.just_pressed(KeyCode::Digit0) {
+        zoom_all.write(ZoomToAll);
+    }
+}
+
+fn ease_camera(time: Res<Time>, mut map: ResMut<MapView>) {
+    let dt = time.delta_secs_f64().min(0.1);
+    map.step(dt);
+}
+
+/// Puts the camera where the view says, rendering only into the map viewport.
+fn apply_camera(
+    map: Res<MapView>,
+    window: Single<&Window, With<PrimaryWindow>>,
+    camera: Single<(&mut Camera, &mut Transform, &mut Projection), With<MapCamera>>,
+) {
+    let (mut cam, mut tf, mut proj) = camera.into_inner();
+    let sf = window.scale_factor();
+    let vp = map.viewport;
+    let pos = (vp.min * sf).max(Vec2::ZERO).as_uvec2();
+    let size = (vp.size() * sf).max(Vec2::splat(1.0)).as_uvec2();
+    let phys = UVec2::new(window.physical_width(), window.physical_height());
+    if pos.x + size.x <= phys.x && pos.y + size.y <= phys.y {
+        let viewport = Viewport { physical_position: pos, physical_size: size, ..default() };
+        if cam.viewport.as_ref().map(|v| (v.physical_position, v.physical_size)) != Some((pos, size)) {
+            cam.viewport = Some(viewport);
+        }
+    }
+    tf.translation = Vec3::new(map.center.x as f32, map.center.y as f32, 0.0);
+    if let Projection::Orthographic(o) = &mut *proj {
+        // Orthographic scale is world units per *physical* pixel.
+        o.scale = (map.scale / sf as f64) as f32;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn view() -> MapView {
+        MapView { viewport: bevy::math::Rect::new(100.0, 0.0, 1100.0, 800.0), ..default() }
+    }
+
+    #[test]
+    fn screen_world_round_trip() {
+        let v = view();
+        let p = Vec2::new(321.0, 456.0);
+        assert!((v.world_to_screen(v.screen_to_world(p)) - p).length() < 1e-3);
+        assert_eq!(v.screen_to_world(Vec2::new(600.0, 400.0)), DVec2::ZERO);
+    }
+
+    #[test]
+    fn zoom_keeps_the_point_under_the_cursor() {
+        let mut v = view();
+        let anchor = Vec2::new(900.0, 100.0);
+        let before = v.screen_to_world(anchor);
+        v.zoom_about(anchor, 0.5);
+        for _ in 0..200 {
+            v.step(1.0 / 60.0);
+        }
+        assert!((v.scale - 50.0).abs() < 1e-6);
+        assert!((v.screen_to_world(anchor) - before).length() < 1e-6 * 100.0);
+    }
+
+    #[test]
+    fn fit_frames_bounds_with_padding() {
+        let mut v = view();
+        v.fit_local(DVec2::new(-10_000.0, -2_000.0), DVec2::new(30_000.0, 2_000.0), 20.0, 1.0);
+        // 40 km across 960 usable pixels.
+        assert!((v.target_scale - 40_000.0 / 960.0).abs() < 1e-9);
+        assert_eq!(v.target_center, DVec2::new(10_000.0, 0.0));
+    }
+}

@@ -1,0 +1,89 @@
+//! Map labels: anchor points per feature, and greedy placement without overlaps, best first.
+
+use bevy::math::{DVec2, Rect, Vec2};
+use geo::{Euclidean, Geometry, InteriorPoint, InterpolatableLine, Point};
+
+use crate::geodata::Layer;
+use crate::proj::LocalFrame;
+
+/// Where a feature's label goes, in local metres: a point inside polygons (of the largest part
+/// for multipolygons), the middle of lines, the point itself.
+pub fn anchor(g: &Geometry<f64>, frame: &LocalFrame) -> Option<DVec2> {
+    use geo::Area;
+    let p: Point<f64> = match g {
+        Geometry::MultiPolygon(m) => {
+            let largest = m.0.iter().max_by(|a, b| a.unsigned_area().total_cmp(&b.unsigned_area()))?;
+            largest.interior_point()?
+        }
+        Geometry::LineString(l) => l.point_at_ratio_from_start(&Euclidean, 0.5)?,
+        Geometry::MultiLineString(m) => m.0.first()?.point_at_ratio_from_start(&Euclidean, 0.5)?,
+        other => other.interior_point()?,
+    };
+    let (x, y) = frame.project(p.x(), p.y());
+    Some(DVec2::new(x, y))
+}
+
+/// Anchors for every feature of every layer (None where a feature has no usable anchor).
+pub fn anchors(layers: &[Layer], frame: &LocalFrame) -> Vec<Vec<Option<DVec2>>> {
+    layers.iter().map(|l| l.features.iter().map(|f| anchor(&f.geometry, frame)).collect()).collect()
+}
+
+/// A label that wants a place on screen.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    /// Screen rectangle the text would occupy.
+    pub rect: Rect,
+    /// Lower is placed first.
+    pub priority: (u8, i64),
+}
+
+/// Indices of the candidates that fit, in placement order: each takes its rectangle if it
+/// overlaps nothing placed before and lies inside `bounds`.
+pub fn place(cands: &[Candidate], bounds: Rect, margin: f32) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..cands.len()).collect();
+    order.sort_by_key(|&i| cands[i].priority);
+    let mut taken: Vec<Rect> = Vec::new();
+    let mut out = Vec::new();
+    for i in order {
+        let r = cands[i].rect;
+        if r.min.x < bounds.min.x || r.min.y < bounds.min.y || r.max.x > bounds.max.x || r.max.y > bounds.max.y {
+            continue;
+        }
+        let grown = Rect::from_corners(r.min - Vec2::splat(margin), r.max + Vec2::splat(margin));
+        if taken.iter().any(|t| !t.intersect(grown).is_empty()) {
+            continue;
+        }
+        taken.push(r);
+        out.push(i);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn c(x: f32, y: f32, p: u8) -> Candidate {
+        Candidate { rect: Rect::new(x, y, x + 40.0, y + 14.0), priority: (p, 0) }
+    }
+
+    #[test]
+    fn higher_priority_wins_overlaps_and_out_of_bounds_are_dropped() {
+        let bounds = Rect::new(0.0, 0.0, 200.0, 100.0);
+        let cands = vec![c(10.0, 10.0, 5), c(20.0, 12.0, 1), c(100.0, 50.0, 3), c(190.0, 50.0, 0)];
+        assert_eq!(place(&cands, bounds, 2.0), vec![1, 2]);
+    }
+
+    #[test]
+    fn anchors_fall_inside_real_polygons() {
+        use geo::Contains;
+        let atlas = crate::atlas::Atlas::builtin();
+        let frame = LocalFrame::default();
+        let context = atlas.layers.iter().find(|l| l.id == "context").expect("context layer");
+        for f in &context.features {
+            let a = anchor(&f.geometry, &frame).expect("anchor");
+            let (lon, lat) = frame.unproject(a.x, a.y);
+            assert!(f.geometry.contains(&Point::new(lon, lat)), "{} label outside its polygon", f.id);
+        }
+    }
+}

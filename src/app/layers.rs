@@ -1,0 +1,462 @@
+//! Layer rendering: off-thread tessellation into one mesh per layer style, the map shader, and the
+//! hover and selection overlays.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use bevy::asset::{RenderAssetUsages, uuid_handle};
+use bevy::mesh::{Indices, PrimitiveTopology};
+use bevy::prelude::*;
+use bevy::render::render_resource::{AsBindGroup, ShaderType};
+use bevy::shader::ShaderRef;
+use bevy::sprite_render::{AlphaMode2d, Material2d, Material2dPlugin};
+use bevy::tasks::{AsyncComputeTaskPool, Task, block_on, poll_once};
+use bevy::window::PrimaryWindow;
+use geo::Geometry;
+
+use super::{AtlasCommand, AtlasRes, LayerView, Problems, Selection};
+use crate::geodata::{Feature, LayerMeta};
+use crate::index::FeatureRef;
+use crate::proj::LocalFrame;
+use crate::tess::{self, ExtrudedBuffers, FillBuffers, LayerMeshes};
+
+const MAP_SHADER: Handle<Shader> = uuid_handle!("6a8f3c2e-7d41-4b8a-9e55-0c1f2a3b4d5e");
+
+/// Uniforms of [`MapMaterial`]; see `shaders/map.wgsl` for what each parameter does.
+#[derive(ShaderType, Clone, Copy, Debug, Default)]
+pub struct MapUniform {
+    pub color: Vec4,
+    pub params: Vec4,
+}
+
+/// The one material every map mesh uses, configured per layer style.
+#[derive(Asset, TypePath, AsBindGroup, Clone, Debug)]
+pub struct MapMaterial {
+    #[uniform(0)]
+    pub u: MapUniform,
+}
+
+impl MapMaterial {
+    fn new(color: Color, alpha: f32, width_px: f32, schematic: bool, pulse: bool) -> Self {
+        let c = color.to_linear();
+        MapMaterial {
+            u: MapUniform {
+                color: Vec4::new(c.red, c.green, c.blue, alpha),
+                params: Vec4::new(width_px, schematic as u8 as f32, pulse as u8 as f32, 1.0),
+            },
+        }
+    }
+}
+
+impl Material2d for MapMaterial {
+    fn vertex_shader() -> ShaderRef {
+        ShaderRef::Handle(MAP_SHADER)
+    }
+    fn fragment_shader() -> ShaderRef {
+        ShaderRef::Handle(MAP_SHADER)
+    }
+    fn alpha_mode(&self) -> AlphaMode2d {
+        AlphaMode2d::Blend
+    }
+}
+
+/// Which part of a layer a mesh draws; each has its own material.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    Fill { schematic: bool },
+    Outline { schematic: bool },
+    Line { schematic: bool },
+    PointHalo,
+    Point { schematic: bool },
+    PointHole,
+}
+
+impl Style {
+    fn z(self) -> f32 {
+        match self {
+            Style::Fill { .. } => 0.0,
+            Style::Outline { .. } => 1.0,
+            Style::Line { .. } => 2.0,
+            Style::PointHalo => 3.0,
+            Style::Point { .. } => 4.0,
+            Style::PointHole => 5.0,
+        }
+    }
+
+    /// Colour, opacity and width of this style for a layer.
+    fn material(self, meta: &LayerMeta, opacity: f32) -> MapMaterial {
+        let [r, g, b] = meta.rgb();
+        let [sr, sg, sb] = meta.stroke_rgb();
+        let fill = Color::srgb_u8(r, g, b);
+        let stroke = Color::srgb_u8(sr, sg, sb);
+        let w = meta.line_width;
+        match self {
+            Style::Fill { schematic } => MapMaterial::new(fill, opacity, 0.0, schematic, false),
+            Style::Outline { schematic } => MapMaterial::new(stroke, opacity.max(0.35).min(1.0), w, schematic, false),
+            Style::Line { schematic } => MapMaterial::new(fill, (opacity * 2.0).min(1.0), w, schematic, false),
+            Style::PointHalo => MapMaterial::new(Color::WHITE, opacity.max(0.3), 16.0, false, false),
+            Style::Point { .. } => MapMaterial::new(fill, (opacity * 1.5).min(1.0), 12.0, false, false),
+            Style::PointHole => MapMaterial::new(Color::WHITE, (opacity * 1.5).min(1.0), 5.0, false, false),
+        }
+    }
+}
+
+/// Marks an entity as drawing part of layer `layer`.
+#[derive(Component, Debug, Clone, Copy)]
+pub struct LayerPart {
+    pub layer: usize,
+    pub style: Style,
+}
+
+/// The tessellated parts of one layer, split by accuracy so schematic features get hatching.
+pub struct TessOutput {
+    pub surveyed: LayerMeshes,
+    pub schematic: LayerMeshes,
+    pub errors: Vec<String>,
+}
+
+struct Pending {
+    layer: usize,
+    task: Task<TessOutput>,
+    done: Arc<AtomicUsize>,
+    total: usize,
+}
+
+/// Layers still being tessellated, for the progress bar.
+#[derive(Resource, Default)]
+pub struct Tessellation {
+    pending: Vec<Pending>,
+    /// Layers whose meshes exist.
+    pub ready: Vec<bool>,
+}
+
+impl Tessellation {
+    /// (features done, features total) over all pending layers.
+    pub fn progress(&self) -> Option<(usize, usize)> {
+        if self.pending.is_empty() {
+            return None;
+        }
+        let done = self.pending.iter().map(|p| p.done.load(Ordering::Relaxed)).sum();
+        let total = self.pending.iter().map(|p| p.total).sum();
+        Some((done, total))
+    }
+}
+
+/// Features per chunk: small enough for a smooth progress bar, large enough to amortise setup.
+const CHUNK: usize = 2000;
+
+/// Tessellates features on the calling thread, in chunks, counting progress in `done`.
+pub fn tessellate_features(features: &[Feature], frame: &LocalFrame, done: &AtomicUsize) -> TessOutput {
+    let mut out = TessOutput { surveyed: LayerMeshes::default(), schematic: LayerMeshes::default(), errors: Vec::new() };
+    // Fills are simplified to half a metre: far below a pixel at any useful zoom.
+    let tolerance = 0.5;
+    let empty = Geometry::GeometryCollection(geo::GeometryCollection(vec![]));
+    for (ci, chunk) in features.chunks(CHUNK).enumerate() {
+        let base = (ci * CHUNK) as u32;
+        for schematic in [false, true] {
+            // Features of the other kind become empty placeholders so indices stay aligned.
+            let geoms = chunk.iter().map(|f| if f.accuracy.is_schematic() == schematic { &f.geometry } else { &empty });
+            let (m, errors) = tess::tessellate(geoms, frame, tolerance);
+            out.errors.extend(errors.into_iter().map(|e| {
+                let f = &chunk[e.feature];
+                format!("feature {:?}: {}", f.id, e.message)
+            }));
+            if schematic { &mut out.schematic } else { &mut out.surveyed }.append(m, base);
+        }
+        done.fetch_add(chunk.len(), Ordering::Relaxed);
+    }
+    out
+}
+
+fn fill_mesh(b: &FillBuffers) -> Mesh {
+    let pos: Vec<[f32; 3]> = b.positions.iter().map(|p| [p[0], p[1], 0.0]).collect();
+    let n = pos.len();
+    Mesh::new(PrimitiveTopology::TriangleList, RenderAssetUsages::RENDER_WORLD)
+        .with_inserted_attribute(Mesh::ATTRIBUTE_POSITION, pos)
+        .with_inserted_attribute(Mesh::ATTRIBUTE_NORMAL, vec![[0.0f32; 3]; n])
+        .with_inserted_attribute(Mesh::ATTRIBUTE_UV_0, vec![[0.0f32; 2]; n])
+        .with_inserted_indices(Indices::U32(b.indices.clone()))
+}
+
+fn extruded_mesh(b: &ExtrudedBuffers) -> Mesh {
+    let pos: Vec<[f32; 3]> = b.positions.iter().map(|p| [p[0], p[1], 0.0]).collect();
+    let nrm: Vec<[f32; 3]> = b.offsets.iter().map(|o| [o[0], o[1], 0.0]).collect();
+    let uv: Vec<[f32; 2]> = b.advance.iter().map(|&a| [a, 0.0]).collect();
+    Mesh::new(PrimitiveTopology::TriangleList, RenderAssetUsages::RENDER_WORLD)
+        .with_inserted_attribute(Mesh::ATTRIBUTE_POSITION, pos)
+        .with_inserted_attribute(Mesh::ATTRIBUTE_NORMAL, nrm)
+        .with_inserted_attribute(Mesh::ATTRIBUTE_UV_0, uv)
+        .with_inserted_indices(Indices::U32(b.indices.clone()))
+}
+
+/// The meshes and styles one layer's tessellation turns into.
+fn parts(out: &TessOutput) -> Vec<(Style, Mesh)> {
+    let mut v = Vec::new();
+    for (schematic, m) in [(false, &out.surveyed), (true, &out.schematic)] {
+        if !m.fill.indices.is_empty() {
+            v.push((Style::Fill { schematic }, fill_mesh(&m.fill)));
+        }
+        if !m.outlines.indices.is_empty() {
+            v.push((Style::Outline { schematic }, extruded_mesh(&m.outlines)));
+        }
+        if !m.lines.indices.is_empty() {
+            v.push((Style::Line { schematic }, extruded_mesh(&m.lines)));
+        }
+        if !m.points.indices.is_empty() {
+            let mesh = extruded_mesh(&m.points);
+            v.push((Style::PointHalo, mesh.clone()));
+            v.push((Style::Point { schematic }, mesh.clone()));
+            if schematic {
+                // Hollow markers for places whose position is not published.
+                v.push((Style::PointHole, mesh));
+            }
+        }
+    }
+    v
+}
+
+#[derive(Component)]
+struct Overlay;
+
+pub struct LayersPlugin;
+
+impl Plugin for LayersPlugin {
+    fn build(&self, app: &mut App) {
+        let shader = Shader::from_wgsl(include_str!("../../shaders/map.wgsl"), "shaders/map.wgsl");
+        if let Err(e) = app.world_mut().resource_mut::<Assets<Shader>>().insert(MAP_SHADER.id(), shader) {
+            error!("cannot register the map shader: {e}");
+        }
+        app.add_plugins(Material2dPlugin::<MapMaterial>::default())
+            .init_resource::<Tessellation>()
+            .add_systems(Startup, start_all)
+            .add_systems(
+                Update,
+                (handle_commands, dropped_files, poll_tasks, sync_styles, update_overlays, pixel_ratio).chain(),
+            );
+    }
+}
+
+fn spawn_task(tess: &mut Tessellation, res: &AtlasRes, layer: usize) {
+    let features = res.atlas.layers[layer].features.clone();
+    let frame = res.frame;
+    let done = Arc::new(AtomicUsize::new(0));
+    let d2 = done.clone();
+    let total = features.len();
+    let task = AsyncComputeTaskPool::get().spawn(async move { tessellate_features(&features, &frame, &d2) });
+    if tess.ready.len() <= layer {
+        tess.ready.resize(layer + 1, false);
+    }
+    tess.pending.push(Pending { layer, task, done, total });
+}
+
+fn start_all(mut tess: ResMut<Tessellation>, res: Res<AtlasRes>) {
+    for i in 0..res.atlas.layers.len() {
+        spawn_task(&mut tess, &res, i);
+    }
+}
+
+/// Loads files asked for by the CLI, the UI or drag-and-drop; failures go to the problems panel
+/// and leave the atlas as it was.
+fn handle_commands(
+    mut cmds: MessageReader<AtlasCommand>,
+    mut res: ResMut<AtlasRes>,
+    mut view: ResMut<LayerView>,
+    mut tess: ResMut<Tessellation>,
+    mut problems: ResMut<Problems>,
+    mut selection: ResMut<Selection>,
+    mut map: ResMut<super::camera::MapView>,
+) {
+    for cmd in cmds.read() {
+        match cmd {
+            AtlasCommand::LoadLayer(path) => match res.atlas.add_layer_file(path) {
+                Ok((i, diags)) => {
+                    problems.extend_diagnostics(&diags);
+                    let meta = &res.atlas.metas[i];
+                    view.visible.push(meta.visible);
+                    view.opacity.push(meta.opacity);
+                    res.reindex();
+                    spawn_task(&mut tess, &res, i);
+                    if let Some(b) = res.atlas.layers[i].bounds() {
+                        let frame = res.frame;
+                        map.fit_lonlat(&frame, b, 40.0);
+                    }
+                    info!("loaded layer {} ({} features)", path.display(), res.atlas.layers[i].features.len());
+                }
+                Err(e) => problems.push(e.to_string()),
+            },
+            AtlasCommand::LoadDocument(path) => match res.atlas.add_document(path) {
+                Ok(i) => {
+                    let passages = res.atlas.documents[i].passages.len();
+                    info!("linked document {} ({passages} passages)", path.display());
+                    selection.scroll_to = Some((i, 0));
+                }
+                Err(e) => problems.push(e.to_string()),
+            },
+            AtlasCommand::FocusPlace(id) => match res.atlas.feature_of(id) {
+                Some(r) => {
+                    selection.selected = Some(r);
+                    if let Some(b) = res.atlas.feature(r).and_then(Feature::bounds) {
+                        let frame = res.frame;
+                        map.fit_lonlat(&frame, b, 60.0);
+                    }
+                }
+                None => match res.atlas.gazetteer.get(id).and_then(|p| p.bounds) {
+                    Some(b) => {
+                        let frame = res.frame;
+                        map.fit_lonlat(&frame, b, 60.0);
+                    }
+                    None => problems.push(format!("--view {id:?}: no place with that id (see `port-atlas links`)")),
+                },
+            },
+        }
+    }
+}
+
+fn dropped_files(mut drops: MessageReader<bevy::window::FileDragAndDrop>, mut cmds: MessageWriter<AtlasCommand>) {
+    for d in drops.read() {
+        if let bevy::window::FileDragAndDrop::DroppedFile { path_buf, .. } = d {
+            let ext = path_buf.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+            if ext == "txt" || ext == "md" {
+                cmds.write(AtlasCommand::LoadDocument(path_buf.clone()));
+            } else {
+                cmds.write(AtlasCommand::LoadLayer(path_buf.clone()));
+            }
+        }
+    }
+}
+
+fn poll_tasks(
+    mut commands: Commands,
+    mut tess: ResMut<Tessellation>,
+    res: Res<AtlasRes>,
+    view: Res<LayerView>,
+    mut meshes: ResMut<Assets<Mesh>>,
+    mut materials: ResMut<Assets<MapMaterial>>,
+    mut problems: ResMut<Problems>,
+) {
+    let mut finished = Vec::new();
+    tess.pending.retain_mut(|p| match block_on(poll_once(&mut p.task)) {
+        Some(out) => {
+            finished.push((p.layer, out));
+            false
+        }
+        None => true,
+    });
+    for (layer, out) in finished {
+        let meta = &res.atlas.metas[layer];
+        for e in &out.errors {
+            problems.push(format!("{}: {e}", res.atlas.layers[layer].path.display()));
+        }
+        let visible = view.visible.get(layer).copied().unwrap_or(true);
+        let opacity = view.opacity.get(layer).copied().unwrap_or(meta.opacity);
+        for (style, mesh) in parts(&out) {
+            commands.spawn((
+                Mesh2d(meshes.add(mesh)),
+                MeshMaterial2d(materials.add(style.material(meta, opacity))),
+                Transform::from_xyz(0.0, 0.0, layer as f32 * 10.0 + style.z()),
+                if visible { Visibility::Inherited } else { Visibility::Hidden },
+                LayerPart { layer, style },
+            ));
+        }
+        if tess.ready.len() <= layer {
+            tess.ready.resize(layer + 1, false);
+        }
+        tess.ready[layer] = true;
+    }
+}
+
+/// Applies visibility and opacity changes from the layer panel.
+fn sync_styles(
+    view: Res<LayerView>,
+    res: Res<AtlasRes>,
+    mut parts: Query<(&LayerPart, &mut Visibility, &MeshMaterial2d<MapMaterial>)>,
+    mut materials: ResMut<Assets<MapMaterial>>,
+) {
+    if !view.is_changed() {
+        return;
+    }
+    for (part, mut vis, mat) in &mut parts {
+        let visible = view.visible.get(part.layer).copied().unwrap_or(true);
+        let target = if visible { Visibility::Inherited } else { Visibility::Hidden };
+        if *vis != target {
+            *vis = target;
+        }
+        let (Some(meta), Some(&opacity)) = (res.atlas.metas.get(part.layer), view.opacity.get(part.layer)) else {
+            continue;
+        };
+        let wanted = part.style.material(meta, opacity);
+        if let Some(mut m) = materials.get_mut(&mat.0)
+            && m.u.color != wanted.u.color
+        {
+            m.u.color = wanted.u.color;
+        }
+    }
+}
+
+/// Keeps stroke widths in logical pixels on HiDPI screens.
+fn pixel_ratio(window: Single<&Window, With<PrimaryWindow>>, mut materials: ResMut<Assets<MapMaterial>>, mut last: Local<f32>) {
+    let sf = window.scale_factor();
+    if (sf - *last).abs() < 1e-3 {
+        return;
+    }
+    *last = sf;
+    for (_, m) in materials.iter_mut() {
+        m.u.params.w = sf;
+    }
+}
+
+/// Rebuilds the hover and selection overlays when they change: a single feature is cheap to
+/// tessellate on the spot.
+fn update_overlays(
+    mut commands: Commands,
+    selection: Res<Selection>,
+    res: Res<AtlasRes>,
+    old: Query<Entity, With<Overlay>>,
+    mut meshes: ResMut<Assets<Mesh>>,
+    mut materials: ResMut<Assets<MapMaterial>>,
+    mut last: Local<(Option<FeatureRef>, Option<FeatureRef>)>,
+) {
+    let now = (selection.hovered, selection.selected);
+    if *last == now {
+        return;
+    }
+    *last = now;
+    for e in &old {
+        commands.entity(e).despawn();
+    }
+    let highlight = Color::srgb(1.0, 0.8, 0.1);
+    let mut spawn = |r: FeatureRef, selected: bool| {
+        let Some(f) = res.atlas.feature(r) else { return };
+        let (m, _) = tess::tessellate([&f.geometry], &res.frame, 0.5);
+        let z = if selected { 900.0 } else { 890.0 };
+        let mut add = |mesh: Mesh, mat: MapMaterial, dz: f32| {
+            commands.spawn((
+                Mesh2d(meshes.add(mesh)),
+                MeshMaterial2d(materials.add(mat)),
+                Transform::from_xyz(0.0, 0.0, z + dz),
+                Overlay,
+            ));
+        };
+        if selected && !m.fill.indices.is_empty() {
+            add(fill_mesh(&m.fill), MapMaterial::new(highlight, 0.35, 0.0, false, true), 0.0);
+        }
+        let width = if selected { 4.0 } else { 3.0 };
+        let color = if selected { highlight } else { Color::srgb(0.1, 0.1, 0.1) };
+        for b in [&m.outlines, &m.lines] {
+            if !b.indices.is_empty() {
+                add(extruded_mesh(b), MapMaterial::new(color, 0.95, width, false, selected), 1.0);
+            }
+        }
+        if !m.points.indices.is_empty() {
+            add(extruded_mesh(&m.points), MapMaterial::new(color, 0.5, 24.0, false, selected), 0.5);
+        }
+    };
+    if let Some(h) = now.0
+        && Some(h) != now.1
+    {
+        spawn(h, false);
+    }
+    if let Some(s) = now.1 {
+        spawn(s, true);
+    }
+}

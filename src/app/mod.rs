@@ -1,0 +1,192 @@
+//! The Bevy/egui desktop app: one plugin per concern on top of the pure core.
+
+pub mod camera;
+pub mod fonts;
+pub mod labels;
+pub mod layers;
+pub mod panels;
+pub mod picking;
+pub mod screenshot;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::str::FromStr;
+
+use bevy::prelude::*;
+use bevy::window::{PresentMode, WindowResolution};
+use bevy_egui::EguiPlugin;
+
+use crate::atlas::Atlas;
+use crate::geodata::Diagnostic;
+use crate::index::{FeatureRef, SpatialIndex};
+use crate::proj::LocalFrame;
+
+/// Which name form labels and panels use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    #[default]
+    Hant,
+    Hans,
+    En,
+}
+
+impl FromStr for Lang {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "hant" | "zh-hant" | "traditional" => Ok(Lang::Hant),
+            "hans" | "zh-hans" | "simplified" => Ok(Lang::Hans),
+            "en" | "english" => Ok(Lang::En),
+            _ => Err(format!("unknown label language {s:?}: use hant, hans or en")),
+        }
+    }
+}
+
+impl Lang {
+    pub fn pick<'a>(self, hant: &'a str, hans: &'a str, en: &'a str) -> &'a str {
+        let first = match self {
+            Lang::Hant => hant,
+            Lang::Hans => hans,
+            Lang::En => en,
+        };
+        if first.is_empty() { [hant, hans, en].into_iter().find(|s| !s.is_empty()).unwrap_or("") } else { first }
+    }
+}
+
+/// Command-line options that shape the app.
+#[derive(Debug, Clone, Default)]
+pub struct AppOptions {
+    pub extra_layers: Vec<PathBuf>,
+    pub screenshot: Option<PathBuf>,
+    pub view: Option<String>,
+    pub size: Option<(u32, u32)>,
+    pub lang: Lang,
+}
+
+/// The core data, shared by every plugin.
+#[derive(Resource)]
+pub struct AtlasRes {
+    pub atlas: Atlas,
+    pub frame: LocalFrame,
+    pub index: SpatialIndex,
+}
+
+impl AtlasRes {
+    pub fn new(atlas: Atlas) -> Self {
+        let index = SpatialIndex::build(&atlas.layers);
+        AtlasRes { atlas, frame: LocalFrame::default(), index }
+    }
+
+    /// Rebuilds the spatial index after layers changed.
+    pub fn reindex(&mut self) {
+        self.index = SpatialIndex::build(&self.atlas.layers);
+    }
+}
+
+/// What the user is pointing at and has chosen.
+#[derive(Resource, Default, Debug, Clone, PartialEq)]
+pub struct Selection {
+    pub hovered: Option<FeatureRef>,
+    pub selected: Option<FeatureRef>,
+    /// The document passage to scroll to: (document, passage).
+    pub scroll_to: Option<(usize, usize)>,
+}
+
+/// Per-layer display state the user controls.
+#[derive(Resource, Debug, Clone)]
+pub struct LayerView {
+    pub visible: Vec<bool>,
+    pub opacity: Vec<f32>,
+    pub lang: Lang,
+    pub labels: bool,
+}
+
+/// Problems to show in the UI's error panel (bad files, failed loads).
+#[derive(Resource, Default, Debug, Clone)]
+pub struct Problems {
+    pub items: Vec<String>,
+    pub open: bool,
+}
+
+impl Problems {
+    pub fn push(&mut self, msg: impl Into<String>) {
+        let m = msg.into();
+        warn!("{m}");
+        self.items.push(m);
+        self.open = true;
+    }
+    pub fn extend_diagnostics(&mut self, d: &[Diagnostic]) {
+        for x in d {
+            self.push(x.to_string());
+        }
+    }
+}
+
+/// Requests from UI and input to change data; handled in one place so that every path (CLI,
+/// drag-and-drop, the open dialog) behaves the same.
+#[derive(Message, Debug, Clone)]
+pub enum AtlasCommand {
+    LoadLayer(PathBuf),
+    LoadDocument(PathBuf),
+    /// Select a place by id and fly to it.
+    FocusPlace(String),
+}
+
+/// Inserts the state every plugin shares; `App` construction for tests uses it with `MinimalPlugins`.
+pub fn insert_core_state(app: &mut App, atlas: Atlas, lang: Lang) {
+    let n = atlas.layers.len();
+    let visible = atlas.metas.iter().map(|m| m.visible).collect();
+    let opacity = atlas.metas.iter().map(|m| m.opacity).collect();
+    let mut problems = Problems::default();
+    problems.extend_diagnostics(&atlas.diagnostics);
+    debug_assert_eq!(atlas.metas.len(), n);
+    app.insert_resource(AtlasRes::new(atlas))
+        .insert_resource(Selection::default())
+        .insert_resource(LayerView { visible, opacity, lang, labels: true })
+        .insert_resource(problems)
+        .add_message::<AtlasCommand>();
+}
+
+/// Runs the desktop app until the window closes (or the screenshot is written).
+pub fn run(atlas: Atlas, opts: AppOptions) -> anyhow::Result<ExitCode> {
+    let (w, h) = opts.size.unwrap_or((1600, 1000));
+    let mut app = App::new();
+    app.add_plugins(
+        DefaultPlugins
+            .set(WindowPlugin {
+                primary_window: Some(Window {
+                    title: "port-atlas: Suzhou port development and Taicang".into(),
+                    resolution: WindowResolution::new(w, h).with_scale_factor_override(1.0),
+                    present_mode: PresentMode::AutoVsync,
+                    ..default()
+                }),
+                ..default()
+            })
+            .set(bevy::log::LogPlugin { filter: "wgpu=error,naga=warn,bevy_render=warn".into(), ..default() }),
+    )
+    .add_plugins(EguiPlugin::default())
+    .insert_resource(ClearColor(Color::srgb_u8(0xe4, 0xe9, 0xee)));
+    insert_core_state(&mut app, atlas, opts.lang);
+    app.add_plugins((
+        camera::CameraPlugin,
+        layers::LayersPlugin,
+        picking::PickingPlugin,
+        panels::PanelsPlugin,
+        fonts::FontsPlugin,
+    ));
+    for path in &opts.extra_layers {
+        app.world_mut().write_message(AtlasCommand::LoadLayer(path.clone()));
+    }
+    if let Some(id) = &opts.view {
+        app.world_mut().write_message(AtlasCommand::FocusPlace(id.clone()));
+    }
+    let shot = opts.screenshot.clone();
+    if let Some(path) = shot {
+        app.add_plugins(screenshot::ScreenshotPlugin { path });
+    }
+    let exit = app.run();
+    Ok(match exit {
+        AppExit::Success => ExitCode::SUCCESS,
+        AppExit::Error(code) => ExitCode::from(code.get()),
+    })
+}

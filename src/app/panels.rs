@@ -1,0 +1,518 @@
+//! The egui panels: toolbar, layers and search, place details, the linked document, status bar
+//! with scale, map labels and the problems window.
+
+use bevy::math::DVec2;
+use bevy::prelude::*;
+use bevy::window::PrimaryWindow;
+use bevy_egui::{EguiContexts, EguiPrimaryContextPass, egui};
+use egui::{Align, Align2, Color32, FontId, RichText, Sense, Stroke, Ui, UiBuilder};
+
+use super::camera::{MapView, UiCapture, ZoomToAll};
+use super::labels::{self, Candidate};
+use super::layers::Tessellation;
+use super::{AtlasCommand, AtlasRes, Lang, LayerView, Problems, Selection};
+use crate::geodata::LayerMeta;
+use crate::index::FeatureRef;
+
+pub struct PanelsPlugin;
+
+impl Plugin for PanelsPlugin {
+    fn build(&self, app: &mut App) {
+        app.add_systems(EguiPrimaryContextPass, ui_system);
+    }
+}
+
+/// Panel state that lives across frames but is nobody else's business.
+#[derive(Default)]
+pub struct PanelState {
+    search: String,
+    open_path: String,
+    document: usize,
+    anchors: Vec<Vec<Option<DVec2>>>,
+    anchors_for: usize,
+}
+
+fn color32(meta: &LayerMeta) -> Color32 {
+    let [r, g, b] = meta.rgb();
+    Color32::from_rgb(r, g, b)
+}
+
+fn feature_name(res: &AtlasRes, lang: Lang, r: FeatureRef) -> String {
+    res.atlas.feature(r).map(|f| lang.pick(&f.name_zh_hant, &f.name_zh_hans, &f.name_en).to_string()).unwrap_or_default()
+}
+
+#[allow(clippy::too_many_arguments)]
+fn ui_system(
+    mut contexts: EguiContexts,
+    window: Single<&Window, With<PrimaryWindow>>,
+    res: Res<AtlasRes>,
+    mut view: ResMut<LayerView>,
+    mut selection: ResMut<Selection>,
+    mut map: ResMut<MapView>,
+    mut capture: ResMut<UiCapture>,
+    mut problems: ResMut<Problems>,
+    tess: Res<Tessellation>,
+    mut cmds: MessageWriter<AtlasCommand>,
+    mut zoom_all: MessageWriter<ZoomToAll>,
+    mut state: Local<PanelState>,
+) -> Result {
+    let ctx = contexts.ctx_mut()?.clone();
+    let mut root = Ui::new(
+        ctx.clone(),
+        "port-atlas-root".into(),
+        UiBuilder::new().layer_id(egui::LayerId::background()).max_rect(ctx.content_rect()),
+    );
+
+    toolbar(&mut root, &mut view, &mut state, &mut problems, &mut cmds, &mut zoom_all);
+    status_bar(&mut root, &res, &view, &map, &tess, &selection, window.cursor_position());
+    egui::Panel::left("layers").default_size(290.0).show(&mut root, |ui| {
+        search_panel(ui, &res, &view, &mut state, &mut cmds);
+        ui.separator();
+        layers_panel(ui, &res, &mut view, &tess);
+    });
+    egui::Panel::right("place_and_document").default_size(420.0).show(&mut root, |ui| {
+        place_panel(ui, &res, &view, &mut selection, &mut cmds);
+        ui.separator();
+        document_panel(ui, &res, &view, &mut selection, &mut state, &mut cmds);
+    });
+    let central = root.available_rect_before_wrap();
+    let frame = res.frame;
+    map.set_viewport(&frame, bevy::math::Rect::new(central.min.x, central.min.y, central.max.x, central.max.y));
+
+    if view.labels {
+        draw_labels(&ctx, central, &res, &view, &map, &selection, &mut state);
+    }
+    problems_window(&ctx, &mut problems);
+
+    let pointer = ctx.input(|i| i.pointer.hover_pos());
+    let over_window = pointer.is_some_and(|p| ctx.layer_id_at(p).is_some_and(|l| l.order != egui::Order::Background));
+    capture.pointer = ctx.egui_is_using_pointer() || over_window || pointer.is_some_and(|p| !central.contains(p));
+    capture.keyboard = ctx.egui_wants_keyboard_input();
+    Ok(())
+}
+
+fn toolbar(
+    root: &mut Ui,
+    view: &mut LayerView,
+    state: &mut PanelState,
+    problems: &mut Problems,
+    cmds: &mut MessageWriter<AtlasCommand>,
+    zoom_all: &mut MessageWriter<ZoomToAll>,
+) {
+    egui::Panel::top("toolbar").show(root, |ui| {
+        ui.horizontal(|ui| {
+            ui.strong("港口地圖 port-atlas");
+            ui.separator();
+            if ui.button("⟲ 全覽 Zoom to all").on_hover_text("Home or 0").clicked() {
+                zoom_all.write(ZoomToAll);
+            }
+            ui.separator();
+            ui.label("Labels:");
+            for (lang, text) in [(Lang::Hant, "繁體"), (Lang::Hans, "简体"), (Lang::En, "EN")] {
+                if ui.selectable_label(view.lang == lang, text).clicked() {
+                    view.lang = lang;
+                }
+            }
+            ui.checkbox(&mut view.labels, "show");
+            ui.separator();
+            ui.label("Open file:");
+            let edit = ui.add(
+                egui::TextEdit::singleline(&mut state.open_path)
+                    .hint_text("path to .geojson or .txt (or drop a file on the window)")
+                    .desired_width(300.0),
+            );
+            let enter = edit.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+            if (ui.button("Open").clicked() || enter) && !state.open_path.trim().is_empty() {
+                let path = std::path::PathBuf::from(state.open_path.trim());
+                let is_doc = path.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("txt"));
+                cmds.write(if is_doc { AtlasCommand::LoadDocument(path) } else { AtlasCommand::LoadLayer(path) });
+            }
+            if !problems.items.is_empty() {
+                ui.separator();
+                let label = RichText::new(format!("⚠ {} problems", problems.items.len())).color(Color32::from_rgb(180, 40, 30));
+                if ui.button(label).clicked() {
+                    problems.open = true;
+                }
+            }
+        });
+    });
+}
+
+fn status_bar(
+    root: &mut Ui,
+    res: &AtlasRes,
+    view: &LayerView,
+    map: &MapView,
+    tess: &Tessellation,
+    selection: &Selection,
+    cursor: Option<Vec2>,
+) {
+    egui::Panel::bottom("status").show(root, |ui| {
+        ui.horizontal(|ui| {
+            match cursor.filter(|c| map.viewport.contains(*c)) {
+                Some(c) => {
+                    let w = map.screen_to_world(c);
+                    let (lon, lat) = res.frame.unproject(w.x, w.y);
+                    ui.monospace(format!("{lat:.5}°N {lon:.5}°E"));
+                }
+                None => {
+                    ui.monospace("—");
+                }
+            }
+            ui.separator();
+            scale_bar(ui, map, res);
+            ui.separator();
+            if let Some((done, total)) = tess.progress() {
+                ui.add(
+                    egui::ProgressBar::new(done as f32 / total.max(1) as f32)
+                        .desired_width(160.0)
+                        .text(format!("tessellating {done}/{total}")),
+                );
+                ui.separator();
+            }
+            if let Some(h) = selection.hovered {
+                ui.label(feature_name(res, view.lang, h));
+            }
+        });
+    });
+}
+
+/// A scale bar of a round ground length about 120 px long.
+fn scale_bar(ui: &mut Ui, map: &MapView, res: &AtlasRes) {
+    let lat = {
+        let (_, lat) = res.frame.unproject(map.center.x, map.center.y);
+        lat
+    };
+    let ground_per_px = map.scale * crate::proj::LocalFrame::scale_at(lat);
+    let target = ground_per_px * 120.0;
+    let pow = 10f64.powf(target.log10().floor());
+    let nice = [1.0, 2.0, 5.0, 10.0].into_iter().map(|m| m * pow).rfind(|&v| v <= target).unwrap_or(pow);
+    let px = (nice / ground_per_px) as f32;
+    let (rect, _) = ui.allocate_exact_size(egui::vec2(px + 4.0, 14.0), Sense::hover());
+    let p = ui.painter();
+    let y = rect.bottom() - 3.0;
+    let stroke = Stroke::new(2.0, ui.visuals().text_color());
+    p.line_segment([egui::pos2(rect.left() + 2.0, y), egui::pos2(rect.left() + 2.0 + px, y)], stroke);
+    for x in [rect.left() + 2.0, rect.left() + 2.0 + px] {
+        p.line_segment([egui::pos2(x, y - 7.0), egui::pos2(x, y)], stroke);
+    }
+    let text = if nice >= 1000.0 { format!("{} km", nice / 1000.0) } else { format!("{nice} m") };
+    ui.label(text);
+}
+
+fn search_panel(
+    ui: &mut Ui,
+    res: &AtlasRes,
+    view: &LayerView,
+    state: &mut PanelState,
+    cmds: &mut MessageWriter<AtlasCommand>,
+) {
+    ui.heading("搜尋 Search");
+    let edit = ui.add(
+        egui::TextEdit::singleline(&mut state.search).hint_text("太倉港 / 太仓港 / Taicang port …").desired_width(f32::INFINITY),
+    );
+    let enter = edit.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+    if state.search.trim().is_empty() {
+        return;
+    }
+    let hits = res.atlas.gazetteer.search(&state.search, res.atlas.matcher.fold());
+    if hits.is_empty() {
+        ui.weak("no place matches");
+    }
+    for (n, &i) in hits.iter().take(12).enumerate() {
+        let p = &res.atlas.gazetteer.places[i];
+        let name = view.lang.pick(&p.name_zh_hant, &p.name_zh_hans, &p.name_en);
+        let r = ui.selectable_label(false, format!("{name}  ·  {}", p.name_en));
+        if r.clicked() || (enter && n == 0) {
+            cmds.write(AtlasCommand::FocusPlace(p.id.clone()));
+        }
+    }
+}
+
+fn layers_panel(ui: &mut Ui, res: &AtlasRes, view: &mut LayerView, tess: &Tessellation) {
+    ui.heading("圖層 Layers");
+    for (i, (layer, meta)) in res.atlas.layers.iter().zip(&res.atlas.metas).enumerate() {
+        ui.horizontal(|ui| {
+            let (rect, _) = ui.allocate_exact_size(egui::vec2(18.0, 14.0), Sense::hover());
+            let [sr, sg, sb] = meta.stroke_rgb();
+            ui.painter().rect_filled(rect, 2.0, color32(meta));
+            ui.painter().rect_stroke(rect, 2.0, Stroke::new(1.0, Color32::from_rgb(sr, sg, sb)), egui::StrokeKind::Inside);
+            if let Some(v) = view.visible.get_mut(i) {
+                let title = view_title(view.lang, meta);
+                ui.checkbox(v, title);
+            }
+            let ready = tess.ready.get(i).copied().unwrap_or(false);
+            ui.weak(if ready { format!("{}", layer.features.len()) } else { "…".into() });
+        });
+        if let Some(o) = view.opacity.get_mut(i) {
+            ui.add(egui::Slider::new(o, 0.0..=1.0).text("opacity"));
+        }
+    }
+    ui.add_space(6.0);
+    ui.weak("Hatched areas, dashed lines and hollow markers are schematic: no published outline or position.");
+}
+
+fn view_title(lang: Lang, meta: &LayerMeta) -> String {
+    lang.pick(&meta.title_zh_hant, &meta.title_zh_hans, &meta.title_en).to_string()
+}
+
+/// A light background for a mention in its layer's colour.
+fn mention_bg(res: &AtlasRes, place: &str, strong: bool) -> Color32 {
+    let c = res
+        .atlas
+        .gazetteer
+        .get(place)
+        .and_then(|p| p.layer.as_deref())
+        .and_then(|l| res.atlas.layers.iter().position(|x| x.id == l))
+        .map(|i| color32(&res.atlas.metas[i]))
+        .unwrap_or(Color32::GRAY);
+    let a = if strong { 200 } else { 90 };
+    Color32::from_rgba_unmultiplied(c.r(), c.g(), c.b(), a)
+}
+
+fn place_panel(
+    ui: &mut Ui,
+    res: &AtlasRes,
+    view: &LayerView,
+    selection: &mut Selection,
+    cmds: &mut MessageWriter<AtlasCommand>,
+) {
+    ui.heading("地點 Place");
+    let Some(r) = selection.selected else {
+        ui.weak("Click a place on the map, a highlighted name in the document, or search.");
+        return;
+    };
+    let Some(f) = res.atlas.feature(r) else { return };
+    let meta = &res.atlas.metas[r.layer as usize];
+    ui.label(RichText::new(&f.name_zh_hant).size(20.0).strong());
+    ui.label(format!("{}  ·  {}", f.name_zh_hans, f.name_en));
+    egui::Grid::new("place_attrs").num_columns(2).striped(true).show(ui, |ui| {
+        ui.weak("layer");
+        ui.label(view_title(view.lang, meta));
+        ui.end_row();
+        ui.weak("kind");
+        ui.label(&f.kind);
+        ui.end_row();
+        ui.weak("accuracy");
+        let acc = f.accuracy.to_string();
+        ui.label(if f.accuracy.is_schematic() { RichText::new(acc).italics().color(Color32::from_rgb(170, 90, 0)) } else { RichText::new(acc) });
+        ui.end_row();
+        ui.weak("id");
+        ui.monospace(&f.id);
+        ui.end_row();
+        for (k, v) in &f.extra {
+            ui.weak(k);
+            ui.label(match v {
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            });
+            ui.end_row();
+        }
+    });
+    ui.collapsing("source", |ui| ui.label(&f.source));
+    let mentions = res.atlas.mentions_of(&f.id);
+    ui.label(RichText::new(format!("Mentioned {} times in the documents", mentions.len())).strong());
+    egui::ScrollArea::vertical().id_salt("place_passages").max_height(180.0).show(ui, |ui| {
+        let mut last = None;
+        for m in mentions {
+            if last == Some((m.document, m.passage)) {
+                continue;
+            }
+            last = Some((m.document, m.passage));
+            let d = &res.atlas.documents[m.document];
+            let p = &d.passages[m.passage];
+            let mention = &p.mentions[m.mention];
+            let sentence = p.sentence_text(mention.sentence);
+            let r = ui.horizontal_wrapped(|ui| {
+                ui.spacing_mut().item_spacing.x = 0.0;
+                ui.weak(format!("{} L{}  ", d.id, p.line));
+                // Highlight the mention inside its sentence.
+                let s_start = p.sentences[mention.sentence].start;
+                let rel = mention.start.saturating_sub(s_start);
+                let chars: Vec<char> = sentence.chars().collect();
+                let end = (rel + mention.end - mention.start).min(chars.len());
+                let before: String = chars[..rel.min(chars.len())].iter().collect();
+                let hit: String = chars[rel.min(chars.len())..end].iter().collect();
+                let after: String = chars[end..].iter().collect();
+                ui.label(before);
+                ui.label(RichText::new(hit).background_color(mention_bg(res, &mention.place, true)).strong());
+                ui.label(after);
+            });
+            if r.response.interact(Sense::click()).on_hover_text("show in the document").clicked() {
+                selection.scroll_to = Some((m.document, m.passage));
+            }
+        }
+    });
+    let _ = cmds;
+}
+
+fn document_panel(
+    ui: &mut Ui,
+    res: &AtlasRes,
+    view: &LayerView,
+    selection: &mut Selection,
+    state: &mut PanelState,
+    cmds: &mut MessageWriter<AtlasCommand>,
+) {
+    ui.heading("文件 Document");
+    if res.atlas.documents.is_empty() {
+        ui.weak("No document. Open a .txt file from the toolbar or drop one on the window.");
+        return;
+    }
+    if let Some((d, _)) = selection.scroll_to {
+        state.document = d;
+    }
+    state.document = state.document.min(res.atlas.documents.len() - 1);
+    egui::ComboBox::from_id_salt("document")
+        .selected_text(res.atlas.documents[state.document].id.clone())
+        .show_ui(ui, |ui| {
+            for (i, d) in res.atlas.documents.iter().enumerate() {
+                ui.selectable_value(&mut state.document, i, &d.id);
+            }
+        });
+    let doc = &res.atlas.documents[state.document];
+    let selected_id = selection.selected.and_then(|r| res.atlas.feature(r)).map(|f| f.id.clone());
+    let scroll_target = selection.scroll_to.filter(|(d, _)| *d == state.document).map(|(_, p)| p);
+    let mut clicked_place = None;
+    egui::ScrollArea::vertical().id_salt("document_text").auto_shrink([false, false]).show(ui, |ui| {
+        for (pi, p) in doc.passages.iter().enumerate() {
+            let r = ui.horizontal_wrapped(|ui| {
+                ui.spacing_mut().item_spacing.x = 0.0;
+                ui.weak(format!("{:>3} ", p.line));
+                let chars: Vec<char> = p.text.chars().collect();
+                let mut pos = 0;
+                for m in &p.mentions {
+                    if m.start > pos {
+                        ui.label(chars[pos..m.start].iter().collect::<String>());
+                    }
+                    let strong = selected_id.as_deref() == Some(m.place.as_str());
+                    let mut text = RichText::new(&m.text).background_color(mention_bg(res, &m.place, strong));
+                    if strong {
+                        text = text.strong().underline();
+                    }
+                    let name = res
+                        .atlas
+                        .gazetteer
+                        .get(&m.place)
+                        .map(|pl| view.lang.pick(&pl.name_zh_hant, &pl.name_zh_hans, &pl.name_en).to_string())
+                        .unwrap_or_default();
+                    if ui.add(egui::Label::new(text).sense(Sense::click())).on_hover_text(name).clicked() {
+                        clicked_place = Some(m.place.clone());
+                    }
+                    pos = m.end;
+                }
+                if pos < chars.len() {
+                    ui.label(chars[pos..].iter().collect::<String>());
+                }
+            });
+            if scroll_target == Some(pi) {
+                r.response.scroll_to_me(Some(Align::TOP));
+            }
+            ui.add_space(6.0);
+        }
+    });
+    if scroll_target.is_some() {
+        selection.scroll_to = None;
+    }
+    if let Some(id) = clicked_place {
+        cmds.write(AtlasCommand::FocusPlace(id));
+    }
+}
+
+fn draw_labels(
+    ctx: &egui::Context,
+    central: egui::Rect,
+    res: &AtlasRes,
+    view: &LayerView,
+    map: &MapView,
+    selection: &Selection,
+    state: &mut PanelState,
+) {
+    if state.anchors_for != res.atlas.layers.len() || state.anchors.len() != res.atlas.layers.len() {
+        state.anchors = labels::anchors(&res.atlas.layers, &res.frame);
+        state.anchors_for = res.atlas.layers.len();
+    }
+    let painter = ctx.layer_painter(egui::LayerId::background()).with_clip_rect(central);
+    let mut cands = Vec::new();
+    let mut galleys = Vec::new();
+    for (li, layer) in res.atlas.layers.iter().enumerate() {
+        if !view.visible.get(li).copied().unwrap_or(false) || !res.atlas.metas[li].labels {
+            continue;
+        }
+        for (fi, f) in layer.features.iter().enumerate() {
+            let Some(Some(a)) = state.anchors.get(li).and_then(|v| v.get(fi)) else { continue };
+            let s = map.world_to_screen(*a);
+            if !central.contains(egui::pos2(s.x, s.y)) {
+                continue;
+            }
+            let r = FeatureRef { layer: li as u32, feature: fi as u32 };
+            let is_point = matches!(f.geometry, geo::Geometry::Point(_));
+            // Polygons too small on screen to carry a name get none, unless selected.
+            let big_enough = match f.bounds() {
+                Some(b) if !is_point => {
+                    let (x0, y0) = res.frame.project(b.min().x, b.min().y);
+                    let (x1, y1) = res.frame.project(b.max().x, b.max().y);
+                    ((x1 - x0).max(y1 - y0) / map.scale) > 40.0
+                }
+                _ => true,
+            };
+            let chosen = selection.selected == Some(r) || selection.hovered == Some(r);
+            if !big_enough && !chosen {
+                continue;
+            }
+            let name = view.lang.pick(&f.name_zh_hant, &f.name_zh_hans, &f.name_en);
+            let size = if is_point { 13.0 } else { 14.0 };
+            let galley = painter.layout_no_wrap(name.to_string(), FontId::proportional(size), Color32::from_gray(30));
+            let gs = galley.size();
+            let pos = if is_point { egui::pos2(s.x + 9.0, s.y - gs.y / 2.0) } else { egui::pos2(s.x - gs.x / 2.0, s.y - gs.y / 2.0) };
+            let rect = bevy::math::Rect::new(pos.x, pos.y, pos.x + gs.x, pos.y + gs.y);
+            let rank = if selection.selected == Some(r) {
+                0
+            } else if selection.hovered == Some(r) {
+                1
+            } else {
+                2 + res.atlas.metas[li].label_rank
+            };
+            // Within a layer, smaller features first: they have fewer places to put a name.
+            let area = f.bounds().map(|b| (b.width() * b.height() * 1e6) as i64).unwrap_or(0);
+            cands.push(Candidate { rect, priority: (rank, area) });
+            galleys.push((pos, galley));
+        }
+    }
+    let bounds = bevy::math::Rect::new(central.min.x, central.min.y, central.max.x, central.max.y);
+    for i in labels::place(&cands, bounds, 3.0) {
+        let (pos, galley) = &galleys[i];
+        // A white halo keeps names readable over fills and hatching.
+        for d in [egui::vec2(-1.0, 0.0), egui::vec2(1.0, 0.0), egui::vec2(0.0, -1.0), egui::vec2(0.0, 1.0)] {
+            painter.galley_with_override_text_color(*pos + d, galley.clone(), Color32::from_white_alpha(230));
+        }
+        painter.galley(*pos, galley.clone(), Color32::from_gray(30));
+    }
+    let _ = Align2::CENTER_CENTER;
+}
+
+fn problems_window(ctx: &egui::Context, problems: &mut Problems) {
+    if problems.items.is_empty() || !problems.open {
+        return;
+    }
+    let mut open = problems.open;
+    let mut clear = false;
+    egui::Window::new("⚠ Problems").open(&mut open).default_width(520.0).anchor(Align2::CENTER_TOP, [0.0, 60.0]).show(
+        ctx,
+        |ui| {
+            ui.label("These files or entries could not be used. Everything else is loaded; nothing on disk was changed.");
+            egui::ScrollArea::vertical().max_height(260.0).show(ui, |ui| {
+                for p in &problems.items {
+                    ui.label(RichText::new(p).monospace().color(Color32::from_rgb(150, 30, 20)));
+                }
+            });
+            if ui.button("Clear").clicked() {
+                clear = true;
+            }
+        },
+    );
+    problems.open = open && !clear;
+    if clear {
+        problems.items.clear();
+    }
+}

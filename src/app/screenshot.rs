@@ -1,0 +1,94 @@
+//! Headless screenshots: render until the layers are tessellated and the UI has laid out, save
+//! one frame of the window (panels included) as PNG, and exit.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use bevy::prelude::*;
+use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured};
+
+use super::camera::MapView;
+use super::layers::Tessellation;
+
+pub struct ScreenshotPlugin {
+    pub path: PathBuf,
+}
+
+#[derive(Resource)]
+struct ShotState {
+    path: PathBuf,
+    frames: u32,
+    requested: bool,
+    started: Instant,
+}
+
+/// Longest wait for tessellation before giving up with an error.
+const TIMEOUT: Duration = Duration::from_secs(120);
+
+impl Plugin for ScreenshotPlugin {
+    fn build(&self, app: &mut App) {
+        app.insert_resource(ShotState { path: self.path.clone(), frames: 0, requested: false, started: Instant::now() })
+            .add_systems(Update, shoot.after(super::picking::pick));
+    }
+}
+
+fn shoot(
+    mut commands: Commands,
+    mut st: ResMut<ShotState>,
+    tess: Res<Tessellation>,
+    mut map: ResMut<MapView>,
+    mut selection: ResMut<super::Selection>,
+    mut exit: MessageWriter<AppExit>,
+) {
+    st.frames += 1;
+    // The virtual display's pointer sits mid-screen; a still image shows no hover.
+    selection.hovered = None;
+    // No easing in a still image: show exactly the requested view.
+    map.snap();
+    if st.requested {
+        return;
+    }
+    if st.started.elapsed() > TIMEOUT {
+        error!("screenshot: layers still tessellating after {TIMEOUT:?}; giving up");
+        exit.write(AppExit::error());
+        return;
+    }
+    // A few frames let egui load fonts and settle its layout (panel sizes feed the viewport).
+    if tess.progress().is_some() || st.frames < 8 {
+        return;
+    }
+    st.requested = true;
+    let path = st.path.clone();
+    // The view beside the image, so tests and scripts can find where a lon/lat was drawn.
+    let vp = map.viewport;
+    let view_json = serde_json::json!({
+        "viewport": [vp.min.x, vp.min.y, vp.max.x, vp.max.y],
+        "center_local_m": [map.center.x, map.center.y],
+        "metres_per_px": map.scale,
+        "origin_lon_lat": crate::proj::LocalFrame::TAICANG,
+    });
+    let view_path = path.with_extension("view.json");
+    commands.spawn(Screenshot::primary_window()).observe(
+        move |captured: On<ScreenshotCaptured>, mut exit: MessageWriter<AppExit>| {
+            let result = captured
+                .image
+                .clone()
+                .try_into_dynamic()
+                .map_err(|e| e.to_string())
+                .and_then(|img| img.to_rgb8().save(&path).map_err(|e| e.to_string()));
+            match result {
+                Ok(()) => {
+                    if let Err(e) = std::fs::write(&view_path, view_json.to_string()) {
+                        warn!("{}: cannot write view description: {e}", view_path.display());
+                    }
+                    info!("screenshot written to {}", path.display());
+                    exit.write(AppExit::Success);
+                }
+                Err(e) => {
+                    error!("{}: cannot write screenshot: {e}", path.display());
+                    exit.write(AppExit::error());
+                }
+            }
+        },
+    );
+}
