@@ -243,10 +243,7 @@ impl Atlas {
     /// The feature drawing place `id`, if any layer has it.
     pub fn feature_of(&self, id: &str) -> Option<FeatureRef> {
         self.layers.iter().enumerate().find_map(|(li, l)| {
-            l.features
-                .iter()
-                .position(|f| f.id == id)
-                .map(|fi| FeatureRef { layer: li as u32, feature: fi as u32 })
+            l.features.iter().position(|f| f.id == id).map(|fi| FeatureRef { layer: li as u32, feature: fi as u32 })
         })
     }
 
@@ -323,11 +320,7 @@ fn scan_dir(dir: &Path) -> Result<Manifest, AtlasError> {
         .filter_map(|e| e.ok().and_then(|e| e.file_name().into_string().ok()))
         .collect();
     names.sort();
-    let layers = names
-        .iter()
-        .filter_map(|n| n.strip_suffix(".geojson"))
-        .map(LayerMeta::fallback)
-        .collect();
+    let layers = names.iter().filter_map(|n| n.strip_suffix(".geojson")).map(LayerMeta::fallback).collect();
     let documents = names.iter().filter(|n| n.ends_with(".txt")).cloned().collect();
     let gazetteer = names.iter().find(|n| *n == "gazetteer.json").cloned();
     Ok(Manifest { layers, documents, gazetteer, home: None })

@@ -114,7 +114,13 @@ impl Document {
             matcher.find(line, &mut buf, &mut raw);
             let sentences = split_sentences(line);
             let mentions = to_mentions(line, &raw, &sentences, gazetteer);
-            passages.push(Passage { id: format!("p{}", i + 1), line: i + 1, text: line.to_string(), sentences, mentions });
+            passages.push(Passage {
+                id: format!("p{}", i + 1),
+                line: i + 1,
+                text: line.to_string(),
+                sentences,
+                mentions,
+            });
         }
         Document { id: id.to_string(), path: path.to_path_buf(), passages }
     }

@@ -92,8 +92,8 @@ pub enum GazetteerError {
 
 impl GazetteerFile {
     pub fn load(path: &Path) -> Result<Self, GazetteerError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| GazetteerError::Io { path: path.to_path_buf(), source })?;
+        let text =
+            std::fs::read_to_string(path).map_err(|source| GazetteerError::Io { path: path.to_path_buf(), source })?;
         Self::parse(path, &text)
     }
 
@@ -239,6 +239,9 @@ impl Gazetteer {
     }
 }
 
+/// Traditional-to-simplified character pairs shipped with the atlas (see geodata/SOURCES.md).
+const T2S_CHARACTERS: &str = include_str!("../geodata/t2s-characters.txt");
+
 /// Folds text so traditional and simplified, upper and lower case compare equal, keeping every
 /// character's UTF-8 length (the property the matcher's offsets depend on).
 #[derive(Debug, Clone)]
@@ -248,11 +251,22 @@ pub struct Fold {
 }
 
 impl Fold {
-    /// A fold that learns traditional-to-simplified pairs from names given in both scripts.
+    /// The base traditional-to-simplified table (2,700 characters, hanziconv's CUHK map),
+    /// then the pairs the gazetteer's own names teach and its `variants`.
     pub fn from_gazetteer(g: &Gazetteer) -> Self {
         let mut table = vec![0u16; 0x1_0000];
         for c in b'A'..=b'Z' {
             table[c as usize] = (c + 32) as u16;
+        }
+        for line in T2S_CHARACTERS.lines().filter(|l| !l.starts_with('#')) {
+            let mut cs = line.chars();
+            if let (Some(a), Some(' '), Some(b)) = (cs.next(), cs.next(), cs.next())
+                && a.len_utf8() == b.len_utf8()
+                && (a as u32) < 0x1_0000
+                && (b as u32) < 0x1_0000
+            {
+                table[a as usize] = b as u16;
+            }
         }
         let mut learn = |a: char, b: char| {
             if a != b && a.len_utf8() == b.len_utf8() && (a as u32) < 0x1_0000 && (b as u32) < 0x1_0000 {
@@ -472,10 +486,10 @@ mod tests {
 
     #[test]
     fn english_is_case_insensitive_on_word_boundaries() {
-        assert_eq!(find("links to SHANGHAI and taicang port area."), vec![
-            ("shanghai".into(), "SHANGHAI".into()),
-            ("taicang-port".into(), "taicang port area".into())
-        ]);
+        assert_eq!(
+            find("links to SHANGHAI and taicang port area."),
+            vec![("shanghai".into(), "SHANGHAI".into()), ("taicang-port".into(), "taicang port area".into())]
+        );
         assert!(find("Shanghaied").is_empty());
     }
 

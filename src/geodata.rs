@@ -374,8 +374,7 @@ fn feature_from_json(v: Value, opts: ReadOptions) -> FeatureResult {
         Some(g) => g,
     };
     let gj = geojson::Geometry::from_json_value(geometry_json).map_err(|e| (id.clone(), format!("geometry: {e}")))?;
-    let mut geometry: Geometry<f64> =
-        Geometry::try_from(gj).map_err(|e| (id.clone(), format!("geometry: {e}")))?;
+    let mut geometry: Geometry<f64> = Geometry::try_from(gj).map_err(|e| (id.clone(), format!("geometry: {e}")))?;
     if opts.crs != Crs::Wgs84 {
         use geo::MapCoordsInPlace;
         geometry.map_coords_in_place(|c| {
@@ -423,10 +422,7 @@ fn feature_from_json(v: Value, opts: ReadOptions) -> FeatureResult {
             String::new()
         }
     };
-    Ok((
-        Feature { id, name_zh_hant, name_zh_hans, name_en, kind, accuracy, source, extra: props, geometry },
-        warnings,
-    ))
+    Ok((Feature { id, name_zh_hant, name_zh_hans, name_en, kind, accuracy, source, extra: props, geometry }, warnings))
 }
 
 /// Geometry problems a planner would want to know about before trusting a layer.

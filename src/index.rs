@@ -135,7 +135,11 @@ mod tests {
         let small = polygon![(x: 4.0, y: 4.0), (x: 6.0, y: 4.0), (x: 6.0, y: 6.0), (x: 4.0, y: 6.0)];
         let line = LineString::from(vec![(0.0, 5.5), (10.0, 5.5)]);
         let layers = vec![
-            Layer { id: "a".into(), path: "a".into(), features: vec![feat("big", big.into()), feat("small", small.into())] },
+            Layer {
+                id: "a".into(),
+                path: "a".into(),
+                features: vec![feat("big", big.into()), feat("small", small.into())],
+            },
             Layer { id: "b".into(), path: "b".into(), features: vec![feat("line", line.into())] },
         ];
         let idx = SpatialIndex::build(&layers);

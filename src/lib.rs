@@ -12,5 +12,8 @@ pub mod proj;
 pub mod recipe;
 pub mod tess;
 
+#[cfg(test)]
+mod atlas_tests;
+
 #[cfg(feature = "app")]
 pub mod app;

@@ -13,11 +13,7 @@ use port_atlas::proj::Crs;
 use port_atlas::recipe;
 
 #[derive(Parser, Debug)]
-#[command(
-    name = "port-atlas",
-    version,
-    about = "Atlas of Suzhou's port development and Taicang, linked to the report"
-)]
+#[command(name = "port-atlas", version, about = "Atlas of Suzhou's port development and Taicang, linked to the report")]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -52,9 +48,7 @@ pub struct AppArgs {
 }
 
 fn parse_size(s: &str) -> Result<(u32, u32), String> {
-    let (w, h) = s
-        .split_once(['x', 'X'])
-        .ok_or_else(|| format!("{s:?}: expected WIDTHxHEIGHT, e.g. 1600x1000"))?;
+    let (w, h) = s.split_once(['x', 'X']).ok_or_else(|| format!("{s:?}: expected WIDTHxHEIGHT, e.g. 1600x1000"))?;
     let w: u32 = w.trim().parse().map_err(|_| format!("{s:?}: bad width"))?;
     let h: u32 = h.trim().parse().map_err(|_| format!("{s:?}: bad height"))?;
     if !(200..=8192).contains(&w) || !(200..=8192).contains(&h) {
@@ -100,19 +94,10 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         None => run_app(cli.app),
-        Some(Command::Import {
-            input,
-            out,
-            from_crs,
-            force,
-        }) => import(&input, &out, &from_crs, force),
+        Some(Command::Import { input, out, from_crs, force }) => import(&input, &out, &from_crs, force),
         Some(Command::Check { dir }) => check(dir.as_deref()),
         Some(Command::Links { json }) => links(&cli.app, json),
-        Some(Command::BuildAtlas {
-            sources,
-            recipes,
-            out,
-        }) => build_atlas(&sources, &recipes, &out),
+        Some(Command::BuildAtlas { sources, recipes, out }) => build_atlas(&sources, &recipes, &out),
     };
     match result {
         Ok(code) => code,
@@ -155,32 +140,18 @@ fn run_app(args: AppArgs) -> Result<ExitCode> {
 
 #[cfg(not(feature = "app"))]
 fn run_app(_args: AppArgs) -> Result<ExitCode> {
-    anyhow::bail!(
-        "this build has no map app (built without the `app` feature); try `port-atlas --help`"
-    )
+    anyhow::bail!("this build has no map app (built without the `app` feature); try `port-atlas --help`")
 }
 
-fn import(
-    input: &std::path::Path,
-    out: &std::path::Path,
-    from_crs: &str,
-    force: bool,
-) -> Result<ExitCode> {
+fn import(input: &std::path::Path, out: &std::path::Path, from_crs: &str, force: bool) -> Result<ExitCode> {
     let crs: Crs = from_crs.parse()?;
     if out.exists() && !force {
-        anyhow::bail!(
-            "{}: already exists; pass --force to overwrite it",
-            out.display()
-        );
+        anyhow::bail!("{}: already exists; pass --force to overwrite it", out.display());
     }
     let layer = recipe::import_file(input, crs)?;
     geodata::write_atomic(out, layer.to_geojson_string().as_bytes())
         .with_context(|| format!("{}: cannot write", out.display()))?;
-    eprintln!(
-        "{}: {} features converted from {crs} to WGS84",
-        out.display(),
-        layer.features.len()
-    );
+    eprintln!("{}: {} features converted from {crs} to WGS84", out.display(), layer.features.len());
     Ok(ExitCode::SUCCESS)
 }
 
@@ -205,11 +176,7 @@ fn check(dir: Option<&std::path::Path>) -> Result<ExitCode> {
         atlas.gazetteer.places.len(),
         atlas.documents.len()
     );
-    Ok(if errors > 0 {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(if errors > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }
 
 fn links(args: &AppArgs, json: bool) -> Result<ExitCode> {
@@ -223,11 +190,7 @@ fn links(args: &AppArgs, json: bool) -> Result<ExitCode> {
         writeln!(out)?;
         return Ok(ExitCode::SUCCESS);
     }
-    writeln!(
-        out,
-        "{:<28} {:<8} {:<18} {}",
-        "PLACE", "LAYER", "NAME", "PASSAGES (document:line)"
-    )?;
+    writeln!(out, "{:<28} {:<8} {:<18} {}", "PLACE", "LAYER", "NAME", "PASSAGES (document:line)")?;
     for p in &atlas.gazetteer.places {
         let refs = atlas.mentions_of(&p.id);
         let mut lines: Vec<String> = Vec::new();
@@ -238,19 +201,8 @@ fn links(args: &AppArgs, json: bool) -> Result<ExitCode> {
                 lines.push(s);
             }
         }
-        let lines = if lines.is_empty() {
-            "-".to_string()
-        } else {
-            lines.join(", ")
-        };
-        writeln!(
-            out,
-            "{:<28} {:<8} {:<18} {}",
-            p.id,
-            p.layer.as_deref().unwrap_or("-"),
-            p.name_zh_hant,
-            lines
-        )?;
+        let lines = if lines.is_empty() { "-".to_string() } else { lines.join(", ") };
+        writeln!(out, "{:<28} {:<8} {:<18} {}", p.id, p.layer.as_deref().unwrap_or("-"), p.name_zh_hant, lines)?;
     }
     for d in &atlas.documents {
         writeln!(out, "\n{} ({})", d.id, d.path.display())?;
@@ -258,22 +210,15 @@ fn links(args: &AppArgs, json: bool) -> Result<ExitCode> {
             if p.mentions.is_empty() {
                 continue;
             }
-            let names: Vec<String> = p
-                .mentions
-                .iter()
-                .map(|m| format!("{}[{}..{}]→{}", m.text, m.start, m.end, m.place))
-                .collect();
+            let names: Vec<String> =
+                p.mentions.iter().map(|m| format!("{}[{}..{}]→{}", m.text, m.start, m.end, m.place)).collect();
             writeln!(out, "  line {:>3}: {}", p.line, names.join("  "))?;
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn build_atlas(
-    sources: &std::path::Path,
-    recipes: &std::path::Path,
-    out: &std::path::Path,
-) -> Result<ExitCode> {
+fn build_atlas(sources: &std::path::Path, recipes: &std::path::Path, out: &std::path::Path) -> Result<ExitCode> {
     let r = recipe::load_recipes(recipes)?;
     let layers = recipe::build(&r, sources)?;
     std::fs::create_dir_all(out).with_context(|| format!("{}: cannot create", out.display()))?;

@@ -72,8 +72,14 @@ impl FromStr for Crs {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let norm = s.trim().to_ascii_lowercase().replace(['-', '_', ' '], "");
         match norm.as_str() {
-            "wgs84" | "epsg:4326" | "4326" | "crs84" | "urn:ogc:def:crs:ogc:1.3:crs84" | "cgcs2000"
-            | "epsg:4490" | "4490" => Ok(Crs::Wgs84),
+            "wgs84"
+            | "epsg:4326"
+            | "4326"
+            | "crs84"
+            | "urn:ogc:def:crs:ogc:1.3:crs84"
+            | "cgcs2000"
+            | "epsg:4490"
+            | "4490" => Ok(Crs::Wgs84),
             "gcj02" | "gcj" | "amap" | "mars" => Ok(Crs::Gcj02),
             "bd09" | "baidu" => Ok(Crs::Bd09),
             _ => Err(UnknownCrs(s.to_string())),
@@ -263,11 +269,11 @@ mod tests {
     #[test]
     fn gcj02_round_trip_is_sub_millimetre_on_real_places() {
         let places = [
-            (121.2333, 31.6167),    // Taicang port area
-            (120.40, 31.967),       // Zhangjiagang port area
+            (121.2333, 31.6167),     // Taicang port area
+            (120.40, 31.967),        // Zhangjiagang port area
             (120.859222, 31.799391), // Port of Suzhou
-            (121.308, 31.1958),     // Hongqiao station
-            (120.6917, 31.3136),    // Jinji Lake
+            (121.308, 31.1958),      // Hongqiao station
+            (120.6917, 31.3136),     // Jinji Lake
         ];
         for (lon, lat) in places {
             let (glon, glat) = wgs84_to_gcj02(lon, lat);

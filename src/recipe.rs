@@ -51,13 +51,25 @@ pub struct FeatureRecipe {
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum GeometryRecipe {
     /// A geometry file (bare geometry, Feature or FeatureCollection, unioned) in a given CRS.
-    Import { file: PathBuf, crs: String },
+    Import {
+        file: PathBuf,
+        crs: String,
+    },
     /// Water: `bbox` minus the union of the land polygons in `land`. Polygons that contain
     /// `open_water` are not land (GMT's clipped extract includes the sea itself as one ring).
-    WaterFromLand { land: PathBuf, bbox: [f64; 4], open_water: [f64; 2] },
+    WaterFromLand {
+        land: PathBuf,
+        bbox: [f64; 4],
+        open_water: [f64; 2],
+    },
     /// The polygon of `file` that contains the point `near`.
-    PickPolygon { file: PathBuf, near: [f64; 2] },
-    Point { at: [f64; 2] },
+    PickPolygon {
+        file: PathBuf,
+        near: [f64; 2],
+    },
+    Point {
+        at: [f64; 2],
+    },
     /// A disc, by radius or by area.
     Circle {
         center: [f64; 2],
@@ -68,7 +80,13 @@ pub enum GeometryRecipe {
     },
     /// Land of `within` no deeper than `depth_m` from `water`, within `length_m / 2` of `center`:
     /// a port area along its shore.
-    Shore { within: String, water: String, center: [f64; 2], length_m: f64, depth_m: f64 },
+    Shore {
+        within: String,
+        water: String,
+        center: [f64; 2],
+        length_m: f64,
+        depth_m: f64,
+    },
     /// The band of `a` and `b` within `width_m` of their shared border, optionally only near `near`.
     Border {
         a: String,
@@ -78,7 +96,9 @@ pub enum GeometryRecipe {
         near: Option<([f64; 2], f64)>,
     },
     /// A polyline through published or schematic waypoints.
-    Line { points: Vec<[f64; 2]> },
+    Line {
+        points: Vec<[f64; 2]>,
+    },
     /// A band `width_m` wide along a polyline, clipped to `within` if given.
     Corridor {
         points: Vec<[f64; 2]>,
@@ -87,7 +107,10 @@ pub enum GeometryRecipe {
         within: Option<Vec<String>>,
     },
     /// Small discs around several points, as one multipolygon.
-    Discs { centers: Vec<[f64; 2]>, radius_m: f64 },
+    Discs {
+        centers: Vec<[f64; 2]>,
+        radius_m: f64,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -151,7 +174,9 @@ fn round(g: Geometry<f64>) -> Geometry<f64> {
     };
     match r {
         Geometry::MultiPolygon(m) => simplest(MultiPolygon(m.0.into_iter().filter_map(keep).collect())),
-        Geometry::Polygon(p) => keep(p).map_or(Geometry::Polygon(Polygon::new(LineString(vec![]), vec![])), Geometry::Polygon),
+        Geometry::Polygon(p) => {
+            keep(p).map_or(Geometry::Polygon(Polygon::new(LineString(vec![]), vec![])), Geometry::Polygon)
+        }
         Geometry::LineString(l) => Geometry::LineString(l.remove_repeated_points()),
         other => other,
     }
@@ -159,7 +184,11 @@ fn round(g: Geometry<f64>) -> Geometry<f64> {
 
 /// Polygon output as a single Polygon when there is one part; BooleanOps output is already valid.
 fn simplest(m: MultiPolygon<f64>) -> Geometry<f64> {
-    if m.0.len() == 1 { Geometry::Polygon(m.0.into_iter().next().expect("one polygon")) } else { Geometry::MultiPolygon(m) }
+    if m.0.len() == 1 {
+        Geometry::Polygon(m.0.into_iter().next().expect("one polygon"))
+    } else {
+        Geometry::MultiPolygon(m)
+    }
 }
 
 /// Reads a source geometry file of any GeoJSON shape and returns its geometries, converted.
@@ -173,14 +202,14 @@ pub fn read_source_geometries(path: &Path, crs: Crs) -> Result<Vec<Geometry<f64>
         column: e.column(),
         message: e.to_string(),
     })?;
-    let is_bare_geometry = value.get("type").and_then(Value::as_str).is_some_and(|t| {
-        !matches!(t, "Feature" | "FeatureCollection")
-    });
+    let is_bare_geometry =
+        value.get("type").and_then(Value::as_str).is_some_and(|t| !matches!(t, "Feature" | "FeatureCollection"));
     if is_bare_geometry {
         let gj = geojson::Geometry::from_json_value(value)
             .map_err(|e| RecipeError::Source { path: path.into(), message: e.to_string() })?;
-        let mut g: Geometry<f64> =
-            gj.try_into().map_err(|e: geojson::Error| RecipeError::Source { path: path.into(), message: e.to_string() })?;
+        let mut g: Geometry<f64> = gj
+            .try_into()
+            .map_err(|e: geojson::Error| RecipeError::Source { path: path.into(), message: e.to_string() })?;
         if crs != Crs::Wgs84 {
             use geo::MapCoordsInPlace;
             g.map_coords_in_place(|c| {

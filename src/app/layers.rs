@@ -147,7 +147,8 @@ const CHUNK: usize = 2000;
 
 /// Tessellates features on the calling thread, in chunks, counting progress in `done`.
 pub fn tessellate_features(features: &[Feature], frame: &LocalFrame, done: &AtomicUsize) -> TessOutput {
-    let mut out = TessOutput { surveyed: LayerMeshes::default(), schematic: LayerMeshes::default(), errors: Vec::new() };
+    let mut out =
+        TessOutput { surveyed: LayerMeshes::default(), schematic: LayerMeshes::default(), errors: Vec::new() };
     // Fills are simplified to half a metre: far below a pixel at any useful zoom.
     let tolerance = 0.5;
     let empty = Geometry::GeometryCollection(geo::GeometryCollection(vec![]));
@@ -394,7 +395,11 @@ fn sync_styles(
 }
 
 /// Keeps stroke widths in logical pixels on HiDPI screens.
-fn pixel_ratio(window: Single<&Window, With<PrimaryWindow>>, mut materials: ResMut<Assets<MapMaterial>>, mut last: Local<f32>) {
+fn pixel_ratio(
+    window: Single<&Window, With<PrimaryWindow>>,
+    mut materials: ResMut<Assets<MapMaterial>>,
+    mut last: Local<f32>,
+) {
     let sf = window.scale_factor();
     if (sf - *last).abs() < 1e-3 {
         return;

@@ -38,7 +38,10 @@ fn color32(meta: &LayerMeta) -> Color32 {
 }
 
 fn feature_name(res: &AtlasRes, lang: Lang, r: FeatureRef) -> String {
-    res.atlas.feature(r).map(|f| lang.pick(&f.name_zh_hant, &f.name_zh_hans, &f.name_en).to_string()).unwrap_or_default()
+    res.atlas
+        .feature(r)
+        .map(|f| lang.pick(&f.name_zh_hant, &f.name_zh_hans, &f.name_en).to_string())
+        .unwrap_or_default()
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -129,7 +132,8 @@ fn toolbar(
             }
             if !problems.items.is_empty() {
                 ui.separator();
-                let label = RichText::new(format!("⚠ {} problems", problems.items.len())).color(Color32::from_rgb(180, 40, 30));
+                let label =
+                    RichText::new(format!("⚠ {} problems", problems.items.len())).color(Color32::from_rgb(180, 40, 30));
                 if ui.button(label).clicked() {
                     problems.open = true;
                 }
@@ -209,7 +213,9 @@ fn search_panel(
 ) {
     ui.heading("搜尋 Search");
     let edit = ui.add(
-        egui::TextEdit::singleline(&mut state.search).hint_text("太倉港 / 太仓港 / Taicang port …").desired_width(f32::INFINITY),
+        egui::TextEdit::singleline(&mut state.search)
+            .hint_text("太倉港 / 太仓港 / Taicang port …")
+            .desired_width(f32::INFINITY),
     );
     let enter = edit.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
     if state.search.trim().is_empty() {
@@ -236,7 +242,12 @@ fn layers_panel(ui: &mut Ui, res: &AtlasRes, view: &mut LayerView, tess: &Tessel
             let (rect, _) = ui.allocate_exact_size(egui::vec2(18.0, 14.0), Sense::hover());
             let [sr, sg, sb] = meta.stroke_rgb();
             ui.painter().rect_filled(rect, 2.0, color32(meta));
-            ui.painter().rect_stroke(rect, 2.0, Stroke::new(1.0, Color32::from_rgb(sr, sg, sb)), egui::StrokeKind::Inside);
+            ui.painter().rect_stroke(
+                rect,
+                2.0,
+                Stroke::new(1.0, Color32::from_rgb(sr, sg, sb)),
+                egui::StrokeKind::Inside,
+            );
             if let Some(v) = view.visible.get_mut(i) {
                 let title = view_title(view.lang, meta);
                 ui.checkbox(v, title);
@@ -295,7 +306,11 @@ fn place_panel(
         ui.end_row();
         ui.weak("accuracy");
         let acc = f.accuracy.to_string();
-        ui.label(if f.accuracy.is_schematic() { RichText::new(acc).italics().color(Color32::from_rgb(170, 90, 0)) } else { RichText::new(acc) });
+        ui.label(if f.accuracy.is_schematic() {
+            RichText::new(acc).italics().color(Color32::from_rgb(170, 90, 0))
+        } else {
+            RichText::new(acc)
+        });
         ui.end_row();
         ui.weak("id");
         ui.monospace(&f.id);
@@ -363,13 +378,14 @@ fn document_panel(
         state.document = d;
     }
     state.document = state.document.min(res.atlas.documents.len() - 1);
-    egui::ComboBox::from_id_salt("document")
-        .selected_text(res.atlas.documents[state.document].id.clone())
-        .show_ui(ui, |ui| {
+    egui::ComboBox::from_id_salt("document").selected_text(res.atlas.documents[state.document].id.clone()).show_ui(
+        ui,
+        |ui| {
             for (i, d) in res.atlas.documents.iter().enumerate() {
                 ui.selectable_value(&mut state.document, i, &d.id);
             }
-        });
+        },
+    );
     let doc = &res.atlas.documents[state.document];
     let selected_id = selection.selected.and_then(|r| res.atlas.feature(r)).map(|f| f.id.clone());
     let scroll_target = selection.scroll_to.filter(|(d, _)| *d == state.document).map(|(_, p)| p);
@@ -464,7 +480,11 @@ fn draw_labels(
             let size = if is_point { 13.0 } else { 14.0 };
             let galley = painter.layout_no_wrap(name.to_string(), FontId::proportional(size), Color32::from_gray(30));
             let gs = galley.size();
-            let pos = if is_point { egui::pos2(s.x + 9.0, s.y - gs.y / 2.0) } else { egui::pos2(s.x - gs.x / 2.0, s.y - gs.y / 2.0) };
+            let pos = if is_point {
+                egui::pos2(s.x + 9.0, s.y - gs.y / 2.0)
+            } else {
+                egui::pos2(s.x - gs.x / 2.0, s.y - gs.y / 2.0)
+            };
             let rect = bevy::math::Rect::new(pos.x, pos.y, pos.x + gs.x, pos.y + gs.y);
             let rank = if selection.selected == Some(r) {
                 0
@@ -500,7 +520,9 @@ fn problems_window(ctx: &egui::Context, problems: &mut Problems) {
     egui::Window::new("⚠ Problems").open(&mut open).default_width(520.0).anchor(Align2::CENTER_TOP, [0.0, 60.0]).show(
         ctx,
         |ui| {
-            ui.label("These files or entries could not be used. Everything else is loaded; nothing on disk was changed.");
+            ui.label(
+                "These files or entries could not be used. Everything else is loaded; nothing on disk was changed.",
+            );
             egui::ScrollArea::vertical().max_height(260.0).show(ui, |ui| {
                 for p in &problems.items {
                     ui.label(RichText::new(p).monospace().color(Color32::from_rgb(150, 30, 20)));

@@ -27,8 +27,13 @@ const TIMEOUT: Duration = Duration::from_secs(120);
 
 impl Plugin for ScreenshotPlugin {
     fn build(&self, app: &mut App) {
-        app.insert_resource(ShotState { path: self.path.clone(), frames: 0, requested: false, started: Instant::now() })
-            .add_systems(Update, shoot.after(super::picking::pick));
+        app.insert_resource(ShotState {
+            path: self.path.clone(),
+            frames: 0,
+            requested: false,
+            started: Instant::now(),
+        })
+        .add_systems(Update, shoot.after(super::picking::pick));
     }
 }
 
