@@ -225,7 +225,12 @@ pub fn atlas_focus_bounds(res: &AtlasRes, view: &LayerView) -> Option<Rect<f64>>
     crate::geodata::union_bounds(visible.filter_map(|(_, l)| l.bounds()))
 }
 
-fn zoom_to_all(mut msgs: MessageReader<ZoomToAll>, mut map: ResMut<MapView>, res: Res<AtlasRes>, view: Res<LayerView>) {
+pub fn zoom_to_all(
+    mut msgs: MessageReader<ZoomToAll>,
+    mut map: ResMut<MapView>,
+    res: Res<AtlasRes>,
+    view: Res<LayerView>,
+) {
     if msgs.read().count() == 0 {
         return;
     }

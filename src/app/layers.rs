@@ -258,7 +258,7 @@ fn start_all(mut tess: ResMut<Tessellation>, res: Res<AtlasRes>) {
 
 /// Loads files asked for by the CLI, the UI or drag-and-drop; failures go to the problems panel
 /// and leave the atlas as it was.
-fn handle_commands(
+pub fn handle_commands(
     mut cmds: MessageReader<AtlasCommand>,
     mut res: ResMut<AtlasRes>,
     mut view: ResMut<LayerView>,
@@ -326,7 +326,7 @@ fn dropped_files(mut drops: MessageReader<bevy::window::FileDragAndDrop>, mut cm
     }
 }
 
-fn poll_tasks(
+pub fn poll_tasks(
     mut commands: Commands,
     mut tess: ResMut<Tessellation>,
     res: Res<AtlasRes>,

@@ -8,6 +8,9 @@ pub mod panels;
 pub mod picking;
 pub mod screenshot;
 
+#[cfg(test)]
+mod tests;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::str::FromStr;

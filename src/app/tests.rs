@@ -1,0 +1,116 @@
+//! App logic under `MinimalPlugins`: commands, selection, picking and camera fits, no rendering.
+
+use bevy::prelude::*;
+
+use super::camera::{MapView, PointerGesture, UiCapture, ZoomToAll};
+use super::layers::{Tessellation, handle_commands};
+use super::{AtlasCommand, AtlasRes, Lang, Problems, Selection, insert_core_state};
+use crate::atlas::Atlas;
+
+fn app() -> App {
+    let mut app = App::new();
+    app.add_plugins(MinimalPlugins);
+    insert_core_state(&mut app, Atlas::builtin(), Lang::Hant);
+    let mut map = MapView::default();
+    map.viewport = bevy::math::Rect::new(300.0, 30.0, 1180.0, 970.0);
+    app.insert_resource(map)
+        .init_resource::<Tessellation>()
+        .init_resource::<UiCapture>()
+        .init_resource::<PointerGesture>()
+        .add_message::<ZoomToAll>()
+        .add_systems(Update, (handle_commands, super::camera::zoom_to_all, super::picking::pick).chain());
+    app
+}
+
+fn lonlat_of_target(app: &App) -> (f64, f64) {
+    let map = app.world().resource::<MapView>();
+    let res = app.world().resource::<AtlasRes>();
+    res.frame.unproject(map.target_center.x, map.target_center.y)
+}
+
+#[test]
+fn focus_place_selects_it_and_frames_it() {
+    let mut app = app();
+    app.world_mut().write_message(AtlasCommand::FocusPlace("jincang-lake-park".into()));
+    app.update();
+    let res = app.world().resource::<AtlasRes>();
+    let want = res.atlas.feature_of("jincang-lake-park");
+    assert_eq!(app.world().resource::<Selection>().selected, want);
+    let (lon, lat) = lonlat_of_target(&app);
+    assert!((lon - 121.125).abs() < 1e-6 && (lat - 31.49).abs() < 1e-6, "{lon},{lat}");
+    // A point gets a neighbourhood, not an infinite zoom.
+    assert!(app.world().resource::<MapView>().target_scale >= 8.0);
+}
+
+#[test]
+fn unknown_place_and_bad_layer_become_visible_problems() {
+    let mut app = app();
+    let layers_before = app.world().resource::<AtlasRes>().atlas.layers.len();
+    app.world_mut().write_message(AtlasCommand::FocusPlace("atlantis".into()));
+    app.world_mut().write_message(AtlasCommand::LoadLayer("/nonexistent/layer.geojson".into()));
+    app.update();
+    let problems = app.world().resource::<Problems>();
+    assert!(problems.items.iter().any(|p| p.contains("atlantis")), "{:?}", problems.items);
+    assert!(
+        problems.items.iter().any(|p| p.contains("/nonexistent/layer.geojson: cannot read")),
+        "{:?}",
+        problems.items
+    );
+    assert!(problems.open);
+    assert_eq!(app.world().resource::<AtlasRes>().atlas.layers.len(), layers_before);
+}
+
+#[test]
+fn zoom_to_all_frames_the_home_view() {
+    let mut app = app();
+    app.world_mut().write_message(ZoomToAll);
+    app.update();
+    let (lon, lat) = lonlat_of_target(&app);
+    // Centre of the home box [120.35, 30.95, 121.6, 32.05].
+    assert!((lon - 120.975).abs() < 0.01 && (lat - 31.5).abs() < 0.05, "{lon},{lat}");
+}
+
+#[test]
+fn clicking_the_map_selects_what_is_under_the_cursor_and_scrolls_to_its_passage() {
+    let mut app = app();
+    app.world_mut().write_message(AtlasCommand::FocusPlace("taicang-port".into()));
+    app.update();
+    app.world_mut().resource_mut::<MapView>().snap();
+    app.world_mut().resource_mut::<Selection>().selected = None;
+    // Click on a point inside the port area.
+    let screen = {
+        use geo::InteriorPoint;
+        let res = app.world().resource::<AtlasRes>();
+        let f = res.atlas.feature(res.atlas.feature_of("taicang-port").unwrap()).unwrap();
+        let p = f.geometry.interior_point().unwrap();
+        let (x, y) = res.frame.project(p.x(), p.y());
+        app.world().resource::<MapView>().world_to_screen(bevy::math::DVec2::new(x, y))
+    };
+    {
+        let mut g = app.world_mut().resource_mut::<PointerGesture>();
+        g.clicked = Some(screen);
+        g.cursor = Some(screen);
+    }
+    app.update();
+    let res = app.world().resource::<AtlasRes>();
+    let sel = app.world().resource::<Selection>();
+    assert_eq!(sel.selected, res.atlas.feature_of("taicang-port"));
+    assert_eq!(sel.hovered, res.atlas.feature_of("taicang-port"));
+    // The first passage naming the port area is line 3.
+    let (d, p) = sel.scroll_to.expect("scroll to a passage");
+    assert_eq!(res.atlas.documents[d].passages[p].line, 3);
+}
+
+#[test]
+fn input_over_panels_does_not_reach_the_map() {
+    let mut app = app();
+    app.world_mut().resource_mut::<UiCapture>().pointer = true;
+    {
+        let mut g = app.world_mut().resource_mut::<PointerGesture>();
+        g.clicked = Some(Vec2::new(700.0, 500.0));
+        g.cursor = Some(Vec2::new(700.0, 500.0));
+    }
+    app.update();
+    let sel = app.world().resource::<Selection>();
+    assert_eq!((sel.selected, sel.hovered), (None, None));
+}

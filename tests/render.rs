@@ -1,0 +1,115 @@
+//! Renders the atlas headless (Xvfb + Mesa lavapipe) through the real binary and checks pixels.
+
+use std::path::Path;
+use std::process::Command;
+
+use port_atlas::proj::LocalFrame;
+
+struct Shot {
+    img: image::RgbImage,
+    viewport: [f32; 4],
+    center: (f64, f64),
+    scale: f64,
+}
+
+impl Shot {
+    /// Pixel of a lon/lat, by the view the app reported beside the PNG.
+    fn pixel(&self, lon: f64, lat: f64) -> (i64, i64) {
+        let (x, y) = LocalFrame::default().project(lon, lat);
+        let cx = (self.viewport[0] + self.viewport[2]) as f64 / 2.0;
+        let cy = (self.viewport[1] + self.viewport[3]) as f64 / 2.0;
+        ((cx + (x - self.center.0) / self.scale).round() as i64, (cy - (y - self.center.1) / self.scale).round() as i64)
+    }
+
+    /// How many pixels within `r` of (x, y) satisfy `pred`, and how many were looked at.
+    fn count(&self, (x, y): (i64, i64), r: i64, pred: impl Fn([u8; 3]) -> bool) -> (usize, usize) {
+        let mut hits = 0;
+        let mut n = 0;
+        for yy in y - r..=y + r {
+            for xx in x - r..=x + r {
+                if xx < 0 || yy < 0 || xx >= self.img.width() as i64 || yy >= self.img.height() as i64 {
+                    continue;
+                }
+                n += 1;
+                if pred(self.img.get_pixel(xx as u32, yy as u32).0) {
+                    hits += 1;
+                }
+            }
+        }
+        (hits, n)
+    }
+}
+
+fn render(args: &[&str], out: &Path) -> Shot {
+    let bin = env!("CARGO_BIN_EXE_port-atlas");
+    let mut cmd = if std::env::var_os("DISPLAY").is_some() {
+        Command::new(bin)
+    } else {
+        let mut c = Command::new("xvfb-run");
+        c.args(["-a", "-s", "-screen 0 1600x1000x24", bin]);
+        c
+    };
+    cmd.args(args).arg("--screenshot").arg(out);
+    let output = cmd.output().expect("run port-atlas under xvfb-run (install with scripts/install-deps.sh)");
+    assert!(
+        output.status.success(),
+        "port-atlas failed: {}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let img = image::open(out).expect("screenshot PNG").to_rgb8();
+    let view: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.with_extension("view.json")).unwrap()).unwrap();
+    let f = |v: &serde_json::Value| v.as_f64().unwrap();
+    let vp = view["viewport"].as_array().unwrap();
+    Shot {
+        img,
+        viewport: [f(&vp[0]) as f32, f(&vp[1]) as f32, f(&vp[2]) as f32, f(&vp[3]) as f32],
+        center: (f(&view["center_local_m"][0]), f(&view["center_local_m"][1])),
+        scale: f(&view["metres_per_px"]),
+    }
+}
+
+#[test]
+fn renders_layers_and_panels_with_real_pixels() {
+    let dir = std::env::temp_dir().join(format!("port-atlas-render-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // The home view, nothing selected: layer colours as styled.
+    let shot = render(&["--size", "1400x900"], &dir.join("home.png"));
+    assert_eq!(shot.img.dimensions(), (1400, 900));
+
+    // The Taicang port area: the port red (hatched, so not every pixel) where the polygon lies.
+    let atlas = port_atlas::atlas::Atlas::builtin();
+    let port = atlas.feature(atlas.feature_of("taicang-port").unwrap()).unwrap();
+    let p = {
+        use geo::InteriorPoint;
+        port.geometry.interior_point().unwrap()
+    };
+    let red = |[r, g, b]: [u8; 3]| r > 150 && (r as i32 - g as i32) > 50 && (r as i32 - b as i32) > 50;
+    // The band is ~11 px wide at this zoom and hatched (a third of the pixels at full colour).
+    let (hits, n) = shot.count(shot.pixel(p.x(), p.y()), 3, red);
+    assert!(hits * 6 >= n, "port area colour at its position: {hits}/{n}");
+
+    // The Yangtze's south channel between Taicang and Chongming: water blue.
+    let blue = |[r, _g, b]: [u8; 3]| (b as i32 - r as i32) > 40 && b > 180;
+    let (wlon, wlat) = (121.22, 31.70);
+    {
+        use geo::Contains;
+        let water = atlas.feature(atlas.feature_of("yangtze").unwrap()).unwrap();
+        assert!(water.geometry.contains(&geo::Point::new(wlon, wlat)), "test point must be in the river");
+    }
+    let water_pt = shot.pixel(wlon, wlat);
+    let (hits, n) = shot.count(water_pt, 6, blue);
+    assert!(hits * 10 >= n * 8, "Yangtze colour at {water_pt:?}: {hits}/{n}");
+
+    // Inland Taicang, away from zones: land, not water and not port red.
+    let (hits, n) = shot.count(shot.pixel(121.02, 31.56), 4, |c| blue(c) || red(c));
+    assert!(hits * 10 < n, "land should be neither water nor port: {hits}/{n}");
+
+    // Selecting a place fills the place panel: dark glyph pixels right of the map.
+    let shot = render(&["--view", "taicang-port", "--size", "1400x900"], &dir.join("taicang.png"));
+    let panel = ((shot.viewport[2] as i64 + 120), 120);
+    let (dark, n) = shot.count(panel, 100, |[r, g, b]| (r as u32 + g as u32 + b as u32) < 300);
+    assert!(dark > 400 && dark < n / 2, "panel text pixels: {dark}/{n}");
+    std::fs::remove_dir_all(&dir).ok();
+}
