@@ -1,1 +1,211 @@
-fn main() {}
+//! Core benchmarks: passage linking throughput, GeoJSON load + validation, tessellation and
+//! indexing of a large layer, and pick latency. Run with `cargo bench --no-default-features`
+//! (the core needs no Bevy); prints one line per measurement.
+
+use std::hint::black_box;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use port_atlas::atlas::Atlas;
+use port_atlas::document::Document;
+use port_atlas::gazetteer::{Gazetteer, GazetteerFile, Matcher, PlaceEntry};
+use port_atlas::geodata;
+use port_atlas::index::SpatialIndex;
+use port_atlas::proj::LocalFrame;
+use port_atlas::synth::{self, Rng};
+use port_atlas::tess;
+
+fn best_of<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, T) {
+    let mut best = Duration::MAX;
+    let mut last = None;
+    for _ in 0..runs {
+        let t = Instant::now();
+        let r = f();
+        best = best.min(t.elapsed());
+        last = Some(r);
+    }
+    (best, last.expect("at least one run"))
+}
+
+fn peak_rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(|l| l.to_string()))
+        .and_then(|l| l.split_whitespace().nth(1).and_then(|kb| kb.parse::<f64>().ok()))
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+fn current_rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).map(|l| l.to_string()))
+        .and_then(|l| l.split_whitespace().nth(1).and_then(|kb| kb.parse::<f64>().ok()))
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// The real gazetteer plus synthetic places to reach `n` names: 3-5 CJK characters drawn from
+/// the report's own alphabet with a place suffix, so they look like names and sometimes match.
+fn big_gazetteer(atlas: &Atlas, n: usize) -> Gazetteer {
+    let report: Vec<char> = atlas.documents[0]
+        .passages
+        .iter()
+        .flat_map(|p| p.text.chars())
+        .filter(|c| ('\u{4e00}'..='\u{9fff}').contains(c))
+        .collect();
+    let mut rng = Rng::new(42);
+    let suffixes = ['市', '區', '港', '鎮', '湖', '園'];
+    let places = (0..n)
+        .map(|i| {
+            let len = 2 + (rng.next_u64() % 3) as usize;
+            let mut name: String = (0..len).map(|_| report[(rng.next_u64() as usize) % report.len()]).collect();
+            name.push(suffixes[i % suffixes.len()]);
+            PlaceEntry { id: format!("synthetic-{i}"), name_zh_hant: name, ..Default::default() }
+        })
+        .collect();
+    let file = GazetteerFile { places, ..Default::default() };
+    let (mut g, _) = Gazetteer::build(&atlas.layers, &file, Path::new("bench"));
+    g.not_places.push("蘇州市委".into());
+    g
+}
+
+/// >= `bytes` of Chinese text: the report, its simplified form and its sentences reshuffled.
+fn big_text(atlas: &Atlas, fold: &port_atlas::gazetteer::Fold, bytes: usize) -> String {
+    let lines: Vec<&str> = atlas.documents[0].passages.iter().map(|p| p.text.as_str()).collect();
+    let simplified: Vec<String> = lines.iter().map(|l| fold.fold_str(l)).collect();
+    let mut sentences: Vec<String> = Vec::new();
+    for p in &atlas.documents[0].passages {
+        for i in 0..p.sentences.len() {
+            sentences.push(p.sentence_text(i));
+        }
+    }
+    let mut rng = Rng::new(9);
+    let mut out = String::with_capacity(bytes + 10_000);
+    while out.len() < bytes {
+        match rng.next_u64() % 3 {
+            0 => lines.iter().for_each(|l| {
+                out.push_str(l);
+                out.push('\n');
+            }),
+            1 => simplified.iter().for_each(|l| {
+                out.push_str(l);
+                out.push('\n');
+            }),
+            _ => {
+                for _ in 0..40 {
+                    out.push_str(&sentences[(rng.next_u64() as usize) % sentences.len()]);
+                }
+                out.push('\n');
+            }
+        }
+    }
+    out
+}
+
+fn bench_linking() {
+    let atlas = Atlas::builtin();
+    let g = big_gazetteer(&atlas, 10_000);
+    let names: usize = g.places.iter().map(|p| p.all_names().count()).sum();
+    let (build, m) = best_of(1, || Matcher::new(&g));
+    let text = big_text(&atlas, m.fold(), 50 * 1024 * 1024);
+    let mb = text.len() as f64 / (1024.0 * 1024.0);
+    let mut buf = Vec::new();
+    let mut out = Vec::new();
+    let (t, n) = best_of(3, || {
+        out.clear();
+        m.find(black_box(&text), &mut buf, &mut out);
+        out.len()
+    });
+    println!(
+        "link/match        {mb:.1} MiB, {names} names ({} places): {:.0} MiB/s, {n} mentions (automaton built in {:.0} ms)",
+        g.places.len(),
+        mb / t.as_secs_f64(),
+        build.as_secs_f64() * 1e3
+    );
+    let (t, _) = best_of(3, || {
+        m.fold().fold_into(black_box(&text), &mut buf);
+        buf.len()
+    });
+    println!(
+        "link/fold-only    {:.0} MiB/s (traditional-to-simplified and case fold, part of link/match)",
+        mb / t.as_secs_f64()
+    );
+    let (t, d) = best_of(3, || Document::from_text("bench", Path::new("bench.txt"), black_box(&text), &m, &g));
+    let mentions: usize = d.passages.iter().map(|p| p.mentions.len()).sum();
+    println!(
+        "link/document     {mb:.1} MiB into {} passages with sentences and char offsets: {:.0} MiB/s, {mentions} mentions",
+        d.passages.len(),
+        mb / t.as_secs_f64()
+    );
+}
+
+fn bench_geojson_and_render_prep() {
+    let dir = std::env::temp_dir().join(format!("port-atlas-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("synthetic.geojson");
+    let layer = synth::polygons(100_000, 20, 7);
+    std::fs::write(&path, layer.to_geojson_string()).expect("write synthetic layer");
+    drop(layer);
+    let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0) as f64 / (1024.0 * 1024.0);
+
+    let rss0 = current_rss_mib();
+    let (t, (layer, diags)) = best_of(3, || geodata::load_layer(&path).expect("load"));
+    assert!(diags.is_empty(), "{:?}", &diags[..diags.len().min(3)]);
+    let vertices: usize = layer.features.iter().map(|f| geo::CoordsIter::coords_count(&f.geometry)).sum();
+    println!(
+        "geojson/load      {size:.1} MiB, {} polygons, {vertices} vertices: {:.2} s ({:.0} MiB/s), parse + validate",
+        layer.features.len(),
+        t.as_secs_f64(),
+        size / t.as_secs_f64()
+    );
+
+    let frame = LocalFrame::default();
+    let (t_tess, meshes) = best_of(1, || tess::tessellate(layer.features.iter().map(|f| &f.geometry), &frame, 0.5).0);
+    let (t_index, index) = best_of(1, || SpatialIndex::build(std::slice::from_ref(&layer)));
+    println!(
+        "render-prep       tessellate {:.2} s ({} vertices, {} triangles) + R-tree {:.2} s, one thread",
+        t_tess.as_secs_f64(),
+        meshes.vertex_count(),
+        (meshes.fill.indices.len() + meshes.outlines.indices.len()) / 3,
+        t_index.as_secs_f64()
+    );
+    println!(
+        "memory            RSS {:.0} MiB after load + tessellate + index (was {rss0:.0} MiB before loading), peak {:.0} MiB",
+        current_rss_mib(),
+        peak_rss_mib()
+    );
+
+    let layers = [layer];
+    let mut rng = Rng::new(3);
+    let picks: Vec<(f64, f64)> =
+        (0..100_000).map(|_| (121.174 + (rng.f64() - 0.5) * 0.6, 31.564 + (rng.f64() - 0.5) * 0.5)).collect();
+    let mut times: Vec<f64> = Vec::with_capacity(picks.len());
+    let mut hits = 0;
+    for &(lon, lat) in &picks {
+        let t = Instant::now();
+        if black_box(index.pick(&layers, lon, lat, 0.0005, |_| true)).is_some() {
+            hits += 1;
+        }
+        times.push(t.elapsed().as_secs_f64() * 1e6);
+    }
+    times.sort_by(f64::total_cmp);
+    let mean = times.iter().sum::<f64>() / times.len() as f64;
+    println!(
+        "pick              {} random picks on 100k polygons: mean {mean:.2} µs, p99 {:.2} µs, max {:.1} µs ({hits} hits)",
+        picks.len(),
+        times[times.len() * 99 / 100],
+        times[times.len() - 1]
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn main() {
+    // `cargo bench` passes --bench; a filter argument picks one group.
+    let filter: Option<String> = std::env::args().skip(1).find(|a| !a.starts_with("--"));
+    let want = |name: &str| filter.as_deref().is_none_or(|f| name.contains(f));
+    if want("link") {
+        bench_linking();
+    }
+    if want("geojson") {
+        bench_geojson_and_render_prep();
+    }
+}

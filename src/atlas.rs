@@ -211,11 +211,12 @@ impl Atlas {
     /// Adds a GeoJSON file as a new layer; its named features join the gazetteer. On error
     /// nothing changes. Returns the layer index and the file's non-fatal problems.
     pub fn add_layer_file(&mut self, path: &Path) -> Result<(usize, Vec<Diagnostic>), LoadError> {
-        let bytes = std::fs::read(path).map_err(|source| LoadError::Io { path: path.to_path_buf(), source })?;
-        let (mut layer, diags) = parse_layer(path, &bytes, ReadOptions { strict_schema: false, ..Default::default() })?;
-        if layer.features.is_empty() {
-            return Err(LoadError::NotGeoJson { path: path.to_path_buf(), message: "no usable features".into() });
-        }
+        let (layer, diags) = read_user_layer(path)?;
+        Ok((self.add_layer(layer), diags))
+    }
+
+    /// Adds an already-read layer (see [`read_user_layer`], which can run on another thread).
+    pub fn add_layer(&mut self, mut layer: Layer) -> usize {
         let mut id = layer.id.clone();
         let mut n = 2;
         while self.layers.iter().any(|l| l.id == id) {
@@ -226,7 +227,7 @@ impl Atlas {
         self.layers.push(layer);
         self.metas.push(LayerMeta::fallback(&id));
         self.relink();
-        Ok((self.layers.len() - 1, diags))
+        self.layers.len() - 1
     }
 
     /// Loads and links a document; on error nothing changes.
@@ -303,6 +304,18 @@ impl Atlas {
         self.documents = docs;
         Ok(())
     }
+}
+
+/// Reads a user's GeoJSON file for [`Atlas::add_layer`]. Schema gaps (a missing `name_en`, say)
+/// are warnings here: a planner's own layer need not follow the atlas schema to be drawn.
+pub fn read_user_layer(path: &Path) -> Result<(Layer, Vec<Diagnostic>), LoadError> {
+    let bytes = std::fs::read(path).map_err(|source| LoadError::Io { path: path.to_path_buf(), source })?;
+    let (layer, diags) = parse_layer(path, &bytes, ReadOptions { strict_schema: false, ..Default::default() })?;
+    if layer.features.is_empty() {
+        let why = diags.first().map_or("the file has no features".to_string(), |d| d.to_string());
+        return Err(LoadError::NotGeoJson { path: path.to_path_buf(), message: format!("no usable features ({why})") });
+    }
+    Ok((layer, diags))
 }
 
 fn doc_diag(path: &Path, e: &DocumentError) -> Diagnostic {

@@ -154,28 +154,29 @@ fn to_mentions(line: &str, raw: &[RawMatch], sentences: &[Range<usize>], g: &Gaz
 /// Sentence ranges (in chars) of a passage: a sentence ends after 。！？；!? (and any closing
 /// quotes or brackets right after), or at ". " in Latin text.
 pub fn split_sentences(text: &str) -> Vec<Range<usize>> {
-    let chars: Vec<char> = text.chars().collect();
     let mut out = Vec::new();
     let mut start = 0;
     let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        let end_here = matches!(c, '。' | '！' | '？' | '；' | '!' | '?')
-            || (c == '.' && chars.get(i + 1).is_none_or(|n| n.is_whitespace()));
+    let mut it = text.chars().peekable();
+    while let Some(c) = it.next() {
         i += 1;
+        let end_here = matches!(c, '。' | '！' | '？' | '；' | '!' | '?')
+            || (c == '.' && it.peek().is_none_or(|n| n.is_whitespace()));
         if end_here {
-            while i < chars.len() && matches!(chars[i], '」' | '』' | '”' | '’' | '）' | ')' | '"') {
+            while it.peek().is_some_and(|&n| matches!(n, '」' | '』' | '”' | '’' | '）' | ')' | '"')) {
+                it.next();
                 i += 1;
             }
             out.push(start..i);
-            while i < chars.len() && chars[i].is_whitespace() {
+            while it.peek().is_some_and(|n| n.is_whitespace()) {
+                it.next();
                 i += 1;
             }
             start = i;
         }
     }
-    if start < chars.len() {
-        out.push(start..chars.len());
+    if start < i {
+        out.push(start..i);
     }
     out
 }

@@ -10,6 +10,7 @@ pub mod geodata;
 pub mod index;
 pub mod proj;
 pub mod recipe;
+pub mod synth;
 pub mod tess;
 
 #[cfg(test)]

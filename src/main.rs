@@ -45,6 +45,9 @@ pub struct AppArgs {
     /// Label language: hant, hans or en.
     #[arg(long, default_value = "hant")]
     lang: String,
+    /// Pan the map for SECONDS once loaded, print load and frame-time statistics as JSON, exit.
+    #[arg(long, value_name = "SECONDS")]
+    pan_benchmark: Option<f32>,
 }
 
 fn parse_size(s: &str) -> Result<(u32, u32), String> {
@@ -78,6 +81,15 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Write a synthetic layer of many small polygons (for benchmarks).
+    Synth {
+        #[arg(long, default_value_t = 100_000)]
+        polygons: usize,
+        #[arg(long, default_value_t = 20)]
+        vertices: usize,
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Rebuild the atlas layers from the raw sources by recipe.
     BuildAtlas {
         /// Folder of raw sources (../shared/geodata-sources).
@@ -91,13 +103,20 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    let started = std::time::Instant::now();
     let cli = Cli::parse();
     let result = match cli.command {
-        None => run_app(cli.app),
+        None => run_app(cli.app, started),
         Some(Command::Import { input, out, from_crs, force }) => import(&input, &out, &from_crs, force),
         Some(Command::Check { dir }) => check(dir.as_deref()),
         Some(Command::Links { json }) => links(&cli.app, json),
         Some(Command::BuildAtlas { sources, recipes, out }) => build_atlas(&sources, &recipes, &out),
+        Some(Command::Synth { polygons, vertices, out }) => {
+            let layer = port_atlas::synth::polygons(polygons, vertices.max(3), 7);
+            geodata::write_atomic(&out, layer.to_geojson_string().as_bytes())
+                .with_context(|| format!("{}: cannot write", out.display()))
+                .map(|()| ExitCode::SUCCESS)
+        }
     };
     match result {
         Ok(code) => code,
@@ -120,7 +139,7 @@ fn load_atlas(args: &AppArgs) -> Result<Atlas> {
 }
 
 #[cfg(feature = "app")]
-fn run_app(args: AppArgs) -> Result<ExitCode> {
+fn run_app(args: AppArgs, started: std::time::Instant) -> Result<ExitCode> {
     let atlas = load_atlas(&args)?;
     for d in &atlas.diagnostics {
         eprintln!("{d}");
@@ -134,12 +153,14 @@ fn run_app(args: AppArgs) -> Result<ExitCode> {
             view: args.view,
             size: args.size,
             lang,
+            pan_benchmark: args.pan_benchmark,
+            started: Some(started),
         },
     )
 }
 
 #[cfg(not(feature = "app"))]
-fn run_app(_args: AppArgs) -> Result<ExitCode> {
+fn run_app(_args: AppArgs, _started: std::time::Instant) -> Result<ExitCode> {
     anyhow::bail!("this build has no map app (built without the `app` feature); try `port-atlas --help`")
 }
 
@@ -190,7 +211,7 @@ fn links(args: &AppArgs, json: bool) -> Result<ExitCode> {
         writeln!(out)?;
         return Ok(ExitCode::SUCCESS);
     }
-    writeln!(out, "{:<28} {:<8} {:<18} {}", "PLACE", "LAYER", "NAME", "PASSAGES (document:line)")?;
+    writeln!(out, "{:<28} {:<8} {:<18} PASSAGES (document:line)", "PLACE", "LAYER", "NAME")?;
     for p in &atlas.gazetteer.places {
         let refs = atlas.mentions_of(&p.id);
         let mut lines: Vec<String> = Vec::new();

@@ -268,14 +268,14 @@ fn pointer_input(
         gesture.press = if over_map { cursor } else { None };
         gesture.dragging = false;
     }
-    if let (Some(press), Some(c), Some(prev)) = (gesture.press, cursor, gesture.cursor) {
-        if buttons.pressed(MouseButton::Left) || buttons.pressed(MouseButton::Middle) {
-            if !gesture.dragging && press.distance(c) > 4.0 {
-                gesture.dragging = true;
-            }
-            if gesture.dragging {
-                map.pan_pixels(c - prev);
-            }
+    if let (Some(press), Some(c), Some(prev)) = (gesture.press, cursor, gesture.cursor)
+        && (buttons.pressed(MouseButton::Left) || buttons.pressed(MouseButton::Middle))
+    {
+        if !gesture.dragging && press.distance(c) > 4.0 {
+            gesture.dragging = true;
+        }
+        if gesture.dragging {
+            map.pan_pixels(c - prev);
         }
     }
     if buttons.just_released(MouseButton::Left) {

@@ -92,7 +92,7 @@ impl Style {
         let w = meta.line_width;
         match self {
             Style::Fill { schematic } => MapMaterial::new(fill, opacity, 0.0, schematic, false),
-            Style::Outline { schematic } => MapMaterial::new(stroke, opacity.max(0.35).min(1.0), w, schematic, false),
+            Style::Outline { schematic } => MapMaterial::new(stroke, opacity.clamp(0.35, 1.0), w, schematic, false),
             Style::Line { schematic } => MapMaterial::new(fill, (opacity * 2.0).min(1.0), w, schematic, false),
             Style::PointHalo => MapMaterial::new(Color::WHITE, opacity.max(0.3), 16.0, false, false),
             Style::Point { .. } => MapMaterial::new(fill, (opacity * 1.5).min(1.0), 12.0, false, false),
@@ -122,19 +122,28 @@ struct Pending {
     total: usize,
 }
 
-/// Layers still being tessellated, for the progress bar.
+/// Files being read and parsed off the main thread.
+type LoadTask = Task<Result<(crate::geodata::Layer, Vec<crate::geodata::Diagnostic>), crate::geodata::LoadError>>;
+
+/// Layers still being read or tessellated, for the progress bar.
 #[derive(Resource, Default)]
 pub struct Tessellation {
     pending: Vec<Pending>,
+    loading: Vec<(std::path::PathBuf, LoadTask)>,
     /// Layers whose meshes exist.
     pub ready: Vec<bool>,
 }
 
 impl Tessellation {
+    /// Files still being read.
+    pub fn loading(&self) -> impl Iterator<Item = &std::path::Path> {
+        self.loading.iter().map(|(p, _)| p.as_path())
+    }
+
     /// (features done, features total) over all pending layers.
     pub fn progress(&self) -> Option<(usize, usize)> {
         if self.pending.is_empty() {
-            return None;
+            return if self.loading.is_empty() { None } else { Some((0, 1)) };
         }
         let done = self.pending.iter().map(|p| p.done.load(Ordering::Relaxed)).sum();
         let total = self.pending.iter().map(|p| p.total).sum();
@@ -232,7 +241,8 @@ impl Plugin for LayersPlugin {
             .add_systems(Startup, start_all)
             .add_systems(
                 Update,
-                (handle_commands, dropped_files, poll_tasks, sync_styles, update_overlays, pixel_ratio).chain(),
+                (handle_commands, dropped_files, finish_loads, poll_tasks, sync_styles, update_overlays, pixel_ratio)
+                    .chain(),
             );
     }
 }
@@ -261,7 +271,6 @@ fn start_all(mut tess: ResMut<Tessellation>, res: Res<AtlasRes>) {
 pub fn handle_commands(
     mut cmds: MessageReader<AtlasCommand>,
     mut res: ResMut<AtlasRes>,
-    mut view: ResMut<LayerView>,
     mut tess: ResMut<Tessellation>,
     mut problems: ResMut<Problems>,
     mut selection: ResMut<Selection>,
@@ -269,22 +278,11 @@ pub fn handle_commands(
 ) {
     for cmd in cmds.read() {
         match cmd {
-            AtlasCommand::LoadLayer(path) => match res.atlas.add_layer_file(path) {
-                Ok((i, diags)) => {
-                    problems.extend_diagnostics(&diags);
-                    let meta = &res.atlas.metas[i];
-                    view.visible.push(meta.visible);
-                    view.opacity.push(meta.opacity);
-                    res.reindex();
-                    spawn_task(&mut tess, &res, i);
-                    if let Some(b) = res.atlas.layers[i].bounds() {
-                        let frame = res.frame;
-                        map.fit_lonlat(&frame, b, 40.0);
-                    }
-                    info!("loaded layer {} ({} features)", path.display(), res.atlas.layers[i].features.len());
-                }
-                Err(e) => problems.push(e.to_string()),
-            },
+            AtlasCommand::LoadLayer(path) => {
+                let p = path.clone();
+                let task = AsyncComputeTaskPool::get().spawn(async move { crate::atlas::read_user_layer(&p) });
+                tess.loading.push((path.clone(), task));
+            }
             AtlasCommand::LoadDocument(path) => match res.atlas.add_document(path) {
                 Ok(i) => {
                     let passages = res.atlas.documents[i].passages.len();
@@ -309,6 +307,43 @@ pub fn handle_commands(
                     None => problems.push(format!("--view {id:?}: no place with that id (see `port-atlas links`)")),
                 },
             },
+        }
+    }
+}
+
+/// Adds layers whose files finished reading; errors go to the problems panel.
+pub fn finish_loads(
+    mut res: ResMut<AtlasRes>,
+    mut view: ResMut<LayerView>,
+    mut tess: ResMut<Tessellation>,
+    mut problems: ResMut<Problems>,
+    mut map: ResMut<super::camera::MapView>,
+) {
+    let mut done = Vec::new();
+    tess.loading.retain_mut(|(path, task)| match block_on(poll_once(task)) {
+        Some(r) => {
+            done.push((path.clone(), r));
+            false
+        }
+        None => true,
+    });
+    for (path, r) in done {
+        match r {
+            Ok((layer, diags)) => {
+                problems.extend_diagnostics(&diags);
+                let i = res.atlas.add_layer(layer);
+                let meta = &res.atlas.metas[i];
+                view.visible.push(meta.visible);
+                view.opacity.push(meta.opacity);
+                res.reindex();
+                spawn_task(&mut tess, &res, i);
+                if let Some(b) = res.atlas.layers[i].bounds() {
+                    let frame = res.frame;
+                    map.fit_lonlat(&frame, b, 40.0);
+                }
+                info!("loaded layer {} ({} features)", path.display(), res.atlas.layers[i].features.len());
+            }
+            Err(e) => problems.push(e.to_string()),
         }
     }
 }

@@ -1,5 +1,6 @@
 //! The Bevy/egui desktop app: one plugin per concern on top of the pure core.
 
+pub mod bench;
 pub mod camera;
 pub mod fonts;
 pub mod labels;
@@ -64,6 +65,10 @@ pub struct AppOptions {
     pub view: Option<String>,
     pub size: Option<(u32, u32)>,
     pub lang: Lang,
+    /// Pan for this many seconds once loaded, print frame statistics, exit.
+    pub pan_benchmark: Option<f32>,
+    /// When the process started, for load-time measurements.
+    pub started: Option<std::time::Instant>,
 }
 
 /// The core data, shared by every plugin.
@@ -186,6 +191,10 @@ pub fn run(atlas: Atlas, opts: AppOptions) -> anyhow::Result<ExitCode> {
     let shot = opts.screenshot.clone();
     if let Some(path) = shot {
         app.add_plugins(screenshot::ScreenshotPlugin { path });
+    }
+    if let Some(seconds) = opts.pan_benchmark {
+        let started = opts.started.unwrap_or_else(std::time::Instant::now);
+        app.add_plugins(bench::PanBenchmarkPlugin { seconds, started });
     }
     let exit = app.run();
     Ok(match exit {

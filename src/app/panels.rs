@@ -166,7 +166,11 @@ fn status_bar(
             ui.separator();
             scale_bar(ui, map, res);
             ui.separator();
-            if let Some((done, total)) = tess.progress() {
+            for path in tess.loading() {
+                ui.spinner();
+                ui.label(format!("reading {}", path.display()));
+            }
+            if let Some((done, total)) = tess.progress().filter(|_| tess.loading().next().is_none()) {
                 ui.add(
                     egui::ProgressBar::new(done as f32 / total.max(1) as f32)
                         .desired_width(160.0)

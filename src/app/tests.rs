@@ -11,14 +11,16 @@ fn app() -> App {
     let mut app = App::new();
     app.add_plugins(MinimalPlugins);
     insert_core_state(&mut app, Atlas::builtin(), Lang::Hant);
-    let mut map = MapView::default();
-    map.viewport = bevy::math::Rect::new(300.0, 30.0, 1180.0, 970.0);
+    let map = MapView { viewport: bevy::math::Rect::new(300.0, 30.0, 1180.0, 970.0), ..default() };
     app.insert_resource(map)
         .init_resource::<Tessellation>()
         .init_resource::<UiCapture>()
         .init_resource::<PointerGesture>()
         .add_message::<ZoomToAll>()
-        .add_systems(Update, (handle_commands, super::camera::zoom_to_all, super::picking::pick).chain());
+        .add_systems(
+            Update,
+            (handle_commands, super::layers::finish_loads, super::camera::zoom_to_all, super::picking::pick).chain(),
+        );
     app
 }
 
@@ -48,7 +50,14 @@ fn unknown_place_and_bad_layer_become_visible_problems() {
     let layers_before = app.world().resource::<AtlasRes>().atlas.layers.len();
     app.world_mut().write_message(AtlasCommand::FocusPlace("atlantis".into()));
     app.world_mut().write_message(AtlasCommand::LoadLayer("/nonexistent/layer.geojson".into()));
-    app.update();
+    // Files are read on a worker thread; give it a moment.
+    for _ in 0..200 {
+        app.update();
+        if app.world().resource::<Problems>().items.len() >= 2 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
     let problems = app.world().resource::<Problems>();
     assert!(problems.items.iter().any(|p| p.contains("atlantis")), "{:?}", problems.items);
     assert!(
@@ -58,6 +67,37 @@ fn unknown_place_and_bad_layer_become_visible_problems() {
     );
     assert!(problems.open);
     assert_eq!(app.world().resource::<AtlasRes>().atlas.layers.len(), layers_before);
+}
+
+#[test]
+fn a_dropped_layer_loads_off_thread_joins_the_gazetteer_and_gets_tessellated() {
+    let dir = std::env::temp_dir().join(format!("port-atlas-applayer-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("planned.geojson");
+    std::fs::write(
+        &path,
+        r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"id":"new-wharf","name_zh_hant":"新碼頭","name_en":"New Wharf"},"geometry":{"type":"Polygon","coordinates":[[[121.2,31.6],[121.21,31.6],[121.21,31.61],[121.2,31.61],[121.2,31.6]]]}}]}"#,
+    )
+    .unwrap();
+    let mut app = app();
+    app.add_systems(Update, super::layers::poll_tasks.after(super::layers::finish_loads));
+    app.world_mut().write_message(AtlasCommand::LoadLayer(path));
+    for _ in 0..400 {
+        app.update();
+        let t = app.world().resource::<Tessellation>();
+        if t.ready.len() == 7 && t.ready[6] {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let res = app.world().resource::<AtlasRes>();
+    assert_eq!(res.atlas.layers.len(), 7);
+    assert!(res.atlas.gazetteer.get("new-wharf").is_some(), "named features join the gazetteer");
+    assert!(app.world().resource::<Tessellation>().ready[6], "tessellated off thread");
+    assert_eq!(app.world().resource::<super::LayerView>().visible.len(), 7);
+    // Missing schema fields are warnings, shown but not fatal.
+    assert!(app.world().resource::<Problems>().items.iter().any(|p| p.contains("missing name_zh_hans")));
+    std::fs::remove_dir_all(&dir).ok();
 }
 
 #[test]
