@@ -80,7 +80,10 @@ fn a_dropped_layer_loads_off_thread_joins_the_gazetteer_and_gets_tessellated() {
     )
     .unwrap();
     let mut app = app();
-    app.add_systems(Update, super::layers::poll_tasks.after(super::layers::finish_loads));
+    // Mesh and material storage without a renderer: the meshes are built, just never drawn.
+    app.insert_resource(Assets::<Mesh>::default())
+        .insert_resource(Assets::<super::layers::MapMaterial>::default())
+        .add_systems(Update, super::layers::poll_tasks.after(super::layers::finish_loads));
     app.world_mut().write_message(AtlasCommand::LoadLayer(path));
     for _ in 0..400 {
         app.update();
