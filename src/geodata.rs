@@ -230,11 +230,15 @@ pub struct ReadOptions {
     pub crs: Crs,
     /// Require the atlas attributes (id, three names, kind, accuracy, source).
     pub strict_schema: bool,
+    /// Run the full topology check (self-intersections, ring validity). It is quadratic in the
+    /// worst case, so `port-atlas check` and the tests run it while the app's loading skips it
+    /// (lyon tessellates invalid rings with the even-odd rule anyway).
+    pub topology: bool,
 }
 
 impl Default for ReadOptions {
     fn default() -> Self {
-        Self { crs: Crs::Wgs84, strict_schema: true }
+        Self { crs: Crs::Wgs84, strict_schema: true, topology: true }
     }
 }
 
@@ -302,7 +306,7 @@ pub fn parse_layer(path: &Path, bytes: &[u8], opts: ReadOptions) -> Result<(Laye
                         message: w,
                     });
                 }
-                for problem in check_geometry(&f.geometry) {
+                for problem in check_geometry(&f.geometry, opts.topology) {
                     diags.push(Diagnostic {
                         severity: Severity::Error,
                         file: path.to_path_buf(),
@@ -426,7 +430,7 @@ fn feature_from_json(v: Value, opts: ReadOptions) -> FeatureResult {
 }
 
 /// Geometry problems a planner would want to know about before trusting a layer.
-pub fn check_geometry(g: &Geometry<f64>) -> Vec<String> {
+pub fn check_geometry(g: &Geometry<f64>, topology: bool) -> Vec<String> {
     use geo::CoordsIter;
     let mut problems = Vec::new();
     if g.coords_count() == 0 {
@@ -448,7 +452,7 @@ pub fn check_geometry(g: &Geometry<f64>) -> Vec<String> {
         return problems;
     }
     match g {
-        Geometry::Polygon(_) | Geometry::MultiPolygon(_) => {
+        Geometry::Polygon(_) | Geometry::MultiPolygon(_) if topology => {
             use geo::Validation;
             if let Err(e) = g.check_validation() {
                 problems.push(format!("invalid geometry: {e}"));
@@ -624,7 +628,8 @@ mod tests {
         let bowtie = r#"{"type":"Polygon","coordinates":[[[0,0],[1,1],[1,0],[0,1],[0,0]]]}"#;
         let gj: geojson::Geometry = bowtie.parse().unwrap();
         let g: Geometry<f64> = gj.try_into().unwrap();
-        assert!(check_geometry(&g).iter().any(|p| p.contains("invalid")));
+        assert!(check_geometry(&g, true).iter().any(|p| p.contains("invalid")));
+        assert!(check_geometry(&g, false).is_empty());
     }
 
     #[test]

@@ -178,8 +178,8 @@ fn import(input: &std::path::Path, out: &std::path::Path, from_crs: &str, force:
 
 fn check(dir: Option<&std::path::Path>) -> Result<ExitCode> {
     let atlas = match dir {
-        Some(d) => Atlas::from_dir(d)?,
-        None => Atlas::builtin(),
+        Some(d) => Atlas::from_dir_with(d, true)?,
+        None => Atlas::builtin_checked(),
     };
     let mut errors = 0;
     let mut warnings = 0;

@@ -219,7 +219,7 @@ pub fn read_source_geometries(path: &Path, crs: Crs) -> Result<Vec<Geometry<f64>
         }
         return Ok(vec![g]);
     }
-    let (layer, _) = parse_layer(path, text.as_bytes(), ReadOptions { crs, strict_schema: false })
+    let (layer, _) = parse_layer(path, text.as_bytes(), ReadOptions { crs, strict_schema: false, topology: false })
         .map_err(|e| RecipeError::Source { path: path.into(), message: e.to_string() })?;
     Ok(layer.features.into_iter().map(|f| f.geometry).collect())
 }
@@ -393,7 +393,7 @@ pub fn import_file(input: &Path, crs: Crs) -> Result<Layer, RecipeError> {
             .collect();
         Layer { id: String::new(), path: input.into(), features }
     } else {
-        parse_layer(input, &text, ReadOptions { crs, strict_schema: false })
+        parse_layer(input, &text, ReadOptions { crs, strict_schema: false, topology: false })
             .map_err(|e| RecipeError::Source { path: input.into(), message: e.to_string() })?
             .0
     };

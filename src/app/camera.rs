@@ -196,11 +196,13 @@ fn spawn_camera(
     commands.spawn((
         Camera2d,
         MapCamera,
+        Msaa::Off,
         Projection::Orthographic(OrthographicProjection { scale: 100.0, ..OrthographicProjection::default_2d() }),
     ));
     commands.spawn((
         bevy_egui::PrimaryEguiContext,
         Camera2d,
+        Msaa::Off,
         bevy::camera::visibility::RenderLayers::none(),
         Camera {
             order: 1,

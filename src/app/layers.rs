@@ -56,7 +56,13 @@ impl Material2d for MapMaterial {
         ShaderRef::Handle(MAP_SHADER)
     }
     fn alpha_mode(&self) -> AlphaMode2d {
-        AlphaMode2d::Blend
+        // Fully opaque, unhatched fills skip blending: on a CPU rasteriser (lavapipe) overdraw
+        // of blended full-screen layers is what limits the frame rate.
+        if self.u.color.w >= 0.999 && self.u.params.x == 0.0 && self.u.params.y == 0.0 && self.u.params.z == 0.0 {
+            AlphaMode2d::Opaque
+        } else {
+            AlphaMode2d::Blend
+        }
     }
 }
 
@@ -112,7 +118,77 @@ pub struct LayerPart {
 pub struct TessOutput {
     pub surveyed: LayerMeshes,
     pub schematic: LayerMeshes,
+    /// For large layers: a generalised fill (small features as their bounding box, the rest
+    /// simplified) drawn instead of the full meshes when zoomed out.
+    pub coarse: Option<FillBuffers>,
     pub errors: Vec<String>,
+}
+
+/// Layers with more vertices than this get a generalised overview mesh.
+const LOD_MIN_VERTICES: usize = 200_000;
+/// Generalisation size in local metres: features smaller than this become boxes.
+const LOD_SIZE_M: f64 = 400.0;
+/// Metres per pixel beyond which the overview mesh replaces the detailed ones (LOD_SIZE_M is
+/// then under 16 px, where a 20-vertex outline is indistinguishable from its box).
+pub const LOD_SWITCH_M_PER_PX: f64 = 25.0;
+
+/// Which zoom band a mesh belongs to.
+#[derive(Component, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lod {
+    /// Always drawn (small layers).
+    All,
+    /// Drawn when zoomed in past [`LOD_SWITCH_M_PER_PX`].
+    Detail,
+    /// Drawn when zoomed out.
+    Overview,
+}
+
+impl Lod {
+    pub fn shows_at(self, metres_per_px: f64) -> bool {
+        match self {
+            Lod::All => true,
+            Lod::Detail => metres_per_px <= LOD_SWITCH_M_PER_PX,
+            Lod::Overview => metres_per_px > LOD_SWITCH_M_PER_PX,
+        }
+    }
+}
+
+/// The overview fill: boxes for small polygons, Douglas-Peucker-simplified rings for large ones.
+fn coarse_fill(features: &[Feature], frame: &LocalFrame) -> FillBuffers {
+    use geo::{BoundingRect, Simplify};
+    let mut out = FillBuffers::default();
+    let mut big = Vec::new();
+    for (i, f) in features.iter().enumerate() {
+        let Some(r) = f.geometry.bounding_rect() else { continue };
+        if !matches!(f.geometry, Geometry::Polygon(_) | Geometry::MultiPolygon(_)) {
+            continue;
+        }
+        let (x0, y0) = frame.project(r.min().x, r.min().y);
+        let (x1, y1) = frame.project(r.max().x, r.max().y);
+        if (x1 - x0).max(y1 - y0) < LOD_SIZE_M {
+            let base = out.positions.len() as u32;
+            out.positions.extend([[x0, y0], [x1, y0], [x1, y1], [x0, y1]].map(|[x, y]| [x as f32, y as f32]));
+            out.feature.extend([i as u32; 4]);
+            out.indices.extend([base, base + 1, base + 2, base, base + 2, base + 3]);
+        } else {
+            // Tolerance in degrees: LOD_SIZE_M / 8 at this latitude is far under a pixel here.
+            let tol = LOD_SIZE_M / 8.0 / 111_000.0;
+            let simplified = match &f.geometry {
+                Geometry::Polygon(p) => Geometry::Polygon(p.simplify(tol)),
+                Geometry::MultiPolygon(m) => Geometry::MultiPolygon(m.simplify(tol)),
+                other => other.clone(),
+            };
+            big.push((i, simplified));
+        }
+    }
+    let (m, _) = tess::tessellate(big.iter().map(|(_, g)| g), frame, 5.0);
+    let base_feature = 0;
+    let mut fill = m.fill;
+    for f in &mut fill.feature {
+        *f = big[*f as usize].0 as u32;
+    }
+    out.append(fill, base_feature);
+    out
 }
 
 struct Pending {
@@ -156,8 +232,12 @@ const CHUNK: usize = 2000;
 
 /// Tessellates features on the calling thread, in chunks, counting progress in `done`.
 pub fn tessellate_features(features: &[Feature], frame: &LocalFrame, done: &AtomicUsize) -> TessOutput {
-    let mut out =
-        TessOutput { surveyed: LayerMeshes::default(), schematic: LayerMeshes::default(), errors: Vec::new() };
+    let mut out = TessOutput {
+        surveyed: LayerMeshes::default(),
+        schematic: LayerMeshes::default(),
+        coarse: None,
+        errors: Vec::new(),
+    };
     // Fills are simplified to half a metre: far below a pixel at any useful zoom.
     let tolerance = 0.5;
     let empty = Geometry::GeometryCollection(geo::GeometryCollection(vec![]));
@@ -174,6 +254,9 @@ pub fn tessellate_features(features: &[Feature], frame: &LocalFrame, done: &Atom
             if schematic { &mut out.schematic } else { &mut out.surveyed }.append(m, base);
         }
         done.fetch_add(chunk.len(), Ordering::Relaxed);
+    }
+    if out.surveyed.vertex_count() + out.schematic.vertex_count() > LOD_MIN_VERTICES {
+        out.coarse = Some(coarse_fill(features, frame));
     }
     out
 }
@@ -199,8 +282,19 @@ fn extruded_mesh(b: &ExtrudedBuffers) -> Mesh {
         .with_inserted_indices(Indices::U32(b.indices.clone()))
 }
 
-/// The meshes and styles one layer's tessellation turns into.
-fn parts(out: &TessOutput) -> Vec<(Style, Mesh)> {
+/// The meshes and styles one layer's tessellation turns into, with the zoom band each shows in.
+fn parts(out: &TessOutput) -> Vec<(Style, Mesh, Lod)> {
+    let detail = if out.coarse.is_some() { Lod::Detail } else { Lod::All };
+    let mut v: Vec<(Style, Mesh, Lod)> = parts_of(out).into_iter().map(|(s, m)| (s, m, detail)).collect();
+    if let Some(c) = &out.coarse
+        && !c.indices.is_empty()
+    {
+        v.push((Style::Fill { schematic: false }, fill_mesh(c), Lod::Overview));
+    }
+    v
+}
+
+fn parts_of(out: &TessOutput) -> Vec<(Style, Mesh)> {
     let mut v = Vec::new();
     for (schematic, m) in [(false, &out.surveyed), (true, &out.schematic)] {
         if !m.fill.indices.is_empty() {
@@ -366,6 +460,7 @@ pub fn poll_tasks(
     mut tess: ResMut<Tessellation>,
     res: Res<AtlasRes>,
     view: Res<LayerView>,
+    map: Res<super::camera::MapView>,
     mut meshes: ResMut<Assets<Mesh>>,
     mut materials: ResMut<Assets<MapMaterial>>,
     mut problems: ResMut<Problems>,
@@ -385,13 +480,15 @@ pub fn poll_tasks(
         }
         let visible = view.visible.get(layer).copied().unwrap_or(true);
         let opacity = view.opacity.get(layer).copied().unwrap_or(meta.opacity);
-        for (style, mesh) in parts(&out) {
+        for (style, mesh, lod) in parts(&out) {
+            let shown = visible && lod.shows_at(map.scale);
             commands.spawn((
                 Mesh2d(meshes.add(mesh)),
                 MeshMaterial2d(materials.add(style.material(meta, opacity))),
                 Transform::from_xyz(0.0, 0.0, layer as f32 * 10.0 + style.z()),
-                if visible { Visibility::Inherited } else { Visibility::Hidden },
+                if shown { Visibility::Inherited } else { Visibility::Hidden },
                 LayerPart { layer, style },
+                lod,
             ));
         }
         if tess.ready.len() <= layer {
@@ -405,14 +502,18 @@ pub fn poll_tasks(
 fn sync_styles(
     view: Res<LayerView>,
     res: Res<AtlasRes>,
-    mut parts: Query<(&LayerPart, &mut Visibility, &MeshMaterial2d<MapMaterial>)>,
+    map: Res<super::camera::MapView>,
+    mut parts: Query<(&LayerPart, &Lod, &mut Visibility, &MeshMaterial2d<MapMaterial>)>,
     mut materials: ResMut<Assets<MapMaterial>>,
+    mut last_band: Local<Option<bool>>,
 ) {
-    if !view.is_changed() {
+    let band = Lod::Overview.shows_at(map.scale);
+    if !view.is_changed() && *last_band == Some(band) {
         return;
     }
-    for (part, mut vis, mat) in &mut parts {
-        let visible = view.visible.get(part.layer).copied().unwrap_or(true);
+    *last_band = Some(band);
+    for (part, lod, mut vis, mat) in &mut parts {
+        let visible = view.visible.get(part.layer).copied().unwrap_or(true) && lod.shows_at(map.scale);
         let target = if visible { Visibility::Inherited } else { Visibility::Hidden };
         if *vis != target {
             *vis = target;
@@ -420,6 +521,9 @@ fn sync_styles(
         let (Some(meta), Some(&opacity)) = (res.atlas.metas.get(part.layer), view.opacity.get(part.layer)) else {
             continue;
         };
+        if !view.is_changed() {
+            continue;
+        }
         let wanted = part.style.material(meta, opacity);
         if let Some(mut m) = materials.get_mut(&mat.0)
             && m.u.color != wanted.u.color

@@ -157,7 +157,7 @@ pub fn insert_core_state(app: &mut App, atlas: Atlas, lang: Lang) {
 
 /// Runs the desktop app until the window closes (or the screenshot is written).
 pub fn run(atlas: Atlas, opts: AppOptions) -> anyhow::Result<ExitCode> {
-    let (w, h) = opts.size.unwrap_or((1600, 1000));
+    let (w, h) = opts.size.unwrap_or((1440, 900));
     let mut app = App::new();
     app.add_plugins(
         DefaultPlugins
