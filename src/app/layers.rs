@@ -455,6 +455,7 @@ fn dropped_files(mut drops: MessageReader<bevy::window::FileDragAndDrop>, mut cm
     }
 }
 
+#[allow(clippy::too_many_arguments)] // a Bevy system: each argument is a resource it touches
 pub fn poll_tasks(
     mut commands: Commands,
     mut tess: ResMut<Tessellation>,
