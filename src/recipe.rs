@@ -301,6 +301,8 @@ pub fn build(recipes: &Recipes, sources: &Path) -> Result<Vec<Layer>, RecipeErro
                     if let Some((_, r)) = near {
                         zone = zone.intersection(&Point::new(0.0, 0.0).buffer(*r));
                     }
+                    // An opening (shrink, then grow back) removes the slivers where the border wiggles.
+                    zone = zone.buffer(-100.0).buffer(100.0).intersection(&ma.union(&mb));
                     if zone.0.is_empty() {
                         return Err(err(format!("{a:?} and {b:?} share no border")));
                     }

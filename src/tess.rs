@@ -15,6 +15,9 @@ use lyon_tessellation::{
 
 use crate::proj::LocalFrame;
 
+/// Longest join offset, in half-widths.
+const MITER_LIMIT: f32 = 2.5;
+
 /// Triangles in local metres. `feature[i]` is the index of the feature vertex `i` belongs to.
 #[derive(Debug, Clone, Default)]
 pub struct FillBuffers {
@@ -210,9 +213,12 @@ fn stroke_into(
         path,
         opts,
         &mut BuffersBuilder::new(&mut vb, |v: StrokeVertex| {
-            // lyon's position already includes width/2 * normal at width 2, so the normal is the
-            // unit offset; keep the centre line and let the shader choose the width.
-            (v.position_on_path().to_array(), v.normal().to_array(), v.advancement())
+            // The shader applies the width, so keep the centre line and the join normal. A miter
+            // normal grows as 1/sin(angle/2); clamping it keeps hairpin turns from spiking.
+            let n = v.normal();
+            let len = n.length();
+            let n = if len > MITER_LIMIT { n * (MITER_LIMIT / len) } else { n };
+            (v.position_on_path().to_array(), n.to_array(), v.advancement())
         }),
     );
     match r {

@@ -187,11 +187,7 @@ impl Plugin for CameraPlugin {
 /// Two cameras: the map camera renders layers into the viewport left between the panels; the UI
 /// camera draws egui over the whole window. Sharing one camera would feed the viewport back into
 /// egui's own screen size.
-fn spawn_camera(
-    mut commands: Commands,
-    mut zoom: MessageWriter<ZoomToAll>,
-    mut egui_settings: ResMut<bevy_egui::EguiGlobalSettings>,
-) {
+fn spawn_camera(mut commands: Commands, mut egui_settings: ResMut<bevy_egui::EguiGlobalSettings>) {
     egui_settings.auto_create_primary_context = false;
     commands.spawn((
         Camera2d,
@@ -214,7 +210,6 @@ fn spawn_camera(
             ..default()
         },
     ));
-    zoom.write(ZoomToAll);
 }
 
 /// The "zoom to all" extent: the atlas's home view when it declares one (the built-in atlas

@@ -91,6 +91,10 @@ impl AtlasRes {
     }
 }
 
+/// Whether hovering highlights (off for screenshots, where the virtual pointer is meaningless).
+#[derive(Resource, Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HoverEnabled(pub bool);
+
 /// What the user is pointing at and has chosen.
 #[derive(Resource, Default, Debug, Clone, PartialEq)]
 pub struct Selection {
@@ -150,6 +154,7 @@ pub fn insert_core_state(app: &mut App, atlas: Atlas, lang: Lang) {
     debug_assert_eq!(atlas.metas.len(), n);
     app.insert_resource(AtlasRes::new(atlas))
         .insert_resource(Selection::default())
+        .insert_resource(HoverEnabled(true))
         .insert_resource(LayerView { visible, opacity, lang, labels: true })
         .insert_resource(problems)
         .add_message::<AtlasCommand>();
@@ -185,8 +190,14 @@ pub fn run(atlas: Atlas, opts: AppOptions) -> anyhow::Result<ExitCode> {
     for path in &opts.extra_layers {
         app.world_mut().write_message(AtlasCommand::LoadLayer(path.clone()));
     }
-    if let Some(id) = &opts.view {
-        app.world_mut().write_message(AtlasCommand::FocusPlace(id.clone()));
+    // The first view: the requested place, or the whole atlas.
+    match &opts.view {
+        Some(id) => {
+            app.world_mut().write_message(AtlasCommand::FocusPlace(id.clone()));
+        }
+        None => {
+            app.world_mut().write_message(camera::ZoomToAll);
+        }
     }
     let shot = opts.screenshot.clone();
     if let Some(path) = shot {

@@ -32,9 +32,10 @@ pub fn pick(
     map: Res<MapView>,
     gesture: Res<PointerGesture>,
     capture: Res<UiCapture>,
+    hover: Res<super::HoverEnabled>,
     mut selection: ResMut<Selection>,
 ) {
-    let over_map = gesture.cursor.is_some_and(|c| map.viewport.contains(c)) && !capture.pointer;
+    let over_map = gesture.cursor.is_some_and(|c| map.viewport.contains(c)) && !capture.pointer && hover.0;
     let hovered = match (gesture.cursor, over_map, gesture.dragging) {
         (Some(c), true, false) => pick_at(&res, &view, &map, c),
         _ => None,

@@ -27,13 +27,14 @@ const TIMEOUT: Duration = Duration::from_secs(120);
 
 impl Plugin for ScreenshotPlugin {
     fn build(&self, app: &mut App) {
+        app.insert_resource(super::HoverEnabled(false));
         app.insert_resource(ShotState {
             path: self.path.clone(),
             frames: 0,
             requested: false,
             started: Instant::now(),
         })
-        .add_systems(Update, shoot.after(super::picking::pick));
+        .add_systems(Update, shoot.after(super::camera::CameraPluginSet));
     }
 }
 
@@ -42,12 +43,9 @@ fn shoot(
     mut st: ResMut<ShotState>,
     tess: Res<Tessellation>,
     mut map: ResMut<MapView>,
-    mut selection: ResMut<super::Selection>,
     mut exit: MessageWriter<AppExit>,
 ) {
     st.frames += 1;
-    // The virtual display's pointer sits mid-screen; a still image shows no hover.
-    selection.hovered = None;
     // No easing in a still image: show exactly the requested view.
     map.snap();
     if st.requested {
