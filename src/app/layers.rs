@@ -126,7 +126,8 @@ pub struct TessOutput {
 
 /// Layers with more vertices than this get a generalised overview mesh.
 const LOD_MIN_VERTICES: usize = 200_000;
-/// Generalisation size in local metres: features smaller than this become boxes.
+/// Generalisation size in local metres: features smaller than this are aggregated into grid
+/// cells of this size.
 const LOD_SIZE_M: f64 = 400.0;
 /// Metres per pixel beyond which the overview mesh replaces the detailed ones (LOD_SIZE_M is
 /// then under 16 px, where a 20-vertex outline is indistinguishable from its box).
@@ -153,25 +154,26 @@ impl Lod {
     }
 }
 
-/// The overview fill: boxes for small polygons, Douglas-Peucker-simplified rings for large ones.
+/// The overview fill. Polygons smaller than [`LOD_SIZE_M`] are aggregated into the cells of a
+/// grid of that size (runs of filled cells in a row become one rectangle), so 100,000 parcels
+/// cost a few thousand triangles instead of millions; larger polygons are simplified.
 fn coarse_fill(features: &[Feature], frame: &LocalFrame) -> FillBuffers {
     use geo::{BoundingRect, Simplify};
+    use std::collections::BTreeSet;
     let mut out = FillBuffers::default();
     let mut big = Vec::new();
+    let mut cells: BTreeSet<(i64, i64)> = BTreeSet::new();
     for (i, f) in features.iter().enumerate() {
-        let Some(r) = f.geometry.bounding_rect() else { continue };
         if !matches!(f.geometry, Geometry::Polygon(_) | Geometry::MultiPolygon(_)) {
             continue;
         }
+        let Some(r) = f.geometry.bounding_rect() else { continue };
         let (x0, y0) = frame.project(r.min().x, r.min().y);
         let (x1, y1) = frame.project(r.max().x, r.max().y);
         if (x1 - x0).max(y1 - y0) < LOD_SIZE_M {
-            let base = out.positions.len() as u32;
-            out.positions.extend([[x0, y0], [x1, y0], [x1, y1], [x0, y1]].map(|[x, y]| [x as f32, y as f32]));
-            out.feature.extend([i as u32; 4]);
-            out.indices.extend([base, base + 1, base + 2, base, base + 2, base + 3]);
+            let (cx, cy) = ((x0 + x1) / 2.0, (y0 + y1) / 2.0);
+            cells.insert(((cy / LOD_SIZE_M).floor() as i64, (cx / LOD_SIZE_M).floor() as i64));
         } else {
-            // Tolerance in degrees: LOD_SIZE_M / 8 at this latitude is far under a pixel here.
             let tol = LOD_SIZE_M / 8.0 / 111_000.0;
             let simplified = match &f.geometry {
                 Geometry::Polygon(p) => Geometry::Polygon(p.simplify(tol)),
@@ -181,13 +183,27 @@ fn coarse_fill(features: &[Feature], frame: &LocalFrame) -> FillBuffers {
             big.push((i, simplified));
         }
     }
+    // Cells sorted by (row, column): merge each row's consecutive cells into one rectangle.
+    let mut it = cells.into_iter().peekable();
+    while let Some((row, start)) = it.next() {
+        let mut end = start;
+        while it.peek() == Some(&(row, end + 1)) {
+            end += 1;
+            it.next();
+        }
+        let (x0, x1) = ((start as f64 * LOD_SIZE_M) as f32, ((end + 1) as f64 * LOD_SIZE_M) as f32);
+        let (y0, y1) = ((row as f64 * LOD_SIZE_M) as f32, ((row + 1) as f64 * LOD_SIZE_M) as f32);
+        let base = out.positions.len() as u32;
+        out.positions.extend([[x0, y0], [x1, y0], [x1, y1], [x0, y1]]);
+        out.feature.extend([u32::MAX; 4]);
+        out.indices.extend([base, base + 1, base + 2, base, base + 2, base + 3]);
+    }
     let (m, _) = tess::tessellate(big.iter().map(|(_, g)| g), frame, 5.0);
-    let base_feature = 0;
     let mut fill = m.fill;
     for f in &mut fill.feature {
         *f = big[*f as usize].0 as u32;
     }
-    out.append(fill, base_feature);
+    out.append(fill, 0);
     out
 }
 
@@ -257,6 +273,29 @@ pub fn tessellate_features(features: &[Feature], frame: &LocalFrame, done: &Atom
     }
     if out.surveyed.vertex_count() + out.schematic.vertex_count() > LOD_MIN_VERTICES {
         out.coarse = Some(coarse_fill(features, frame));
+    } else {
+        // Small layers: dissolve each fill into one multipolygon, so nested features (a
+        // province, its city, the city's districts) are filled once rather than stacked.
+        // Overdraw is what a CPU rasteriser pays for; picking still sees every feature.
+        for schematic in [false, true] {
+            let polys: Vec<&geo::Polygon<f64>> = features
+                .iter()
+                .filter(|f| f.accuracy.is_schematic() == schematic)
+                .flat_map(|f| match &f.geometry {
+                    Geometry::Polygon(p) => vec![p],
+                    Geometry::MultiPolygon(m) => m.0.iter().collect(),
+                    _ => vec![],
+                })
+                .collect();
+            if polys.len() < 2 {
+                continue;
+            }
+            let dissolved = Geometry::MultiPolygon(geo::unary_union(polys));
+            let (m, errors) = tess::tessellate([&dissolved], frame, tolerance);
+            if errors.is_empty() {
+                if schematic { &mut out.schematic } else { &mut out.surveyed }.fill = m.fill;
+            }
+        }
     }
     out
 }
