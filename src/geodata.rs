@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use geo::{BoundingRect, Geometry, Rect};
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use crate::proj::Crs;
@@ -252,41 +253,64 @@ pub fn load_layer(path: &Path) -> Result<(Layer, Vec<Diagnostic>), LoadError> {
 pub fn parse_layer(path: &Path, bytes: &[u8], opts: ReadOptions) -> Result<(Layer, Vec<Diagnostic>), LoadError> {
     let text = std::str::from_utf8(bytes)
         .map_err(|e| LoadError::NotUtf8 { path: path.to_path_buf(), offset: e.valid_up_to() })?;
-    let value: Value = serde_json::from_str(text).map_err(|e| LoadError::Json {
+    let json_err = |e: serde_json::Error| LoadError::Json {
         path: path.to_path_buf(),
         line: e.line(),
         column: e.column(),
         message: e.to_string().split(" at line").next().unwrap_or_default().to_string(),
-    })?;
-    let features_json = match value {
-        Value::Object(mut obj) => match obj.get("type").and_then(Value::as_str) {
-            Some("FeatureCollection") => match obj.remove("features") {
-                Some(Value::Array(a)) => a,
-                _ => {
-                    return Err(LoadError::NotGeoJson {
-                        path: path.to_path_buf(),
-                        message: "FeatureCollection has no \"features\" array".into(),
-                    });
-                }
-            },
-            Some("Feature") => vec![Value::Object(obj)],
-            Some(t) => {
-                return Err(LoadError::NotGeoJson {
-                    path: path.to_path_buf(),
-                    message: format!("top-level type is {t:?}; expected FeatureCollection or Feature"),
-                });
-            }
+    };
+    // Features stay raw JSON slices until each is parsed on its own: no document-wide value tree
+    // (a tenth of the memory), and a broken feature costs only itself.
+    match text.trim_start().chars().next() {
+        Some('{') => {}
+        Some(c) => {
+            let kind = match c {
+                '[' => "array",
+                '"' => "string",
+                't' | 'f' => "boolean",
+                'n' => "null",
+                _ => "number",
+            };
+            // Still report syntax errors with their position first.
+            serde_json::from_str::<serde::de::IgnoredAny>(text).map_err(json_err)?;
+            return Err(LoadError::NotGeoJson {
+                path: path.to_path_buf(),
+                message: format!("top level is a JSON {kind}, not an object"),
+            });
+        }
+        None => {
+            return Err(LoadError::NotGeoJson { path: path.to_path_buf(), message: "the file is empty".into() });
+        }
+    }
+    #[derive(Deserialize)]
+    struct Top<'a> {
+        #[serde(rename = "type")]
+        ty: Option<String>,
+        #[serde(borrow)]
+        features: Option<Vec<&'a RawValue>>,
+    }
+    let top: Top = serde_json::from_str(text).map_err(json_err)?;
+    let features_json: Vec<&RawValue> = match top.ty.as_deref() {
+        Some("FeatureCollection") => match top.features {
+            Some(f) => f,
             None => {
                 return Err(LoadError::NotGeoJson {
                     path: path.to_path_buf(),
-                    message: "top-level object has no \"type\"".into(),
+                    message: "FeatureCollection has no \"features\" array".into(),
                 });
             }
         },
-        other => {
+        Some("Feature") => vec![serde_json::from_str::<&RawValue>(text).map_err(json_err)?],
+        Some(t) => {
             return Err(LoadError::NotGeoJson {
                 path: path.to_path_buf(),
-                message: format!("top level is a JSON {}, not an object", json_kind(&other)),
+                message: format!("top-level type is {t:?}; expected FeatureCollection or Feature"),
+            });
+        }
+        None => {
+            return Err(LoadError::NotGeoJson {
+                path: path.to_path_buf(),
+                message: "top-level object has no \"type\"".into(),
             });
         }
     };
@@ -294,8 +318,28 @@ pub fn parse_layer(path: &Path, bytes: &[u8], opts: ReadOptions) -> Result<(Laye
     let mut diags = Vec::new();
     let mut features = Vec::with_capacity(features_json.len());
     let mut seen = HashSet::new();
-    for (i, fv) in features_json.into_iter().enumerate() {
-        match feature_from_json(fv, opts) {
+    // Features parse independently, so large files use every core; merging stays in order.
+    let parse_all = |part: &[&RawValue]| -> Vec<(FeatureResult, Vec<String>)> {
+        part.iter()
+            .map(|fv| {
+                let r = feature_from_json(fv, opts);
+                let problems = r.as_ref().map(|(f, _)| check_geometry(&f.geometry, opts.topology)).unwrap_or_default();
+                (r, problems)
+            })
+            .collect()
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+    let results: Vec<(FeatureResult, Vec<String>)> = if features_json.len() < 20_000 || threads < 2 {
+        parse_all(&features_json)
+    } else {
+        let per = features_json.len().div_ceil(threads);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = features_json.chunks(per).map(|part| scope.spawn(move || parse_all(part))).collect();
+            handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
+        })
+    };
+    for (i, (result, problems)) in results.into_iter().enumerate() {
+        match result {
             Ok((f, warnings)) => {
                 let pos = Position::Feature(i, Some(f.id.clone()));
                 for w in warnings {
@@ -306,7 +350,7 @@ pub fn parse_layer(path: &Path, bytes: &[u8], opts: ReadOptions) -> Result<(Laye
                         message: w,
                     });
                 }
-                for problem in check_geometry(&f.geometry, opts.topology) {
+                for problem in problems {
                     diags.push(Diagnostic {
                         severity: Severity::Error,
                         file: path.to_path_buf(),
@@ -349,36 +393,114 @@ fn json_kind(v: &Value) -> &'static str {
 
 type FeatureResult = Result<(Feature, Vec<String>), (Option<String>, String)>;
 
-/// Builds a feature from one GeoJSON feature object; schema gaps come back as warnings.
-fn feature_from_json(v: Value, opts: ReadOptions) -> FeatureResult {
-    let Value::Object(mut obj) = v else {
-        return Err((None, format!("expected a Feature object, found a JSON {}", json_kind(&v))));
-    };
-    let mut props = match obj.remove("properties") {
+/// A GeoJSON position: two numbers (a third, elevation, is read and dropped).
+struct Pos(f64, f64);
+
+impl<'de> Deserialize<'de> for Pos {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Pos;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a position [longitude, latitude]")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Pos, A::Error> {
+                let x: f64 = seq.next_element()?.ok_or_else(|| serde::de::Error::invalid_length(0, &self))?;
+                let y: f64 = seq.next_element()?.ok_or_else(|| serde::de::Error::invalid_length(1, &self))?;
+                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(Pos(x, y))
+            }
+        }
+        d.deserialize_seq(V)
+    }
+}
+
+/// GeoJSON geometries, typed: positions parse straight into floats.
+#[derive(Deserialize)]
+#[serde(tag = "type")]
+enum RawGeometry {
+    Point { coordinates: Pos },
+    MultiPoint { coordinates: Vec<Pos> },
+    LineString { coordinates: Vec<Pos> },
+    MultiLineString { coordinates: Vec<Vec<Pos>> },
+    Polygon { coordinates: Vec<Vec<Pos>> },
+    MultiPolygon { coordinates: Vec<Vec<Vec<Pos>>> },
+    GeometryCollection { geometries: Vec<RawGeometry> },
+}
+
+fn line(v: Vec<Pos>) -> geo::LineString<f64> {
+    geo::LineString(v.into_iter().map(|Pos(x, y)| geo::Coord { x, y }).collect())
+}
+
+fn polygon(mut rings: Vec<Vec<Pos>>) -> geo::Polygon<f64> {
+    if rings.is_empty() {
+        return geo::Polygon::new(geo::LineString(vec![]), vec![]);
+    }
+    let exterior = line(rings.remove(0));
+    geo::Polygon::new(exterior, rings.into_iter().map(line).collect())
+}
+
+impl RawGeometry {
+    fn into_geo(self) -> Geometry<f64> {
+        match self {
+            RawGeometry::Point { coordinates: Pos(x, y) } => Geometry::Point(geo::Point::new(x, y)),
+            RawGeometry::MultiPoint { coordinates } => Geometry::MultiPoint(geo::MultiPoint(
+                coordinates.into_iter().map(|Pos(x, y)| geo::Point::new(x, y)).collect(),
+            )),
+            RawGeometry::LineString { coordinates } => Geometry::LineString(line(coordinates)),
+            RawGeometry::MultiLineString { coordinates } => {
+                Geometry::MultiLineString(geo::MultiLineString(coordinates.into_iter().map(line).collect()))
+            }
+            RawGeometry::Polygon { coordinates } => Geometry::Polygon(polygon(coordinates)),
+            RawGeometry::MultiPolygon { coordinates } => {
+                Geometry::MultiPolygon(geo::MultiPolygon(coordinates.into_iter().map(polygon).collect()))
+            }
+            RawGeometry::GeometryCollection { geometries } => Geometry::GeometryCollection(geo::GeometryCollection(
+                geometries.into_iter().map(Self::into_geo).collect(),
+            )),
+        }
+    }
+}
+
+/// Builds a feature from one GeoJSON feature (raw JSON); schema gaps come back as warnings.
+fn feature_from_json(raw: &RawValue, opts: ReadOptions) -> FeatureResult {
+    #[derive(Deserialize)]
+    struct RawFeature<'a> {
+        #[serde(rename = "type")]
+        ty: Option<String>,
+        id: Option<Value>,
+        properties: Option<Value>,
+        #[serde(borrow)]
+        geometry: Option<&'a RawValue>,
+    }
+    let f: RawFeature = serde_json::from_str(raw.get()).map_err(|e| {
+        let msg = e.to_string();
+        let msg = msg.split(" at line").next().unwrap_or_default();
+        (None, format!("not a GeoJSON Feature object: {msg}"))
+    })?;
+    let mut props = match f.properties {
         Some(Value::Object(p)) => p,
         Some(Value::Null) | None => Map::new(),
         Some(other) => return Err((None, format!("\"properties\" must be an object, found {}", json_kind(&other)))),
     };
-    let top_id = match obj.remove("id") {
+    let as_id = |v: Option<Value>| match v {
         Some(Value::String(s)) => Some(s),
         Some(Value::Number(n)) => Some(n.to_string()),
         _ => None,
     };
-    let prop_id = match props.remove("id") {
-        Some(Value::String(s)) => Some(s),
-        Some(Value::Number(n)) => Some(n.to_string()),
-        _ => None,
-    };
-    let id = prop_id.or(top_id);
-    if obj.get("type").and_then(Value::as_str) != Some("Feature") {
+    let id = as_id(props.remove("id")).or(as_id(f.id));
+    if f.ty.as_deref() != Some("Feature") {
         return Err((id, "object is not a GeoJSON Feature (\"type\" must be \"Feature\")".into()));
     }
-    let geometry_json = match obj.remove("geometry") {
-        Some(Value::Null) | None => return Err((id, "feature has no geometry".into())),
-        Some(g) => g,
+    let geometry_json = match f.geometry {
+        Some(g) if g.get() != "null" => g,
+        _ => return Err((id, "feature has no geometry".into())),
     };
-    let gj = geojson::Geometry::from_json_value(geometry_json).map_err(|e| (id.clone(), format!("geometry: {e}")))?;
-    let mut geometry: Geometry<f64> = Geometry::try_from(gj).map_err(|e| (id.clone(), format!("geometry: {e}")))?;
+    let raw_geometry: RawGeometry = serde_json::from_str(geometry_json.get()).map_err(|e| {
+        let msg = e.to_string();
+        (id.clone(), format!("geometry: {}", msg.split(" at line").next().unwrap_or_default()))
+    })?;
+    let mut geometry = raw_geometry.into_geo();
     if opts.crs != Crs::Wgs84 {
         use geo::MapCoordsInPlace;
         geometry.map_coords_in_place(|c| {

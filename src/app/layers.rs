@@ -214,14 +214,26 @@ struct Pending {
     total: usize,
 }
 
-/// Files being read and parsed off the main thread.
-type LoadTask = Task<Result<(crate::geodata::Layer, Vec<crate::geodata::Diagnostic>), crate::geodata::LoadError>>;
+/// A file being read and parsed on its own thread.
+pub type LoadTask = std::thread::JoinHandle<
+    Result<(crate::geodata::Layer, Vec<crate::geodata::Diagnostic>), crate::geodata::LoadError>,
+>;
+
+/// Starts reading a layer file on a new thread (the app starts these before its window opens).
+pub fn start_read(path: std::path::PathBuf) -> LoadTask {
+    std::thread::spawn(move || {
+        let t = std::time::Instant::now();
+        let r = crate::atlas::read_user_layer(&path);
+        info!("read {} in {:.2} s", path.display(), t.elapsed().as_secs_f64());
+        r
+    })
+}
 
 /// Layers still being read or tessellated, for the progress bar.
 #[derive(Resource, Default)]
 pub struct Tessellation {
     pending: Vec<Pending>,
-    loading: Vec<(std::path::PathBuf, LoadTask)>,
+    pub loading: Vec<(std::path::PathBuf, LoadTask)>,
     /// Layers whose meshes exist.
     pub ready: Vec<bool>,
 }
@@ -246,15 +258,14 @@ impl Tessellation {
 /// Features per chunk: small enough for a smooth progress bar, large enough to amortise setup.
 const CHUNK: usize = 2000;
 
-/// Tessellates features on the calling thread, in chunks, counting progress in `done`.
-pub fn tessellate_features(features: &[Feature], frame: &LocalFrame, done: &AtomicUsize) -> TessOutput {
+/// Tessellates features in chunks, counting progress in `done`.
+fn tessellate_range(features: &[Feature], frame: &LocalFrame, done: &AtomicUsize) -> TessOutput {
     let mut out = TessOutput {
         surveyed: LayerMeshes::default(),
         schematic: LayerMeshes::default(),
         coarse: None,
         errors: Vec::new(),
     };
-    // Fills are simplified to half a metre: far below a pixel at any useful zoom.
     let tolerance = 0.5;
     let empty = Geometry::GeometryCollection(geo::GeometryCollection(vec![]));
     for (ci, chunk) in features.chunks(CHUNK).enumerate() {
@@ -271,6 +282,33 @@ pub fn tessellate_features(features: &[Feature], frame: &LocalFrame, done: &Atom
         }
         done.fetch_add(chunk.len(), Ordering::Relaxed);
     }
+    out
+}
+
+/// Tessellates a layer's features (off the main thread), counting progress in `done`.
+pub fn tessellate_features(features: &[Feature], frame: &LocalFrame, done: &AtomicUsize) -> TessOutput {
+    // Large layers are split across the cores; each part is tessellated in chunks.
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+    let per = features.len().div_ceil(threads).max(CHUNK);
+    let parts: Vec<TessOutput> = std::thread::scope(|scope| {
+        let handles: Vec<_> =
+            features.chunks(per).map(|part| scope.spawn(move || tessellate_range(part, frame, done))).collect();
+        handles.into_iter().filter_map(|h| h.join().ok()).collect()
+    });
+    let mut out = TessOutput {
+        surveyed: LayerMeshes::default(),
+        schematic: LayerMeshes::default(),
+        coarse: None,
+        errors: Vec::new(),
+    };
+    for (i, p) in parts.into_iter().enumerate() {
+        let base = (i * per) as u32;
+        out.surveyed.append(p.surveyed, base);
+        out.schematic.append(p.schematic, base);
+        out.errors.extend(p.errors);
+    }
+    // Fills are simplified to half a metre: far below a pixel at any useful zoom.
+    let tolerance = 0.5;
     if out.surveyed.vertex_count() + out.schematic.vertex_count() > LOD_MIN_VERTICES {
         out.coarse = Some(coarse_fill(features, frame));
     } else {
@@ -386,7 +424,12 @@ fn spawn_task(tess: &mut Tessellation, res: &AtlasRes, layer: usize) {
     let done = Arc::new(AtomicUsize::new(0));
     let d2 = done.clone();
     let total = features.len();
-    let task = AsyncComputeTaskPool::get().spawn(async move { tessellate_features(&features, &frame, &d2) });
+    let task = AsyncComputeTaskPool::get().spawn(async move {
+        let t = std::time::Instant::now();
+        let out = tessellate_features(&features, &frame, &d2);
+        debug!("tessellated {} features in {:.2} s", features.len(), t.elapsed().as_secs_f64());
+        out
+    });
     if tess.ready.len() <= layer {
         tess.ready.resize(layer + 1, false);
     }
@@ -412,9 +455,7 @@ pub fn handle_commands(
     for cmd in cmds.read() {
         match cmd {
             AtlasCommand::LoadLayer(path) => {
-                let p = path.clone();
-                let task = AsyncComputeTaskPool::get().spawn(async move { crate::atlas::read_user_layer(&p) });
-                tess.loading.push((path.clone(), task));
+                tess.loading.push((path.clone(), start_read(path.clone())));
             }
             AtlasCommand::LoadDocument(path) => match res.atlas.add_document(path) {
                 Ok(i) => {
@@ -453,18 +494,28 @@ pub fn finish_loads(
     mut map: ResMut<super::camera::MapView>,
 ) {
     let mut done = Vec::new();
-    tess.loading.retain_mut(|(path, task)| match block_on(poll_once(task)) {
-        Some(r) => {
-            done.push((path.clone(), r));
-            false
+    let mut i = 0;
+    while i < tess.loading.len() {
+        if tess.loading[i].1.is_finished() {
+            let (path, handle) = tess.loading.remove(i);
+            let r = handle.join().unwrap_or_else(|_| {
+                Err(crate::geodata::LoadError::NotGeoJson {
+                    path: path.clone(),
+                    message: "the reader thread failed".into(),
+                })
+            });
+            done.push((path, r));
+        } else {
+            i += 1;
         }
-        None => true,
-    });
+    }
     for (path, r) in done {
         match r {
             Ok((layer, diags)) => {
                 problems.extend_diagnostics(&diags);
+                let t = std::time::Instant::now();
                 let i = res.atlas.add_layer(layer);
+                info!("added {} to the gazetteer and re-linked in {:.2} s", path.display(), t.elapsed().as_secs_f64());
                 let meta = &res.atlas.metas[i];
                 view.visible.push(meta.visible);
                 view.opacity.push(meta.opacity);

@@ -162,6 +162,8 @@ pub fn insert_core_state(app: &mut App, atlas: Atlas, lang: Lang) {
 
 /// Runs the desktop app until the window closes (or the screenshot is written).
 pub fn run(atlas: Atlas, opts: AppOptions) -> anyhow::Result<ExitCode> {
+    // Layer files from the command line start reading now, while the window and renderer start.
+    let reads: Vec<_> = opts.extra_layers.iter().map(|p| (p.clone(), layers::start_read(p.clone()))).collect();
     let (w, h) = opts.size.unwrap_or((1440, 900));
     let mut app = App::new();
     app.add_plugins(
@@ -187,9 +189,7 @@ pub fn run(atlas: Atlas, opts: AppOptions) -> anyhow::Result<ExitCode> {
         panels::PanelsPlugin,
         fonts::FontsPlugin,
     ));
-    for path in &opts.extra_layers {
-        app.world_mut().write_message(AtlasCommand::LoadLayer(path.clone()));
-    }
+    app.world_mut().resource_mut::<layers::Tessellation>().loading.extend(reads);
     // The first view: the requested place, or the whole atlas.
     match &opts.view {
         Some(id) => {
