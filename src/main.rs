@@ -48,6 +48,9 @@ pub struct AppArgs {
     /// Pan the map for SECONDS once loaded, print load and frame-time statistics as JSON, exit.
     #[arg(long, value_name = "SECONDS")]
     pan_benchmark: Option<f32>,
+    /// With --pan-benchmark: the zoom to pan at, in metres per pixel.
+    #[arg(long, value_name = "M_PER_PX")]
+    pan_scale: Option<f64>,
 }
 
 fn parse_size(s: &str) -> Result<(u32, u32), String> {
@@ -154,6 +157,7 @@ fn run_app(args: AppArgs, started: std::time::Instant) -> Result<ExitCode> {
             size: args.size,
             lang,
             pan_benchmark: args.pan_benchmark,
+            pan_scale: args.pan_scale,
             started: Some(started),
         },
     )

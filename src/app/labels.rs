@@ -3,7 +3,6 @@
 use bevy::math::{DVec2, Rect, Vec2};
 use geo::{Euclidean, Geometry, InteriorPoint, InterpolatableLine, Point};
 
-use crate::geodata::Layer;
 use crate::proj::LocalFrame;
 
 /// Where a feature's label goes, in local metres: a point inside polygons (of the largest part
@@ -21,11 +20,6 @@ pub fn anchor(g: &Geometry<f64>, frame: &LocalFrame) -> Option<DVec2> {
     };
     let (x, y) = frame.project(p.x(), p.y());
     Some(DVec2::new(x, y))
-}
-
-/// Anchors for every feature of every layer (None where a feature has no usable anchor).
-pub fn anchors(layers: &[Layer], frame: &LocalFrame) -> Vec<Vec<Option<DVec2>>> {
-    layers.iter().map(|l| l.features.iter().map(|f| anchor(&f.geometry, frame)).collect()).collect()
 }
 
 /// A label that wants a place on screen.

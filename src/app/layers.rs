@@ -10,7 +10,6 @@ use bevy::prelude::*;
 use bevy::render::render_resource::{AsBindGroup, ShaderType};
 use bevy::shader::ShaderRef;
 use bevy::sprite_render::{AlphaMode2d, Material2d, Material2dPlugin};
-use bevy::tasks::{AsyncComputeTaskPool, Task, block_on, poll_once};
 use bevy::window::PrimaryWindow;
 use geo::Geometry;
 
@@ -124,8 +123,6 @@ pub struct TessOutput {
     pub errors: Vec<String>,
 }
 
-/// Layers with more vertices than this get a generalised overview mesh.
-const LOD_MIN_VERTICES: usize = 200_000;
 /// Generalisation size in local metres: features smaller than this are aggregated into grid
 /// cells of this size.
 const LOD_SIZE_M: f64 = 400.0;
@@ -209,9 +206,37 @@ fn coarse_fill(features: &[Feature], frame: &LocalFrame) -> FillBuffers {
 
 struct Pending {
     layer: usize,
-    task: Task<TessOutput>,
+    /// A plain thread rather than Bevy's async pool: that pool has a single thread on a 2-core
+    /// machine, which would queue the quick overview behind the slow detail.
+    task: std::thread::JoinHandle<Built>,
     done: Arc<AtomicUsize>,
     total: usize,
+}
+
+/// A finished tessellation with its meshes already built (building 6 million vertices into
+/// `Mesh`es takes a few hundred milliseconds, which must not happen on the main thread).
+pub struct Built {
+    meshes: Vec<(Style, Mesh, Lod)>,
+    errors: Vec<String>,
+}
+
+impl Built {
+    fn new(out: TessOutput, large: bool) -> Self {
+        Built { meshes: parts(&out, large), errors: out.errors }
+    }
+}
+
+/// Source vertices above which a layer gets an overview mesh and its detail meshes are built
+/// after it (so the layer shows up in well under a second whatever its size).
+const LARGE_LAYER_VERTICES: usize = 100_000;
+
+fn is_large(features: &[Feature]) -> bool {
+    use geo::CoordsIter;
+    let mut n = 0;
+    features.iter().any(|f| {
+        n += f.geometry.coords_count();
+        n > LARGE_LAYER_VERTICES
+    })
 }
 
 /// A file being read and parsed on its own thread.
@@ -234,11 +259,29 @@ pub fn start_read(path: std::path::PathBuf) -> LoadTask {
 pub struct Tessellation {
     pending: Vec<Pending>,
     pub loading: Vec<(std::path::PathBuf, LoadTask)>,
+    /// Large layers whose detail meshes have not been asked for yet.
+    needs_detail: Vec<usize>,
+    /// Large layers whose detail meshes exist.
+    detail_done: Vec<usize>,
+    /// Detail tiles near the view are still being handed to the renderer.
+    pub realizing: bool,
+    /// Places to focus once the files being read are in (a `--view` into a `--layer`).
+    pub focus_after_load: Vec<String>,
     /// Layers whose meshes exist.
     pub ready: Vec<bool>,
 }
 
 impl Tessellation {
+    /// Every layer has something on screen (large layers may still be refining their detail).
+    pub fn all_shown(&self) -> bool {
+        self.loading.is_empty() && !self.ready.is_empty() && self.ready.iter().all(|&r| r)
+    }
+
+    /// Nothing left to read, tessellate or upload for the current view.
+    pub fn settled(&self) -> bool {
+        self.progress().is_none() && !self.realizing && self.focus_after_load.is_empty()
+    }
+
     /// Files still being read.
     pub fn loading(&self) -> impl Iterator<Item = &std::path::Path> {
         self.loading.iter().map(|(p, _)| p.as_path())
@@ -259,7 +302,7 @@ impl Tessellation {
 const CHUNK: usize = 2000;
 
 /// Tessellates features in chunks, counting progress in `done`.
-fn tessellate_range(features: &[Feature], frame: &LocalFrame, done: &AtomicUsize) -> TessOutput {
+fn tessellate_range(features: &[&Feature], frame: &LocalFrame, done: &AtomicUsize) -> TessOutput {
     let mut out = TessOutput {
         surveyed: LayerMeshes::default(),
         schematic: LayerMeshes::default(),
@@ -285,14 +328,49 @@ fn tessellate_range(features: &[Feature], frame: &LocalFrame, done: &AtomicUsize
     out
 }
 
+/// Side of the square tiles a large layer's detail is cut into, in local metres: each tile is its
+/// own mesh, so the renderer culls what is off screen instead of transforming millions of
+/// vertices every frame.
+const TILE_M: f64 = 5000.0;
+
+/// Tessellates a large layer tile by tile (by each feature's bounding-box centre).
+fn tessellate_tiles(features: &[Feature], frame: &LocalFrame, done: &AtomicUsize) -> Vec<TessOutput> {
+    let mut tiles: std::collections::BTreeMap<(i64, i64), Vec<&Feature>> = Default::default();
+    for f in features {
+        let Some(b) = f.bounds() else { continue };
+        let (x, y) = frame.project((b.min().x + b.max().x) / 2.0, (b.min().y + b.max().y) / 2.0);
+        tiles.entry(((x / TILE_M).floor() as i64, (y / TILE_M).floor() as i64)).or_default().push(f);
+    }
+    let tiles: Vec<Vec<&Feature>> = tiles.into_values().collect();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).saturating_sub(1).clamp(1, 8);
+    std::thread::scope(|scope| {
+        let tiles = &tiles;
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                scope.spawn(move || {
+                    tiles
+                        .iter()
+                        .skip(t)
+                        .step_by(threads)
+                        .map(|tile| tessellate_range(tile, frame, done))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
+    })
+}
+
 /// Tessellates a layer's features (off the main thread), counting progress in `done`.
-pub fn tessellate_features(features: &[Feature], frame: &LocalFrame, done: &AtomicUsize) -> TessOutput {
-    // Large layers are split across the cores; each part is tessellated in chunks.
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+pub fn tessellate_features(features: &[Feature], frame: &LocalFrame, done: &AtomicUsize, large: bool) -> TessOutput {
+    // Large layers are split across the cores but one, which stays with rendering so the map
+    // keeps moving while the detail is built; each part is tessellated in chunks.
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).saturating_sub(1).clamp(1, 8);
     let per = features.len().div_ceil(threads).max(CHUNK);
+    let refs: Vec<&Feature> = features.iter().collect();
     let parts: Vec<TessOutput> = std::thread::scope(|scope| {
         let handles: Vec<_> =
-            features.chunks(per).map(|part| scope.spawn(move || tessellate_range(part, frame, done))).collect();
+            refs.chunks(per).map(|part| scope.spawn(move || tessellate_range(part, frame, done))).collect();
         handles.into_iter().filter_map(|h| h.join().ok()).collect()
     });
     let mut out = TessOutput {
@@ -309,9 +387,7 @@ pub fn tessellate_features(features: &[Feature], frame: &LocalFrame, done: &Atom
     }
     // Fills are simplified to half a metre: far below a pixel at any useful zoom.
     let tolerance = 0.5;
-    if out.surveyed.vertex_count() + out.schematic.vertex_count() > LOD_MIN_VERTICES {
-        out.coarse = Some(coarse_fill(features, frame));
-    } else {
+    if !large {
         // Small layers: dissolve each fill into one multipolygon, so nested features (a
         // province, its city, the city's districts) are filled once rather than stacked.
         // Overdraw is what a CPU rasteriser pays for; picking still sees every feature.
@@ -360,8 +436,8 @@ fn extruded_mesh(b: &ExtrudedBuffers) -> Mesh {
 }
 
 /// The meshes and styles one layer's tessellation turns into, with the zoom band each shows in.
-fn parts(out: &TessOutput) -> Vec<(Style, Mesh, Lod)> {
-    let detail = if out.coarse.is_some() { Lod::Detail } else { Lod::All };
+fn parts(out: &TessOutput, large: bool) -> Vec<(Style, Mesh, Lod)> {
+    let detail = if large { Lod::Detail } else { Lod::All };
     let mut v: Vec<(Style, Mesh, Lod)> = parts_of(out).into_iter().map(|(s, m)| (s, m, detail)).collect();
     if let Some(c) = &out.coarse
         && !c.indices.is_empty()
@@ -399,6 +475,60 @@ fn parts_of(out: &TessOutput) -> Vec<(Style, Mesh)> {
 #[derive(Component)]
 struct Overlay;
 
+/// A detail mesh not yet given to the renderer (see [`realize_deferred`]), with the bounds of
+/// its vertices in local metres.
+#[derive(Component)]
+pub struct Deferred(Option<(Mesh, MapMaterial)>, bevy::math::Rect);
+
+/// Local-metre bounds of a mesh's positions.
+fn mesh_bounds(mesh: &Mesh) -> bevy::math::Rect {
+    let mut r = bevy::math::Rect { min: Vec2::splat(f32::MAX), max: Vec2::splat(f32::MIN) };
+    if let Some(bevy::mesh::VertexAttributeValues::Float32x3(ps)) = mesh.attribute(Mesh::ATTRIBUTE_POSITION) {
+        for p in ps {
+            r.min = r.min.min(Vec2::new(p[0], p[1]));
+            r.max = r.max.max(Vec2::new(p[0], p[1]));
+        }
+    }
+    r
+}
+
+/// Detail tiles handed to the renderer per frame: each is a GPU upload, and a few per frame keep
+/// the frame time flat while the user zooms in.
+const REALIZE_PER_FRAME: usize = 6;
+
+/// Hands deferred detail tiles to the renderer when the view is in their band and near them,
+/// nearest first and a few per frame.
+fn realize_deferred(
+    mut commands: Commands,
+    map: Res<super::camera::MapView>,
+    view: Res<LayerView>,
+    mut deferred: Query<(Entity, &mut Deferred, &LayerPart, &Lod)>,
+    mut meshes: ResMut<Assets<Mesh>>,
+    mut materials: ResMut<Assets<MapMaterial>>,
+    mut tess: ResMut<Tessellation>,
+) {
+    let half = map.viewport.size() * 0.5 * map.scale as f32 * 1.5;
+    let c = Vec2::new(map.center.x as f32, map.center.y as f32);
+    let near = bevy::math::Rect { min: c - half, max: c + half };
+    let mut wanted: Vec<(f32, Entity)> = deferred
+        .iter()
+        .filter(|(_, d, _, lod)| lod.shows_at(map.scale) && d.0.is_some() && !d.1.intersect(near).is_empty())
+        .map(|(e, d, _, _)| (d.1.center().distance_squared(c), e))
+        .collect();
+    wanted.sort_by(|a, b| a.0.total_cmp(&b.0));
+    tess.realizing = wanted.len() > REALIZE_PER_FRAME;
+    for (_, e) in wanted.into_iter().take(REALIZE_PER_FRAME) {
+        let Ok((e, mut d, part, _)) = deferred.get_mut(e) else { continue };
+        let Some((mesh, material)) = d.0.take() else { continue };
+        let visible = view.visible.get(part.layer).copied().unwrap_or(true);
+        commands.entity(e).remove::<Deferred>().insert((
+            Mesh2d(meshes.add(mesh)),
+            MeshMaterial2d(materials.add(material)),
+            if visible { Visibility::Inherited } else { Visibility::Hidden },
+        ));
+    }
+}
+
 pub struct LayersPlugin;
 
 impl Plugin for LayersPlugin {
@@ -412,28 +542,88 @@ impl Plugin for LayersPlugin {
             .add_systems(Startup, start_all)
             .add_systems(
                 Update,
-                (handle_commands, dropped_files, finish_loads, poll_tasks, sync_styles, update_overlays, pixel_ratio)
+                (
+                    handle_commands,
+                    dropped_files,
+                    finish_loads,
+                    request_detail,
+                    poll_tasks,
+                    realize_deferred,
+                    sync_styles,
+                    update_overlays,
+                    pixel_ratio,
+                )
                     .chain(),
             );
     }
 }
 
 fn spawn_task(tess: &mut Tessellation, res: &AtlasRes, layer: usize) {
-    let features = res.atlas.layers[layer].features.clone();
+    let features = Arc::new(res.atlas.layers[layer].features.clone());
     let frame = res.frame;
+    let large = is_large(&features);
+    if large {
+        // The overview first: a few thousand triangles, on screen in a moment.
+        let f = features.clone();
+        let task = std::thread::spawn(move || {
+            let empty = LayerMeshes::default();
+            let out = TessOutput {
+                surveyed: empty.clone(),
+                schematic: empty,
+                coarse: Some(coarse_fill(&f, &frame)),
+                errors: Vec::new(),
+            };
+            Built::new(out, true)
+        });
+        tess.pending.push(Pending { layer, task, done: Arc::new(AtomicUsize::new(0)), total: 0 });
+        if tess.ready.len() <= layer {
+            tess.ready.resize(layer + 1, false);
+        }
+        // The detail is built when the view first zooms into its band (see `request_detail`), so
+        // panning the overview never competes with a background build.
+        tess.needs_detail.push(layer);
+        return;
+    }
+    spawn_detail(tess, layer, features, frame, false);
+}
+
+fn spawn_detail(tess: &mut Tessellation, layer: usize, features: Arc<Vec<Feature>>, frame: LocalFrame, large: bool) {
     let done = Arc::new(AtomicUsize::new(0));
     let d2 = done.clone();
     let total = features.len();
-    let task = AsyncComputeTaskPool::get().spawn(async move {
+    let task = std::thread::spawn(move || {
         let t = std::time::Instant::now();
-        let out = tessellate_features(&features, &frame, &d2);
+        let built = if large {
+            let tiles = tessellate_tiles(&features, &frame, &d2);
+            let mut built = Built { meshes: Vec::new(), errors: Vec::new() };
+            for tile in tiles {
+                let b = Built::new(tile, true);
+                built.meshes.extend(b.meshes);
+                built.errors.extend(b.errors);
+            }
+            built
+        } else {
+            Built::new(tessellate_features(&features, &frame, &d2, false), false)
+        };
         debug!("tessellated {} features in {:.2} s", features.len(), t.elapsed().as_secs_f64());
-        out
+        built
     });
     if tess.ready.len() <= layer {
         tess.ready.resize(layer + 1, false);
     }
     tess.pending.push(Pending { layer, task, done, total });
+}
+
+/// Starts building the detail meshes of large layers once the view zooms into the detail band.
+fn request_detail(mut tess: ResMut<Tessellation>, res: Res<AtlasRes>, map: Res<super::camera::MapView>) {
+    if tess.needs_detail.is_empty() || !Lod::Detail.shows_at(map.target_scale.min(map.scale)) {
+        return;
+    }
+    for layer in std::mem::take(&mut tess.needs_detail) {
+        if let Some(l) = res.atlas.layers.get(layer) {
+            spawn_detail(&mut tess, layer, Arc::new(l.features.clone()), res.frame, true);
+        }
+    }
 }
 
 fn start_all(mut tess: ResMut<Tessellation>, res: Res<AtlasRes>) {
@@ -478,7 +668,9 @@ pub fn handle_commands(
                         let frame = res.frame;
                         map.fit_lonlat(&frame, b, 60.0);
                     }
-                    None => problems.push(format!("--view {id:?}: no place with that id (see `port-atlas links`)")),
+                    // The place may be in a file still being read.
+                    None if !tess.loading.is_empty() => tess.focus_after_load.push(id.clone()),
+                    None => problems.push(format!("{id:?}: no place with that id (see `port-atlas links`)")),
                 },
             },
         }
@@ -487,6 +679,7 @@ pub fn handle_commands(
 
 /// Adds layers whose files finished reading; errors go to the problems panel.
 pub fn finish_loads(
+    mut cmds: MessageWriter<AtlasCommand>,
     mut res: ResMut<AtlasRes>,
     mut view: ResMut<LayerView>,
     mut tess: ResMut<Tessellation>,
@@ -530,6 +723,11 @@ pub fn finish_loads(
             Err(e) => problems.push(e.to_string()),
         }
     }
+    if tess.loading.is_empty() && !tess.focus_after_load.is_empty() {
+        for id in std::mem::take(&mut tess.focus_after_load) {
+            cmds.write(AtlasCommand::FocusPlace(id));
+        }
+    }
 }
 
 fn dropped_files(mut drops: MessageReader<bevy::window::FileDragAndDrop>, mut cmds: MessageWriter<AtlasCommand>) {
@@ -557,13 +755,23 @@ pub fn poll_tasks(
     mut problems: ResMut<Problems>,
 ) {
     let mut finished = Vec::new();
-    tess.pending.retain_mut(|p| match block_on(poll_once(&mut p.task)) {
-        Some(out) => {
-            finished.push((p.layer, out));
-            false
+    let mut i = 0;
+    while i < tess.pending.len() {
+        if tess.pending[i].task.is_finished() {
+            let p = tess.pending.remove(i);
+            match p.task.join() {
+                Ok(out) => {
+                    if out.meshes.iter().any(|m| m.2 == Lod::Detail) {
+                        tess.detail_done.push(p.layer);
+                    }
+                    finished.push((p.layer, out))
+                }
+                Err(_) => problems.push(format!("{}: tessellation failed", res.atlas.layers[p.layer].path.display())),
+            }
+        } else {
+            i += 1;
         }
-        None => true,
-    });
+    }
     for (layer, out) in finished {
         let meta = &res.atlas.metas[layer];
         for e in &out.errors {
@@ -571,8 +779,21 @@ pub fn poll_tasks(
         }
         let visible = view.visible.get(layer).copied().unwrap_or(true);
         let opacity = view.opacity.get(layer).copied().unwrap_or(meta.opacity);
-        for (style, mesh, lod) in parts(&out) {
+        for (style, mesh, lod) in out.meshes {
             let shown = visible && lod.shows_at(map.scale);
+            if lod == Lod::Detail {
+                // Millions of vertices nobody sees yet: each tile goes to the GPU when the view
+                // comes near it (`realize_deferred`).
+                let bounds = mesh_bounds(&mesh);
+                commands.spawn((
+                    Deferred(Some((mesh, style.material(meta, opacity))), bounds),
+                    Transform::from_xyz(0.0, 0.0, layer as f32 * 10.0 + style.z()),
+                    Visibility::Hidden,
+                    LayerPart { layer, style },
+                    lod,
+                ));
+                continue;
+            }
             commands.spawn((
                 Mesh2d(meshes.add(mesh)),
                 MeshMaterial2d(materials.add(style.material(meta, opacity))),
@@ -596,15 +817,19 @@ fn sync_styles(
     map: Res<super::camera::MapView>,
     mut parts: Query<(&LayerPart, &Lod, &mut Visibility, &MeshMaterial2d<MapMaterial>)>,
     mut materials: ResMut<Assets<MapMaterial>>,
-    mut last_band: Local<Option<bool>>,
+    tess: Res<Tessellation>,
+    mut last: Local<Option<(bool, usize)>>,
 ) {
     let band = Lod::Overview.shows_at(map.scale);
-    if !view.is_changed() && *last_band == Some(band) {
+    let state = (band, tess.detail_done.len());
+    if !view.is_changed() && *last == Some(state) {
         return;
     }
-    *last_band = Some(band);
+    *last = Some(state);
     for (part, lod, mut vis, mat) in &mut parts {
-        let visible = view.visible.get(part.layer).copied().unwrap_or(true) && lod.shows_at(map.scale);
+        // The overview stays up until a large layer's detail exists: zooming in never blanks it.
+        let in_band = lod.shows_at(map.scale) || (*lod == Lod::Overview && !tess.detail_done.contains(&part.layer));
+        let visible = view.visible.get(part.layer).copied().unwrap_or(true) && in_band;
         let target = if visible { Visibility::Inherited } else { Visibility::Hidden };
         if *vis != target {
             *vis = target;

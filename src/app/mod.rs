@@ -67,6 +67,8 @@ pub struct AppOptions {
     pub lang: Lang,
     /// Pan for this many seconds once loaded, print frame statistics, exit.
     pub pan_benchmark: Option<f32>,
+    /// Metres per pixel to pan at in the benchmark.
+    pub pan_scale: Option<f64>,
     /// When the process started, for load-time measurements.
     pub started: Option<std::time::Instant>,
 }
@@ -205,7 +207,7 @@ pub fn run(atlas: Atlas, opts: AppOptions) -> anyhow::Result<ExitCode> {
     }
     if let Some(seconds) = opts.pan_benchmark {
         let started = opts.started.unwrap_or_else(std::time::Instant::now);
-        app.add_plugins(bench::PanBenchmarkPlugin { seconds, started });
+        app.add_plugins(bench::PanBenchmarkPlugin { seconds, started, scale: opts.pan_scale });
     }
     let exit = app.run();
     Ok(match exit {

@@ -28,9 +28,37 @@ pub struct PanelState {
     search: String,
     open_path: String,
     document: usize,
-    anchors: Vec<Vec<Option<DVec2>>>,
-    anchors_for: usize,
+    labels: Vec<LabelCache>,
 }
+
+/// Per-layer label data, computed once: each feature's largest side (local metres, 0 for
+/// points) and, lazily, its anchor. Anchors of 100,000 parcels are never computed while the
+/// parcels are too small to carry a name.
+struct LabelCache {
+    extent: Vec<f64>,
+    anchor: Vec<Option<Option<DVec2>>>,
+}
+
+impl LabelCache {
+    fn new(layer: &crate::geodata::Layer, frame: &crate::proj::LocalFrame) -> Self {
+        let extent = layer
+            .features
+            .iter()
+            .map(|f| match (&f.geometry, f.bounds()) {
+                (geo::Geometry::Point(_), _) | (_, None) => 0.0,
+                (_, Some(b)) => {
+                    let (x0, y0) = frame.project(b.min().x, b.min().y);
+                    let (x1, y1) = frame.project(b.max().x, b.max().y);
+                    (x1 - x0).max(y1 - y0)
+                }
+            })
+            .collect();
+        LabelCache { extent, anchor: vec![None; layer.features.len()] }
+    }
+}
+
+/// Most labels considered per frame: placement is greedy, and more than this never fit anyway.
+const MAX_LABEL_CANDIDATES: usize = 1500;
 
 fn color32(meta: &LayerMeta) -> Color32 {
     let [r, g, b] = meta.rgb();
@@ -448,9 +476,9 @@ fn draw_labels(
     selection: &Selection,
     state: &mut PanelState,
 ) {
-    if state.anchors_for != res.atlas.layers.len() || state.anchors.len() != res.atlas.layers.len() {
-        state.anchors = labels::anchors(&res.atlas.layers, &res.frame);
-        state.anchors_for = res.atlas.layers.len();
+    while state.labels.len() < res.atlas.layers.len() {
+        let layer = &res.atlas.layers[state.labels.len()];
+        state.labels.push(LabelCache::new(layer, &res.frame));
     }
     let painter = ctx.layer_painter(egui::LayerId::background()).with_clip_rect(central);
     let mut cands = Vec::new();
@@ -459,25 +487,20 @@ fn draw_labels(
         if !view.visible.get(li).copied().unwrap_or(false) || !res.atlas.metas[li].labels {
             continue;
         }
+        let cache = &mut state.labels[li];
         for (fi, f) in layer.features.iter().enumerate() {
-            let Some(Some(a)) = state.anchors.get(li).and_then(|v| v.get(fi)) else { continue };
-            let s = map.world_to_screen(*a);
-            if !central.contains(egui::pos2(s.x, s.y)) {
+            let r = FeatureRef { layer: li as u32, feature: fi as u32 };
+            let chosen = selection.selected == Some(r) || selection.hovered == Some(r);
+            let is_point = matches!(f.geometry, geo::Geometry::Point(_));
+            // Areas and lines too small on screen to carry a name get none, unless chosen.
+            let big_enough = is_point || cache.extent[fi] / map.scale > 40.0;
+            if (!big_enough || cands.len() >= MAX_LABEL_CANDIDATES) && !chosen {
                 continue;
             }
-            let r = FeatureRef { layer: li as u32, feature: fi as u32 };
-            let is_point = matches!(f.geometry, geo::Geometry::Point(_));
-            // Polygons too small on screen to carry a name get none, unless selected.
-            let big_enough = match f.bounds() {
-                Some(b) if !is_point => {
-                    let (x0, y0) = res.frame.project(b.min().x, b.min().y);
-                    let (x1, y1) = res.frame.project(b.max().x, b.max().y);
-                    ((x1 - x0).max(y1 - y0) / map.scale) > 40.0
-                }
-                _ => true,
-            };
-            let chosen = selection.selected == Some(r) || selection.hovered == Some(r);
-            if !big_enough && !chosen {
+            let a = *cache.anchor[fi].get_or_insert_with(|| labels::anchor(&f.geometry, &res.frame));
+            let Some(a) = a else { continue };
+            let s = map.world_to_screen(a);
+            if !central.contains(egui::pos2(s.x, s.y)) {
                 continue;
             }
             let name = view.lang.pick(&f.name_zh_hant, &f.name_zh_hans, &f.name_en);

@@ -57,7 +57,7 @@ fn shoot(
         return;
     }
     // A few frames let egui load fonts and settle its layout (panel sizes feed the viewport).
-    if tess.progress().is_some() || st.frames < 8 {
+    if !tess.settled() || st.frames < 8 {
         return;
     }
     st.requested = true;

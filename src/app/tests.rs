@@ -59,7 +59,7 @@ fn unknown_place_and_bad_layer_become_visible_problems() {
         std::thread::sleep(std::time::Duration::from_millis(5));
     }
     let problems = app.world().resource::<Problems>();
-    assert!(problems.items.iter().any(|p| p.contains("atlantis")), "{:?}", problems.items);
+    assert!(problems.items.iter().any(|p| p.contains("\"atlantis\": no place")), "{:?}", problems.items);
     assert!(
         problems.items.iter().any(|p| p.contains("/nonexistent/layer.geojson: cannot read")),
         "{:?}",
