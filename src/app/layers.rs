@@ -494,7 +494,7 @@ fn mesh_bounds(mesh: &Mesh) -> bevy::math::Rect {
 
 /// Detail tiles handed to the renderer per frame: each is a GPU upload, and a few per frame keep
 /// the frame time flat while the user zooms in.
-const REALIZE_PER_FRAME: usize = 6;
+const REALIZE_PER_FRAME: usize = 2;
 
 /// Hands deferred detail tiles to the renderer when the view is in their band and near them,
 /// nearest first and a few per frame.
