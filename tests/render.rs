@@ -113,3 +113,39 @@ fn renders_layers_and_panels_with_real_pixels() {
     assert!(dark > 400 && dark < n / 2, "panel text pixels: {dark}/{n}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// The data commands as a user runs them: `check` fails on a broken folder and names the file and
+/// position; `links --json` links a user's own document.
+#[test]
+fn cli_check_and_links_on_users_files() {
+    let bin = env!("CARGO_BIN_EXE_port-atlas");
+    let dir = std::env::temp_dir().join(format!("port-atlas-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("good.geojson"), r#"{"type":"FeatureCollection","features":[]}"#).unwrap();
+    std::fs::write(dir.join("broken.geojson"), "{\"type\": \"FeatureCollection\",\n \"features\": [}").unwrap();
+    let out = Command::new(bin).arg("check").arg(&dir).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "check must fail on a broken file");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("broken.geojson:2:"), "{stdout}");
+
+    let ok = Command::new(bin).arg("check").output().unwrap();
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stdout));
+
+    let doc = dir.join("note.txt");
+    std::fs::write(&doc, "昆太合作\n\n太仓港区与常熟港区协同发展。\n").unwrap();
+    let out = Command::new(bin).args(["links", "--json", "--document"]).arg(&doc).output().unwrap();
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let passages = v["documents"][0]["passages"].as_array().unwrap();
+    assert_eq!(passages.len(), 2);
+    assert_eq!(passages[1]["line"], 3);
+    let places: Vec<&str> =
+        passages[1]["mentions"].as_array().unwrap().iter().map(|m| m["place"].as_str().unwrap()).collect();
+    assert_eq!(places, ["taicang-port", "changshu-port"]);
+    assert_eq!(passages[0]["mentions"][0]["place"], "kuntai-zone");
+
+    let missing = Command::new(bin).args(["links", "--document", "/nonexistent/report.txt"]).output().unwrap();
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("/nonexistent/report.txt: cannot read"));
+    std::fs::remove_dir_all(&dir).ok();
+}

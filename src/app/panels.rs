@@ -114,6 +114,7 @@ fn ui_system(
         draw_labels(&ctx, central, &res, &view, &map, &selection, &mut state);
     }
     problems_window(&ctx, &mut problems);
+    hover_tooltip(&ctx, &res, &view, &selection);
 
     let pointer = ctx.input(|i| i.pointer.hover_pos());
     let over_window = pointer.is_some_and(|p| ctx.layer_id_at(p).is_some_and(|l| l.order != egui::Order::Background));
@@ -273,13 +274,20 @@ fn layers_panel(ui: &mut Ui, res: &AtlasRes, view: &mut LayerView, tess: &Tessel
         ui.horizontal(|ui| {
             let (rect, _) = ui.allocate_exact_size(egui::vec2(18.0, 14.0), Sense::hover());
             let [sr, sg, sb] = meta.stroke_rgb();
-            ui.painter().rect_filled(rect, 2.0, color32(meta));
-            ui.painter().rect_stroke(
-                rect,
-                2.0,
-                Stroke::new(1.0, Color32::from_rgb(sr, sg, sb)),
-                egui::StrokeKind::Inside,
-            );
+            let stroke = Color32::from_rgb(sr, sg, sb);
+            // The swatch draws what the layer mostly holds: an area, a line or a point symbol.
+            match dominant_kind(layer) {
+                SwatchKind::Area => {
+                    ui.painter().rect_filled(rect, 2.0, color32(meta));
+                    ui.painter().rect_stroke(rect, 2.0, Stroke::new(1.0, stroke), egui::StrokeKind::Inside);
+                }
+                SwatchKind::Line => {
+                    ui.painter().line_segment([rect.left_bottom(), rect.right_top()], Stroke::new(3.0, color32(meta)));
+                }
+                SwatchKind::Point => {
+                    ui.painter().circle(rect.center(), 5.0, color32(meta), Stroke::new(1.5, Color32::WHITE));
+                }
+            }
             if let Some(v) = view.visible.get_mut(i) {
                 let title = view_title(view.lang, meta);
                 ui.checkbox(v, title);
@@ -293,6 +301,31 @@ fn layers_panel(ui: &mut Ui, res: &AtlasRes, view: &mut LayerView, tess: &Tessel
     }
     ui.add_space(6.0);
     ui.weak("Hatched areas, dashed lines and hollow markers are schematic: no published outline or position.");
+}
+
+enum SwatchKind {
+    Area,
+    Line,
+    Point,
+}
+
+fn dominant_kind(layer: &crate::geodata::Layer) -> SwatchKind {
+    use geo::Geometry as G;
+    let (mut a, mut l, mut p) = (0, 0, 0);
+    for f in &layer.features {
+        match f.geometry {
+            G::Polygon(_) | G::MultiPolygon(_) | G::Rect(_) | G::Triangle(_) => a += 1,
+            G::LineString(_) | G::MultiLineString(_) | G::Line(_) => l += 1,
+            _ => p += 1,
+        }
+    }
+    if a >= l && a >= p {
+        SwatchKind::Area
+    } else if l >= p {
+        SwatchKind::Line
+    } else {
+        SwatchKind::Point
+    }
 }
 
 fn view_title(lang: Lang, meta: &LayerMeta) -> String {
@@ -536,6 +569,28 @@ fn draw_labels(
         painter.galley(*pos, galley.clone(), Color32::from_gray(30));
     }
     let _ = Align2::CENTER_CENTER;
+}
+
+/// A tooltip beside the pointer naming the hovered place, its kind and how often the documents
+/// mention it.
+fn hover_tooltip(ctx: &egui::Context, res: &AtlasRes, view: &LayerView, selection: &Selection) {
+    let (Some(r), Some(pos)) = (selection.hovered, ctx.input(|i| i.pointer.hover_pos())) else { return };
+    let Some(f) = res.atlas.feature(r) else { return };
+    let mentions = res.atlas.mentions_of(&f.id).len();
+    egui::Area::new(egui::Id::new("map_hover_tooltip"))
+        .order(egui::Order::Tooltip)
+        .fixed_pos(pos + egui::vec2(16.0, 16.0))
+        .interactable(false)
+        .show(ctx, |ui| {
+            egui::Frame::popup(ui.style()).show(ui, |ui| {
+                ui.strong(view.lang.pick(&f.name_zh_hant, &f.name_zh_hans, &f.name_en));
+                if view.lang != Lang::En {
+                    ui.label(&f.name_en);
+                }
+                let acc = if f.accuracy.is_schematic() { "schematic".to_string() } else { f.accuracy.to_string() };
+                ui.weak(format!("{} · {acc} · {mentions} mentions", f.kind));
+            });
+        });
 }
 
 fn problems_window(ctx: &egui::Context, problems: &mut Problems) {
