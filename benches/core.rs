@@ -27,18 +27,11 @@ fn best_of<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, T) {
     (best, last.expect("at least one run"))
 }
 
-fn peak_rss_mib() -> f64 {
+/// A memory figure from /proc/self/status in MiB ("VmRSS:" now, "VmHWM:" the peak); 0 elsewhere.
+fn status_mib(key: &str) -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(|l| l.to_string()))
-        .and_then(|l| l.split_whitespace().nth(1).and_then(|kb| kb.parse::<f64>().ok()))
-        .map_or(0.0, |kb| kb / 1024.0)
-}
-
-fn current_rss_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).map(|l| l.to_string()))
+        .and_then(|s| s.lines().find(|l| l.starts_with(key)).map(|l| l.to_string()))
         .and_then(|l| l.split_whitespace().nth(1).and_then(|kb| kb.parse::<f64>().ok()))
         .map_or(0.0, |kb| kb / 1024.0)
 }
@@ -147,7 +140,7 @@ fn bench_geojson_and_render_prep() {
     drop(layer);
     let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0) as f64 / (1024.0 * 1024.0);
 
-    let rss0 = current_rss_mib();
+    let rss0 = status_mib("VmRSS:");
     let (t, (layer, diags)) = best_of(3, || geodata::load_layer(&path).expect("load"));
     assert!(diags.is_empty(), "{:?}", &diags[..diags.len().min(3)]);
     let vertices: usize = layer.features.iter().map(|f| geo::CoordsIter::coords_count(&f.geometry)).sum();
@@ -170,8 +163,8 @@ fn bench_geojson_and_render_prep() {
     );
     println!(
         "memory            RSS {:.0} MiB after load + tessellate + index (was {rss0:.0} MiB before loading), peak {:.0} MiB",
-        current_rss_mib(),
-        peak_rss_mib()
+        status_mib("VmRSS:"),
+        status_mib("VmHWM:")
     );
 
     let layers = [layer];
