@@ -11,6 +11,8 @@ packages=(
   libvulkan1 mesa-vulkan-drivers
   # Headless rendering tests and screenshots.
   xvfb xauth
+  # Export checks: GDAL's ogrinfo reads the exported GeoJSON and GeoPackage.
+  gdal-bin
 )
 
 missing=()

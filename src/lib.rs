@@ -5,6 +5,7 @@
 pub mod align;
 pub mod atlas;
 pub mod document;
+pub mod export;
 pub mod gazetteer;
 pub mod geodata;
 pub mod index;

@@ -84,6 +84,20 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Export layers (GeoJSON per layer, one GeoPackage with passages and links) for GIS tools.
+    Export {
+        #[arg(long)]
+        out: PathBuf,
+        /// Layer ids, comma-separated (default: all).
+        #[arg(long, value_delimiter = ',')]
+        layers: Vec<String>,
+        /// Formats, comma-separated: geojson, gpkg.
+        #[arg(long, value_delimiter = ',', default_value = "geojson,gpkg")]
+        format: Vec<port_atlas::export::Format>,
+        /// Replace files that already exist in OUT.
+        #[arg(long)]
+        force: bool,
+    },
     /// Write a synthetic layer of many small polygons (for benchmarks).
     Synth {
         #[arg(long, default_value_t = 100_000)]
@@ -114,6 +128,16 @@ fn main() -> ExitCode {
         Some(Command::Check { dir }) => check(dir.as_deref()),
         Some(Command::Links { json }) => links(&cli.app, json),
         Some(Command::BuildAtlas { sources, recipes, out }) => build_atlas(&sources, &recipes, &out),
+        Some(Command::Export { out, layers, format, force }) => {
+            let opts = port_atlas::export::ExportOptions { out, layers, formats: format, force };
+            load_atlas(&cli.app).and_then(|atlas| {
+                let report = port_atlas::export::export(&atlas, &opts)?;
+                for f in &report.files {
+                    eprintln!("wrote {}", f.display());
+                }
+                Ok(ExitCode::SUCCESS)
+            })
+        }
         Some(Command::Synth { polygons, vertices, out }) => {
             let layer = port_atlas::synth::polygons(polygons, vertices.max(3), 7);
             geodata::write_atomic(&out, layer.to_geojson_string().as_bytes())

@@ -149,3 +149,42 @@ fn cli_check_and_links_on_users_files() {
     assert!(String::from_utf8_lossy(&missing.stderr).contains("/nonexistent/report.txt: cannot read"));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// `port-atlas export` output read back by GDAL: every layer with its feature count and CRS.
+#[test]
+fn export_opens_in_gdal_with_counts_and_crs() {
+    let bin = env!("CARGO_BIN_EXE_port-atlas");
+    let out = std::env::temp_dir().join(format!("port-atlas-export-cli-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    let status = Command::new(bin).args(["export", "--out"]).arg(&out).status().unwrap();
+    assert!(status.success());
+    let gpkg = out.join("port-atlas.gpkg");
+    for (layer, count, geometry) in [
+        ("context", 14, "Multi Polygon"),
+        ("ports", 5, "Unknown (any)"),
+        ("zones", 5, "Polygon"),
+        ("corridors", 6, "Line String"),
+        ("sites", 6, "Point"),
+    ] {
+        for (file, name) in
+            [(gpkg.clone(), layer.to_string()), (out.join(format!("{layer}.geojson")), layer.to_string())]
+        {
+            let o = Command::new("ogrinfo")
+                .args(["-so", "-ro"])
+                .arg(&file)
+                .arg(&name)
+                .output()
+                .expect("ogrinfo (gdal-bin, installed by scripts/install-deps.sh)");
+            let text = String::from_utf8_lossy(&o.stdout);
+            assert!(o.status.success(), "{}: {}", file.display(), String::from_utf8_lossy(&o.stderr));
+            assert!(text.contains(&format!("Feature Count: {count}")), "{}:{name}\n{text}", file.display());
+            assert!(text.contains("WGS 84") || text.contains("EPSG\",4326"), "{}:{name} CRS\n{text}", file.display());
+            if file == gpkg {
+                assert!(text.contains(&format!("Geometry: {geometry}")), "{name}\n{text}");
+            }
+        }
+    }
+    let o = Command::new("ogrinfo").args(["-ro", "-al", "-so"]).arg(&gpkg).arg("place_passages").output().unwrap();
+    assert!(String::from_utf8_lossy(&o.stdout).contains("Feature Count: "), "place_passages table");
+    std::fs::remove_dir_all(&out).ok();
+}
