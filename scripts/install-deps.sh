@@ -11,8 +11,9 @@ packages=(
   libvulkan1 mesa-vulkan-drivers
   # Headless rendering tests and screenshots.
   xvfb xauth
-  # Export checks: GDAL's ogrinfo reads the exported GeoJSON and GeoPackage.
-  gdal-bin
+  # Export checks: GDAL's ogrinfo reads the exported GeoJSON and GeoPackage; PyQGIS (for
+  # Debian's /usr/bin/python3) opens and renders the QGIS project; the CJK font QGIS labels use.
+  gdal-bin python3-qgis fonts-noto-cjk
 )
 
 missing=()

@@ -19,6 +19,8 @@ use crate::geodata::{Accuracy, Layer, write_atomic};
 pub enum Format {
     GeoJson,
     GeoPackage,
+    /// A QGIS project over the GeoPackage (which it implies).
+    Qgs,
 }
 
 impl std::str::FromStr for Format {
@@ -27,7 +29,8 @@ impl std::str::FromStr for Format {
         match s.trim().to_ascii_lowercase().as_str() {
             "geojson" | "json" => Ok(Format::GeoJson),
             "gpkg" | "geopackage" => Ok(Format::GeoPackage),
-            other => Err(format!("unknown export format {other:?}: use geojson or gpkg")),
+            "qgs" | "qgis" => Ok(Format::Qgs),
+            other => Err(format!("unknown export format {other:?}: use geojson, gpkg or qgs")),
         }
     }
 }
@@ -80,8 +83,14 @@ pub fn export(atlas: &Atlas, opts: &ExportOptions) -> Result<ExportReport, Expor
         targets.extend(layers.iter().map(|l| opts.out.join(format!("{}.geojson", l.id))));
     }
     let gpkg = opts.out.join("port-atlas.gpkg");
-    if opts.formats.contains(&Format::GeoPackage) {
+    let qgs = opts.out.join("port-atlas.qgs");
+    let want_qgs = opts.formats.contains(&Format::Qgs);
+    let want_gpkg = want_qgs || opts.formats.contains(&Format::GeoPackage);
+    if want_gpkg {
         targets.push(gpkg.clone());
+    }
+    if want_qgs {
+        targets.push(qgs.clone());
     }
     if !opts.force
         && let Some(t) = targets.iter().find(|t| t.exists())
@@ -98,11 +107,47 @@ pub fn export(atlas: &Atlas, opts: &ExportOptions) -> Result<ExportReport, Expor
             report.files.push(path);
         }
     }
-    if opts.formats.contains(&Format::GeoPackage) {
+    if want_gpkg {
         write_geopackage(atlas, &layers, &gpkg)?;
         report.files.push(gpkg);
     }
+    if want_qgs {
+        let pairs: Vec<(&Layer, &crate::geodata::LayerMeta)> = layers.iter().map(|l| (*l, meta_of(atlas, l))).collect();
+        let text = crate::qgis::project(&pairs, "port-atlas.gpkg", atlas.home);
+        write_atomic(&qgs, text.as_bytes()).map_err(|source| ExportError::Io { path: qgs.clone(), source })?;
+        report.files.push(qgs);
+    }
     Ok(report)
+}
+
+fn meta_of<'a>(atlas: &'a Atlas, l: &Layer) -> &'a crate::geodata::LayerMeta {
+    let i = atlas.layers.iter().position(|x| std::ptr::eq(x, l)).unwrap_or(0);
+    &atlas.metas[i]
+}
+
+/// QGIS' `layer_styles` table with each layer's style as its default, so a layer dragged into
+/// QGIS from the GeoPackage opens looking as in the app.
+fn write_styles(db: &Connection, atlas: &Atlas, layers: &[&Layer]) -> rusqlite::Result<()> {
+    db.execute_batch(
+        "CREATE TABLE layer_styles (id INTEGER PRIMARY KEY AUTOINCREMENT, f_table_catalog TEXT(256),
+           f_table_schema TEXT(256), f_table_name TEXT(256), f_geometry_column TEXT(256), styleName TEXT(30),
+           styleQML TEXT, styleSLD TEXT, useAsDefault BOOLEAN, description TEXT, owner TEXT(30), ui TEXT(30),
+           update_time DATETIME DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')));
+         INSERT INTO gpkg_contents (table_name, data_type, identifier, description)
+           VALUES ('layer_styles', 'attributes', 'layer_styles', 'QGIS layer styles');",
+    )?;
+    let mut stmt = db.prepare(
+        "INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name, f_geometry_column, styleName,
+           styleQML, styleSLD, useAsDefault, description, owner, ui)
+         VALUES ('', '', ?1, 'geom', ?2, ?3, '', 1, 'port-atlas style', '', '')",
+    )?;
+    for l in layers {
+        let meta = meta_of(atlas, l);
+        // A mixed layer is styled for its first geometry class (areas before lines before points).
+        let class = crate::qgis::classes(l).first().copied().unwrap_or(crate::qgis::GeomClass::Polygon);
+        stmt.execute(params![l.id, format!("port-atlas {}", l.id), crate::qgis::qml(meta, class)])?;
+    }
+    Ok(())
 }
 
 /// Writes the GeoPackage to a temporary file and renames it over `path`.
@@ -119,6 +164,7 @@ fn write_geopackage(atlas: &Atlas, layers: &[&Layer], path: &Path) -> Result<(),
             write_layer(&tx, l).map_err(sql)?;
         }
         write_passages(&tx, atlas).map_err(sql)?;
+        write_styles(&tx, atlas, layers).map_err(sql)?;
         tx.commit().map_err(sql)?;
         db.close().map_err(|(_, e)| sql(e))?;
         std::fs::rename(&tmp, path).map_err(|source| ExportError::Io { path: path.to_path_buf(), source })
@@ -437,6 +483,11 @@ mod tests {
         };
         let report = export(&atlas, &opts).unwrap();
         assert_eq!(report.files.len(), 7);
+        let styles: i64 = Connection::open(out.join("port-atlas.gpkg"))
+            .unwrap()
+            .query_row("SELECT count(*) FROM layer_styles WHERE useAsDefault = 1", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(styles, 6);
         let db = Connection::open(out.join("port-atlas.gpkg")).unwrap();
         let n: i64 = db.query_row("SELECT count(*) FROM ports", [], |r| r.get(0)).unwrap();
         assert_eq!(n, 5);

@@ -10,6 +10,7 @@ pub mod gazetteer;
 pub mod geodata;
 pub mod index;
 pub mod proj;
+pub mod qgis;
 pub mod recipe;
 pub mod synth;
 pub mod tess;

@@ -84,15 +84,16 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Export layers (GeoJSON per layer, one GeoPackage with passages and links) for GIS tools.
+    /// Export layers for QGIS: GeoJSON per layer, one styled GeoPackage with passages and links,
+    /// and a QGIS project.
     Export {
         #[arg(long)]
         out: PathBuf,
         /// Layer ids, comma-separated (default: all).
         #[arg(long, value_delimiter = ',')]
         layers: Vec<String>,
-        /// Formats, comma-separated: geojson, gpkg.
-        #[arg(long, value_delimiter = ',', default_value = "geojson,gpkg")]
+        /// Formats, comma-separated: geojson, gpkg, qgs (a QGIS project over the GeoPackage).
+        #[arg(long, value_delimiter = ',', default_value = "geojson,gpkg,qgs")]
         format: Vec<port_atlas::export::Format>,
         /// Replace files that already exist in OUT.
         #[arg(long)]

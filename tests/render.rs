@@ -188,3 +188,63 @@ fn export_opens_in_gdal_with_counts_and_crs() {
     assert!(String::from_utf8_lossy(&o.stdout).contains("Feature Count: "), "place_passages table");
     std::fs::remove_dir_all(&out).ok();
 }
+
+/// The QGIS project opens in PyQGIS (headless) with every layer valid, counted and styled, and
+/// renders a map that is not blank; a user's layer whose name holds XML and SQL metacharacters
+/// survives the trip.
+#[test]
+fn qgis_project_opens_valid_and_renders() {
+    let bin = env!("CARGO_BIN_EXE_port-atlas");
+    let root = std::env::temp_dir().join(format!("port-atlas-qgs-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let run_check = |qgs: &Path, png: &Path| -> serde_json::Value {
+        let o = Command::new("/usr/bin/python3")
+            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/qgis_check.py"))
+            .arg(qgs)
+            .arg(png)
+            .env("QT_QPA_PLATFORM", "offscreen")
+            .output()
+            .expect("Debian's /usr/bin/python3 with python3-qgis (scripts/install-deps.sh)");
+        let stdout = String::from_utf8_lossy(&o.stdout);
+        let line = stdout
+            .lines()
+            .rev()
+            .find(|l| l.starts_with('{'))
+            .unwrap_or_else(|| panic!("no result from PyQGIS: {stdout}\n{}", String::from_utf8_lossy(&o.stderr)));
+        serde_json::from_str(line).unwrap()
+    };
+
+    // The built-in atlas.
+    let out = root.join("atlas");
+    assert!(Command::new(bin).args(["export", "--format", "qgs", "--out"]).arg(&out).status().unwrap().success());
+    let r = run_check(&out.join("port-atlas.qgs"), &root.join("atlas.png"));
+    assert_eq!(r["ok"], true, "{r}");
+    let layers = r["layers"].as_array().unwrap();
+    assert_eq!(layers.len(), 7, "six layers, ports split into areas and the port marker: {r}");
+    for l in layers {
+        assert_eq!(l["valid"], true, "{l}");
+        assert_eq!(l["crs"], "EPSG:4326", "{l}");
+        assert_eq!(l["renderer"], "RuleRenderer", "{l}");
+        assert!(l["features"].as_i64().unwrap() > 0, "{l}");
+    }
+    let total: i64 = layers.iter().map(|l| l["features"].as_i64().unwrap()).sum();
+    assert_eq!(total, 40);
+    let painted = r["painted_samples"].as_f64().unwrap() / r["samples"].as_f64().unwrap();
+    assert!(painted > 0.3, "rendered map is mostly blank: {painted}");
+
+    // A user's folder with awkward names.
+    let data = root.join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::write(
+        data.join("odd <\"&'> layer.geojson"),
+        r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"id":"q","name_zh_hant":"<\"&'>\n新","name_zh_hans":"x","name_en":"it's","kind":"k","accuracy":"schematic","source":"s"},"geometry":{"type":"Polygon","coordinates":[[[121,31],[121.1,31],[121.1,31.1],[121,31]]]}}]}"#,
+    )
+    .unwrap();
+    let out = root.join("odd");
+    let st = Command::new(bin).args(["export", "--format", "qgs", "--data"]).arg(&data).arg("--out").arg(&out).status();
+    assert!(st.unwrap().success());
+    let r = run_check(&out.join("port-atlas.qgs"), &root.join("odd.png"));
+    assert_eq!(r["layers"][0]["valid"], true, "{r}");
+    assert_eq!(r["layers"][0]["features"], 1, "{r}");
+    std::fs::remove_dir_all(&root).ok();
+}

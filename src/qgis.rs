@@ -1,0 +1,317 @@
+//! QGIS styling: a QML style per layer (stored in the GeoPackage's `layer_styles` table, so
+//! layers open styled) and a `.qgs` project referencing the GeoPackage with the app's colours,
+//! hatching for schematic features, CJK labels, layer order and the atlas extent.
+
+use std::fmt::Write as _;
+
+use geo::Geometry;
+
+use crate::geodata::{Layer, LayerMeta, union_bounds};
+
+/// The font QGIS labels use; installed with Debian's fonts-noto-cjk (the app bundles a subset).
+pub const LABEL_FONT: &str = "Noto Sans CJK TC";
+
+/// Escapes text for XML attributes and element content.
+pub fn xml_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\n' => out.push_str("&#10;"),
+            '\r' => out.push_str("&#13;"),
+            '\t' => out.push_str("&#9;"),
+            c if (c as u32) < 0x20 => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The geometry classes a layer holds, in drawing order (areas under lines under points).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum GeomClass {
+    Polygon,
+    Line,
+    Point,
+}
+
+impl GeomClass {
+    pub fn of(g: &Geometry<f64>) -> Option<Self> {
+        match g {
+            Geometry::Polygon(_) | Geometry::MultiPolygon(_) | Geometry::Rect(_) | Geometry::Triangle(_) => {
+                Some(GeomClass::Polygon)
+            }
+            Geometry::LineString(_) | Geometry::MultiLineString(_) | Geometry::Line(_) => Some(GeomClass::Line),
+            Geometry::Point(_) | Geometry::MultiPoint(_) => Some(GeomClass::Point),
+            Geometry::GeometryCollection(_) => None,
+        }
+    }
+
+    /// The OGR sub-layer selector and QGIS' `geometry` attribute.
+    fn names(self) -> (&'static str, &'static str) {
+        match self {
+            GeomClass::Polygon => ("Polygon", "Polygon"),
+            GeomClass::Line => ("LineString", "Line"),
+            GeomClass::Point => ("Point", "Point"),
+        }
+    }
+}
+
+/// Geometry classes present in a layer, sorted.
+pub fn classes(l: &Layer) -> Vec<GeomClass> {
+    let mut v: Vec<GeomClass> = l.features.iter().filter_map(|f| GeomClass::of(&f.geometry)).collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
+fn rgba(rgb: [u8; 3], a: u8) -> String {
+    format!("{},{},{},{a}", rgb[0], rgb[1], rgb[2])
+}
+
+fn props(out: &mut String, kv: &[(&str, String)]) {
+    for (k, v) in kv {
+        let _ = write!(out, "<prop k=\"{k}\" v=\"{}\"/>", xml_escape(v));
+    }
+}
+
+/// One QGIS symbol for a geometry class; `schematic` draws hatching, dashes or a hollow marker.
+fn symbol(out: &mut String, name: &str, class: GeomClass, meta: &LayerMeta, schematic: bool) {
+    let fill = meta.rgb();
+    let stroke = meta.stroke_rgb();
+    let opacity = meta.opacity.clamp(0.0, 1.0);
+    match class {
+        GeomClass::Polygon => {
+            let _ =
+                write!(out, "<symbol type=\"fill\" name=\"{name}\" alpha=\"1\" clip_to_extent=\"1\" force_rhr=\"0\">");
+            if schematic {
+                // A faint tint under diagonal hatching, as in the app.
+                out.push_str("<layer class=\"SimpleFill\" enabled=\"1\" locked=\"0\" pass=\"0\">");
+                props(
+                    out,
+                    &[
+                        ("color", rgba(fill, (opacity * 0.25 * 255.0) as u8)),
+                        ("style", "solid".into()),
+                        ("outline_style", "no".into()),
+                    ],
+                );
+                out.push_str("</layer><layer class=\"SimpleFill\" enabled=\"1\" locked=\"0\" pass=\"0\">");
+                props(
+                    out,
+                    &[
+                        ("color", rgba(fill, 255)),
+                        ("style", "f_diagonal".into()),
+                        ("outline_color", rgba(stroke, 255)),
+                        ("outline_style", "dash".into()),
+                        ("outline_width", "0.3".into()),
+                        ("outline_width_unit", "MM".into()),
+                    ],
+                );
+                out.push_str("</layer>");
+            } else {
+                out.push_str("<layer class=\"SimpleFill\" enabled=\"1\" locked=\"0\" pass=\"0\">");
+                props(
+                    out,
+                    &[
+                        ("color", rgba(fill, (opacity * 255.0) as u8)),
+                        ("style", "solid".into()),
+                        ("outline_color", rgba(stroke, 255)),
+                        ("outline_style", "solid".into()),
+                        ("outline_width", format!("{:.2}", meta.line_width * 0.2)),
+                        ("outline_width_unit", "MM".into()),
+                    ],
+                );
+                out.push_str("</layer>");
+            }
+        }
+        GeomClass::Line => {
+            let _ =
+                write!(out, "<symbol type=\"line\" name=\"{name}\" alpha=\"1\" clip_to_extent=\"1\" force_rhr=\"0\">");
+            out.push_str("<layer class=\"SimpleLine\" enabled=\"1\" locked=\"0\" pass=\"0\">");
+            props(
+                out,
+                &[
+                    ("line_color", rgba(fill, 230)),
+                    ("line_width", format!("{:.2}", meta.line_width * 0.25)),
+                    ("line_width_unit", "MM".into()),
+                    ("line_style", if schematic { "dash" } else { "solid" }.into()),
+                    ("capstyle", "round".into()),
+                    ("joinstyle", "round".into()),
+                ],
+            );
+            out.push_str("</layer>");
+        }
+        GeomClass::Point => {
+            let _ = write!(
+                out,
+                "<symbol type=\"marker\" name=\"{name}\" alpha=\"1\" clip_to_extent=\"1\" force_rhr=\"0\">"
+            );
+            out.push_str("<layer class=\"SimpleMarker\" enabled=\"1\" locked=\"0\" pass=\"0\">");
+            props(
+                out,
+                &[
+                    ("name", "circle".into()),
+                    ("color", if schematic { "255,255,255,255".into() } else { rgba(fill, 255) }),
+                    ("outline_color", if schematic { rgba(fill, 255) } else { "255,255,255,255".into() }),
+                    ("outline_width", if schematic { "0.8" } else { "0.4" }.into()),
+                    ("outline_width_unit", "MM".into()),
+                    ("size", "3".into()),
+                    ("size_unit", "MM".into()),
+                ],
+            );
+            out.push_str("</layer>");
+        }
+    }
+    out.push_str("</symbol>");
+}
+
+/// The renderer and labelling of a layer (or one geometry class of it), shared by the QML
+/// style and the project file.
+pub fn style_body(meta: &LayerMeta, class: GeomClass, label_field: &str) -> String {
+    let mut out = String::new();
+    out.push_str("<renderer-v2 type=\"RuleRenderer\" symbollevels=\"0\" enableorderby=\"0\" forceraster=\"0\"><rules key=\"root\">");
+    out.push_str(
+        "<rule key=\"surveyed\" filter=\"&quot;schematic&quot; = 0\" symbol=\"0\" label=\"surveyed or published\"/>",
+    );
+    out.push_str("<rule key=\"schematic\" filter=\"&quot;schematic&quot; = 1\" symbol=\"1\" label=\"schematic: no published outline or position\"/>");
+    out.push_str("</rules><symbols>");
+    symbol(&mut out, "0", class, meta, false);
+    symbol(&mut out, "1", class, meta, true);
+    out.push_str("</symbols></renderer-v2>");
+    let placement = match class {
+        GeomClass::Polygon => 1, // over the point
+        GeomClass::Line => 2,    // parallel
+        GeomClass::Point => 6,   // around the point
+    };
+    let _ = write!(
+        out,
+        "<labeling type=\"simple\"><settings calloutType=\"simple\">\
+         <text-style fieldName=\"{field}\" isExpression=\"0\" fontFamily=\"{font}\" fontSize=\"9\" fontSizeUnit=\"Point\" \
+         textColor=\"30,30,30,255\" textOpacity=\"1\" fontWeight=\"50\" fontItalic=\"0\" multilineHeight=\"1\">\
+         <text-buffer bufferDraw=\"1\" bufferSize=\"0.8\" bufferSizeUnits=\"MM\" bufferColor=\"255,255,255,255\" bufferOpacity=\"0.9\" bufferNoFill=\"1\" bufferJoinStyle=\"128\"/>\
+         </text-style>\
+         <placement placement=\"{placement}\" dist=\"1\" distUnits=\"MM\" priority=\"5\"/>\
+         <rendering obstacle=\"1\" drawLabels=\"1\" displayAll=\"0\" upsidedownLabels=\"0\" scaleVisibility=\"0\"/>\
+         </settings></labeling>",
+        field = xml_escape(label_field),
+        font = LABEL_FONT,
+    );
+    out
+}
+
+/// A QML document (what QGIS stores in `layer_styles.styleQML`).
+pub fn qml(meta: &LayerMeta, class: GeomClass) -> String {
+    format!(
+        "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n<qgis version=\"3.22.0\" styleCategories=\"Symbology|Labeling\" labelsEnabled=\"1\">{}</qgis>\n",
+        style_body(meta, class, "name_zh_hant")
+    )
+}
+
+const WGS84_SRS: &str = "<spatialrefsys><wkt>GEOGCRS[\"WGS 84\",DATUM[\"World Geodetic System 1984\",ELLIPSOID[\"WGS 84\",6378137,298.257223563,LENGTHUNIT[\"metre\",1]]],PRIMEM[\"Greenwich\",0,ANGLEUNIT[\"degree\",0.0174532925199433]],CS[ellipsoidal,2],AXIS[\"geodetic latitude (Lat)\",north,ORDER[1],ANGLEUNIT[\"degree\",0.0174532925199433]],AXIS[\"geodetic longitude (Lon)\",east,ORDER[2],ANGLEUNIT[\"degree\",0.0174532925199433]],ID[\"EPSG\",4326]]</wkt><proj4>+proj=longlat +datum=WGS84 +no_defs</proj4><srsid>3452</srsid><srid>4326</srid><authid>EPSG:4326</authid><description>WGS 84</description><projectionacronym>longlat</projectionacronym><ellipsoidacronym>EPSG:7030</ellipsoidacronym><geographicflag>true</geographicflag></spatialrefsys>";
+
+/// A `.qgs` project over `gpkg_name` (relative, beside the project) with `layers` drawn in
+/// order (first at the bottom, as in the app) and the map extent `extent` [w, s, e, n].
+pub fn project(layers: &[(&Layer, &LayerMeta)], gpkg_name: &str, extent: Option<[f64; 4]>) -> String {
+    let extent = extent
+        .or_else(|| {
+            union_bounds(layers.iter().filter_map(|(l, _)| l.bounds()))
+                .map(|r| [r.min().x, r.min().y, r.max().x, r.max().y])
+        })
+        .unwrap_or([-180.0, -90.0, 180.0, 90.0]);
+    // Map layers: one per layer and geometry class, bottom first.
+    let mut entries = Vec::new();
+    for (l, meta) in layers {
+        let cls = classes(l);
+        for c in &cls {
+            let (ogr, _) = c.names();
+            let mut source = format!("./{gpkg_name}|layername={}", l.id);
+            if cls.len() > 1 {
+                source.push_str(&format!("|geometrytype={ogr}"));
+            }
+            let id =
+                format!("{}_{}", l.id.replace(|ch: char| !ch.is_ascii_alphanumeric(), "_"), ogr.to_ascii_lowercase());
+            let title = if cls.len() > 1 {
+                format!("{} ({})", meta.title_en, ogr)
+            } else {
+                format!("{} {}", meta.title_zh_hant, meta.title_en)
+            };
+            entries.push((id, source, title, *c, *meta, meta.visible));
+        }
+    }
+    let mut out = String::new();
+    out.push_str("<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n");
+    out.push_str("<qgis projectname=\"port-atlas\" version=\"3.22.0\">\n<title>port-atlas: Suzhou port development and Taicang</title>\n");
+    let _ = write!(out, "<projectCrs>{WGS84_SRS}</projectCrs>\n<layer-tree-group><customproperties/>\n");
+    // The layer tree lists the top layer first.
+    for (id, source, title, _, _, visible) in entries.iter().rev() {
+        let _ = writeln!(
+            out,
+            "<layer-tree-layer id=\"{id}\" name=\"{}\" source=\"{}\" providerKey=\"ogr\" checked=\"{}\" expanded=\"1\"><customproperties/></layer-tree-layer>",
+            xml_escape(title),
+            xml_escape(source),
+            if *visible { "Qt::Checked" } else { "Qt::Unchecked" }
+        );
+    }
+    out.push_str("</layer-tree-group>\n");
+    let [w, s, e, n] = extent;
+    let _ = write!(
+        out,
+        "<mapcanvas name=\"theMapCanvas\" annotationsVisible=\"1\"><units>degrees</units><extent><xmin>{w}</xmin><ymin>{s}</ymin><xmax>{e}</xmax><ymax>{n}</ymax></extent><rotation>0</rotation><destinationsrs>{WGS84_SRS}</destinationsrs><rendermaptile>0</rendermaptile></mapcanvas>\n"
+    );
+    let _ = write!(
+        out,
+        "<ProjectViewSettings UseProjectScales=\"0\"><Scales/><DefaultViewExtent xmin=\"{w}\" ymin=\"{s}\" xmax=\"{e}\" ymax=\"{n}\">{WGS84_SRS}</DefaultViewExtent></ProjectViewSettings>\n"
+    );
+    out.push_str("<projectlayers>\n");
+    for (id, source, title, class, meta, _) in &entries {
+        let (_, geometry) = class.names();
+        let _ = writeln!(
+            out,
+            "<maplayer type=\"vector\" geometry=\"{geometry}\" labelsEnabled=\"{}\" autoRefreshEnabled=\"0\" refreshOnNotifyEnabled=\"0\" hasScaleBasedVisibilityFlag=\"0\">\
+             <id>{id}</id><datasource>{}</datasource><layername>{}</layername><srs>{WGS84_SRS}</srs>\
+             <provider encoding=\"UTF-8\">ogr</provider>{}<blendMode>0</blendMode><featureBlendMode>0</featureBlendMode><layerOpacity>1</layerOpacity></maplayer>",
+            if meta.labels { 1 } else { 0 },
+            xml_escape(source),
+            xml_escape(title),
+            style_body(meta, *class, "name_zh_hant"),
+        );
+    }
+    out.push_str("</projectlayers>\n");
+    // Layer order: bottom first, as drawn.
+    out.push_str("<layerorder>");
+    for (id, ..) in &entries {
+        let _ = write!(out, "<layer id=\"{id}\"/>");
+    }
+    out.push_str(
+        "</layerorder>\n<properties><Paths><Absolute type=\"bool\">false</Absolute></Paths></properties>\n</qgis>\n",
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn xml_escape_handles_markup_quotes_and_control_characters() {
+        assert_eq!(xml_escape("<\"&'>\n\u{1}x"), "&lt;&quot;&amp;&apos;&gt;&#10;x");
+    }
+
+    #[test]
+    fn project_lists_layers_top_first_and_splits_mixed_geometry() {
+        let atlas = crate::atlas::Atlas::builtin();
+        let pairs: Vec<(&Layer, &LayerMeta)> = atlas.layers.iter().zip(&atlas.metas).collect();
+        let qgs = project(&pairs, "port-atlas.gpkg", atlas.home);
+        let sites = qgs.find("layer-tree-layer id=\"sites_point\"").unwrap();
+        let context = qgs.find("layer-tree-layer id=\"context_polygon\"").unwrap();
+        assert!(sites < context, "top layer first in the tree");
+        assert!(qgs.contains("./port-atlas.gpkg|layername=ports|geometrytype=Point"));
+        assert!(qgs.contains("fontFamily=\"Noto Sans CJK TC\""));
+        assert!(qgs.contains("f_diagonal"), "schematic areas are hatched");
+        assert!(qgs.contains("<xmin>120.35</xmin>"));
+    }
+}

@@ -1,0 +1,57 @@
+"""Opens a port-atlas QGIS project headless, reports every layer and renders the map to a PNG.
+
+Run with Debian's /usr/bin/python3 (python3-qgis):  qgis_check.py PROJECT.qgs OUT.png
+Prints one JSON object; exits through os._exit because PyQGIS can crash while shutting down.
+"""
+import json
+import os
+import sys
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from qgis.core import (QgsApplication, QgsMapRendererSequentialJob, QgsMapSettings, QgsProject)  # noqa: E402
+from qgis.PyQt.QtCore import QSize  # noqa: E402
+from qgis.PyQt.QtGui import QColor  # noqa: E402
+
+app = QgsApplication([], False)
+app.initQgis()
+result = {"ok": False}
+try:
+    project = QgsProject.instance()
+    result["read"] = project.read(sys.argv[1])
+    layers = []
+    for layer in project.layerTreeRoot().layerOrder():
+        layers.append({
+            "name": layer.name(),
+            "valid": layer.isValid(),
+            "features": layer.featureCount(),
+            "crs": layer.crs().authid(),
+            "renderer": layer.renderer().type() if layer.renderer() else None,
+            "labels": layer.labelsEnabled(),
+        })
+    result["layers"] = layers
+    canvas = project.viewSettings().defaultViewExtent()
+    settings = QgsMapSettings()
+    settings.setLayers(project.layerTreeRoot().layerOrder())
+    settings.setDestinationCrs(project.crs())
+    settings.setExtent(canvas if not canvas.isEmpty() else settings.fullExtent())
+    settings.setOutputSize(QSize(900, 700))
+    settings.setBackgroundColor(QColor(255, 255, 255))
+    job = QgsMapRendererSequentialJob(settings)
+    job.start()
+    job.waitForFinished()
+    image = job.renderedImage()
+    image.save(sys.argv[2], "PNG")
+    white = QColor(255, 255, 255).rgb()
+    painted = 0
+    for y in range(0, image.height(), 4):
+        for x in range(0, image.width(), 4):
+            if image.pixel(x, y) != white:
+                painted += 1
+    result["painted_samples"] = painted
+    result["samples"] = (image.height() // 4) * (image.width() // 4)
+    result["ok"] = True
+except Exception as e:  # report, never hang
+    result["error"] = repr(e)
+print(json.dumps(result), flush=True)
+os._exit(0)
