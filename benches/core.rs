@@ -188,6 +188,34 @@ fn bench_geojson_and_render_prep() {
         times[times.len() * 99 / 100],
         times[times.len() - 1]
     );
+    drop(layers);
+    drop(index);
+
+    // GeoPackage export of the same 100,000 features, against GDAL converting the GeoJSON file.
+    let atlas = Atlas::from_dir(&dir).expect("synthetic folder");
+    let out = dir.join("export");
+    let opts = port_atlas::export::ExportOptions {
+        out: out.clone(),
+        layers: vec![],
+        formats: vec![port_atlas::export::Format::GeoPackage],
+        force: true,
+    };
+    let (t, _) = best_of(3, || port_atlas::export::export(&atlas, &opts).expect("export"));
+    println!(
+        "export/gpkg       port-atlas: 100,000 features to GeoPackage in {:.2} s (plus passages and styles)",
+        t.as_secs_f64()
+    );
+    let ogr_out = dir.join("ogr.gpkg");
+    let (t, status) = best_of(3, || {
+        let _ = std::fs::remove_file(&ogr_out);
+        std::process::Command::new("ogr2ogr").args(["-f", "GPKG"]).arg(&ogr_out).arg(&path).status()
+    });
+    match status {
+        Ok(s) if s.success() => {
+            println!("export/ogr2ogr    ogr2ogr -f GPKG from the GeoJSON file: {:.2} s", t.as_secs_f64())
+        }
+        _ => println!("export/ogr2ogr    ogr2ogr not available (install gdal-bin)"),
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -76,6 +76,7 @@ impl Source {
 }
 
 /// Everything the app and the CLI work on.
+#[derive(Clone)]
 pub struct Atlas {
     pub layers: Vec<Layer>,
     pub metas: Vec<LayerMeta>,

@@ -258,13 +258,13 @@ pub fn project(layers: &[(&Layer, &LayerMeta)], gpkg_name: &str, extent: Option<
     }
     out.push_str("</layer-tree-group>\n");
     let [w, s, e, n] = extent;
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "<mapcanvas name=\"theMapCanvas\" annotationsVisible=\"1\"><units>degrees</units><extent><xmin>{w}</xmin><ymin>{s}</ymin><xmax>{e}</xmax><ymax>{n}</ymax></extent><rotation>0</rotation><destinationsrs>{WGS84_SRS}</destinationsrs><rendermaptile>0</rendermaptile></mapcanvas>\n"
+        "<mapcanvas name=\"theMapCanvas\" annotationsVisible=\"1\"><units>degrees</units><extent><xmin>{w}</xmin><ymin>{s}</ymin><xmax>{e}</xmax><ymax>{n}</ymax></extent><rotation>0</rotation><destinationsrs>{WGS84_SRS}</destinationsrs><rendermaptile>0</rendermaptile></mapcanvas>"
     );
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "<ProjectViewSettings UseProjectScales=\"0\"><Scales/><DefaultViewExtent xmin=\"{w}\" ymin=\"{s}\" xmax=\"{e}\" ymax=\"{n}\">{WGS84_SRS}</DefaultViewExtent></ProjectViewSettings>\n"
+        "<ProjectViewSettings UseProjectScales=\"0\"><Scales/><DefaultViewExtent xmin=\"{w}\" ymin=\"{s}\" xmax=\"{e}\" ymax=\"{n}\">{WGS84_SRS}</DefaultViewExtent></ProjectViewSettings>"
     );
     out.push_str("<projectlayers>\n");
     for (id, source, title, class, meta, _) in &entries {

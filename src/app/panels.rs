@@ -26,9 +26,20 @@ impl Plugin for PanelsPlugin {
 #[derive(Default)]
 pub struct PanelState {
     search: String,
+    export: ExportState,
     open_path: String,
     document: usize,
     labels: Vec<LabelCache>,
+}
+
+/// The export window: where to, whether to overwrite, the running job and its outcome.
+#[derive(Default)]
+struct ExportState {
+    open: bool,
+    dir: String,
+    force: bool,
+    job: Option<std::thread::JoinHandle<Result<crate::export::ExportReport, String>>>,
+    message: Option<(bool, String)>,
 }
 
 /// Per-layer label data, computed once: each feature's largest side (local metres, 0 for
@@ -95,6 +106,7 @@ fn ui_system(
     );
 
     toolbar(&mut root, &mut view, &mut state, &mut problems, &mut cmds, &mut zoom_all);
+    export_window(&ctx, &res, &mut state.export);
     status_bar(&mut root, &res, &view, &map, &tess, &selection, window.cursor_position());
     egui::Panel::left("layers").default_size(290.0).show(&mut root, |ui| {
         search_panel(ui, &res, &view, &mut state, &mut cmds);
@@ -158,6 +170,10 @@ fn toolbar(
                 let path = std::path::PathBuf::from(state.open_path.trim());
                 let is_doc = path.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("txt"));
                 cmds.write(if is_doc { AtlasCommand::LoadDocument(path) } else { AtlasCommand::LoadLayer(path) });
+            }
+            ui.separator();
+            if ui.button("⇪ Export for QGIS…").clicked() {
+                state.export.open = true;
             }
             if !problems.items.is_empty() {
                 ui.separator();
@@ -569,6 +585,61 @@ fn draw_labels(
         painter.galley(*pos, galley.clone(), Color32::from_gray(30));
     }
     let _ = Align2::CENTER_CENTER;
+}
+
+/// Export to a folder (GeoJSON, GeoPackage, QGIS project) on a worker thread, with a spinner
+/// while it runs and the outcome when it ends. Existing files are replaced only when asked.
+fn export_window(ctx: &egui::Context, res: &AtlasRes, st: &mut ExportState) {
+    if st.job.as_ref().is_some_and(|j| j.is_finished())
+        && let Some(job) = st.job.take()
+    {
+        st.message = Some(match job.join() {
+            Ok(Ok(report)) => (true, format!("Wrote {} files to {}", report.files.len(), st.dir)),
+            Ok(Err(e)) => (false, e),
+            Err(_) => (false, "the export stopped unexpectedly".into()),
+        });
+    }
+    if !st.open {
+        return;
+    }
+    if st.dir.is_empty() {
+        st.dir = std::env::current_dir()
+            .map(|d| d.join("port-atlas-export").display().to_string())
+            .unwrap_or_else(|_| "port-atlas-export".into());
+    }
+    let mut open = st.open;
+    egui::Window::new("Export for QGIS").open(&mut open).default_width(460.0).show(ctx, |ui| {
+        ui.label("GeoJSON per layer, one GeoPackage with styles, passages and links, and a QGIS project.");
+        ui.horizontal(|ui| {
+            ui.label("Folder:");
+            ui.add(egui::TextEdit::singleline(&mut st.dir).desired_width(320.0));
+        });
+        ui.checkbox(&mut st.force, "replace files that already exist");
+        let running = st.job.is_some();
+        ui.horizontal(|ui| {
+            if ui.add_enabled(!running, egui::Button::new("Export")).clicked() {
+                let atlas = res.atlas.clone();
+                let opts = crate::export::ExportOptions {
+                    out: std::path::PathBuf::from(st.dir.trim()),
+                    layers: Vec::new(),
+                    formats: vec![crate::export::Format::GeoJson, crate::export::Format::Qgs],
+                    force: st.force,
+                };
+                st.message = None;
+                st.job =
+                    Some(std::thread::spawn(move || crate::export::export(&atlas, &opts).map_err(|e| e.to_string())));
+            }
+            if running {
+                ui.spinner();
+                ui.label("exporting…");
+            }
+        });
+        if let Some((ok, msg)) = &st.message {
+            let color = if *ok { Color32::from_rgb(20, 110, 40) } else { Color32::from_rgb(170, 30, 20) };
+            ui.label(RichText::new(msg).color(color));
+        }
+    });
+    st.open = open;
 }
 
 /// A tooltip beside the pointer naming the hovered place, its kind and how often the documents
