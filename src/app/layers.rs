@@ -331,7 +331,7 @@ fn tessellate_range(features: &[&Feature], frame: &LocalFrame, done: &AtomicUsiz
 /// Side of the square tiles a large layer's detail is cut into, in local metres: each tile is its
 /// own mesh, so the renderer culls what is off screen instead of transforming millions of
 /// vertices every frame.
-const TILE_M: f64 = 5000.0;
+const TILE_M: f64 = 2500.0;
 
 /// Tessellates a large layer tile by tile (by each feature's bounding-box centre).
 fn tessellate_tiles(features: &[Feature], frame: &LocalFrame, done: &AtomicUsize) -> Vec<TessOutput> {
