@@ -172,7 +172,7 @@ fn toolbar(
                 cmds.write(if is_doc { AtlasCommand::LoadDocument(path) } else { AtlasCommand::LoadLayer(path) });
             }
             ui.separator();
-            if ui.button("⇪ Export for QGIS…").clicked() {
+            if ui.button("匯出 Export for QGIS…").clicked() {
                 state.export.open = true;
             }
             if !problems.items.is_empty() {
