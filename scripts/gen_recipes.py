@@ -80,7 +80,8 @@ ports = [
 zones = [
     f("kuntai-zone", "昆太協同發展區", "昆太协同发展区", "Kunshan-Taicang Collaborative Development Zone", "development zone", "schematic",
       SCHEM + "the Kunshan-Taicang border (cnmaps), 4 km either side; the zone's boundary is not published",
-      {"border": {"a": "kunshan", "b": "taicang", "width_m": 4000}}, parent=["kunshan", "taicang"]),
+      {"border": {"a": "kunshan", "b": "taicang", "width_m": 4000}}, parent=["kunshan", "taicang"],
+      frames=["kunshan", "taicang"]),
     f("suzhou-fta", "蘇州自貿片區", "苏州自贸片区", "Suzhou Area, China (Jiangsu) Pilot Free Trade Zone", "free-trade area", "schematic",
       SCHEM + "its published area (60.15 km2) as a disc at Jinji Lake (31.3136 N, 120.6917 E), inside Suzhou Industrial Park",
       {"circle": {"center": [120.72, 31.315], "area_km2": 60.15}}, parent="suzhou"),

@@ -99,6 +99,11 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Print the presentation steps of a document: passage line, places and view bounds.
+    Story {
+        #[arg(long)]
+        json: bool,
+    },
     /// Write a synthetic layer of many small polygons (for benchmarks).
     Synth {
         #[arg(long, default_value_t = 100_000)]
@@ -139,6 +144,7 @@ fn main() -> ExitCode {
                 Ok(ExitCode::SUCCESS)
             })
         }
+        Some(Command::Story { json }) => story(&cli.app, json),
         Some(Command::Synth { polygons, vertices, out }) => {
             let layer = port_atlas::synth::polygons(polygons, vertices.max(3), 7);
             geodata::write_atomic(&out, layer.to_geojson_string().as_bytes())
@@ -263,6 +269,44 @@ fn links(args: &AppArgs, json: bool) -> Result<ExitCode> {
             let names: Vec<String> =
                 p.mentions.iter().map(|m| format!("{}[{}..{}]→{}", m.text, m.start, m.end, m.place)).collect();
             writeln!(out, "  line {:>3}: {}", p.line, names.join("  "))?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The story of the first document (the report, or `--document FILE`): a saved story beside
+/// the document when there is one, otherwise the generated steps.
+fn story(args: &AppArgs, json: bool) -> Result<ExitCode> {
+    use port_atlas::story::{self, Story};
+    let atlas = load_atlas(args)?;
+    let doc = atlas.documents.first().context("no document to tell a story about")?;
+    let name = doc.path.file_name().and_then(|n| n.to_str()).unwrap_or(&doc.id).to_string();
+    let saved = if doc.path.starts_with(port_atlas::atlas::BUILTIN_PREFIX) {
+        None
+    } else {
+        Story::load(&story::story_path(&doc.path), &name)?
+    };
+    let s = saved.unwrap_or_else(|| story::generate(&atlas, 0));
+    let mut out = std::io::stdout().lock();
+    if json {
+        let steps: Vec<serde_json::Value> = s
+            .shown()
+            .enumerate()
+            .map(|(i, st)| {
+                serde_json::json!({
+                    "step": i + 1, "line": st.line, "sentences": [st.sentences.start, st.sentences.end],
+                    "places": st.places, "view": st.effective_view(), "caption": st.caption,
+                })
+            })
+            .collect();
+        serde_json::to_writer(&mut out, &serde_json::json!({"document": s.document, "steps": steps}))?;
+        writeln!(out)?;
+    } else {
+        for (i, st) in s.shown().enumerate() {
+            let view = st
+                .effective_view()
+                .map_or("-".to_string(), |v| format!("{:.3},{:.3} {:.3},{:.3}", v[0], v[1], v[2], v[3]));
+            writeln!(out, "{:>3}  line {:>3}  {:<44} {}", i + 1, st.line, view, st.places.join(" "))?;
         }
     }
     Ok(ExitCode::SUCCESS)

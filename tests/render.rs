@@ -144,6 +144,15 @@ fn cli_check_and_links_on_users_files() {
     assert_eq!(places, ["taicang-port", "changshu-port"]);
     assert_eq!(passages[0]["mentions"][0]["place"], "kuntai-zone");
 
+    let out = Command::new(bin).args(["story", "--json"]).output().unwrap();
+    assert!(out.status.success());
+    let story: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let steps = story["steps"].as_array().unwrap();
+    assert!(steps.len() > 10);
+    let ports = steps.iter().find(|s| s["places"].as_array().unwrap().iter().any(|p| p == "changshu-port")).unwrap();
+    assert_eq!(ports["line"], 8);
+    assert_eq!(ports["view"].as_array().unwrap().len(), 4);
+
     let missing = Command::new(bin).args(["links", "--document", "/nonexistent/report.txt"]).output().unwrap();
     assert!(!missing.status.success());
     assert!(String::from_utf8_lossy(&missing.stderr).contains("/nonexistent/report.txt: cannot read"));
