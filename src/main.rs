@@ -48,6 +48,12 @@ pub struct AppArgs {
     /// Pan the map for SECONDS once loaded, print load and frame-time statistics as JSON, exit.
     #[arg(long, value_name = "SECONDS")]
     pan_benchmark: Option<f32>,
+    /// Open in presenter mode: the document as steps, full screen.
+    #[arg(long)]
+    present: bool,
+    /// With --present: the step to open at (1-based); with --screenshot, the step to render.
+    #[arg(long)]
+    step: Option<usize>,
     /// With --pan-benchmark: the zoom to pan at, in metres per pixel.
     #[arg(long, value_name = "M_PER_PX")]
     pan_scale: Option<f64>,
@@ -189,6 +195,8 @@ fn run_app(args: AppArgs, started: std::time::Instant) -> Result<ExitCode> {
             lang,
             pan_benchmark: args.pan_benchmark,
             pan_scale: args.pan_scale,
+            present: args.present || args.step.is_some(),
+            step: args.step,
             started: Some(started),
         },
     )

@@ -114,6 +114,40 @@ fn renders_layers_and_panels_with_real_pixels() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
+/// A presentation step rendered headless: the step's places glow in the selection colour over a
+/// dimmed map, and the caption carries large text.
+#[test]
+fn renders_a_presentation_step() {
+    let dir = std::env::temp_dir().join(format!("port-atlas-step-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // The story step naming the four port areas.
+    let bin = env!("CARGO_BIN_EXE_port-atlas");
+    let out = Command::new(bin).args(["story", "--json"]).output().unwrap();
+    let story: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let step = story["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["places"].as_array().unwrap().iter().any(|p| p == "changshu-port"))
+        .unwrap()["step"]
+        .as_u64()
+        .unwrap()
+        .to_string();
+    let shot = render(&["--step", &step, "--size", "1280x800"], &dir.join("step.png"));
+    // Selection yellow along the Zhangjiagang port area.
+    let atlas = port_atlas::atlas::Atlas::builtin();
+    let zjg = atlas.feature(atlas.feature_of("zhangjiagang-port").unwrap()).unwrap();
+    let b = zjg.bounds().unwrap();
+    let centre = shot.pixel((b.min().x + b.max().x) / 2.0, (b.min().y + b.max().y) / 2.0);
+    let yellow = |[r, g, b]: [u8; 3]| r > 200 && g > 150 && (b as i32) < (g as i32) - 60;
+    let (hits, n) = shot.count(centre, 25, yellow);
+    assert!(hits > 10, "emphasised port area near {centre:?}: {hits}/{n}");
+    // The caption: many dark text pixels in the bottom band.
+    let (dark, n) = shot.count((640, 740), 60, |[r, g, b]| (r as u32 + g as u32 + b as u32) < 200);
+    assert!(dark > 300 && dark < n / 2, "caption text pixels: {dark}/{n}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
 /// The data commands as a user runs them: `check` fails on a broken folder and names the file and
 /// position; `links --json` links a user's own document.
 #[test]

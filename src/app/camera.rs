@@ -291,8 +291,10 @@ fn keyboard_input(
     time: Res<Time>,
     mut map: ResMut<MapView>,
     mut zoom_all: MessageWriter<ZoomToAll>,
+    presenter: Option<Res<super::presenter::Presenter>>,
 ) {
-    if capture.keyboard {
+    // In a presentation the arrows, Home and digits step through the story.
+    if capture.keyboard || presenter.is_some_and(|p| p.active) {
         return;
     }
     let speed = 600.0 * time.delta_secs();

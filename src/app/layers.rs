@@ -539,7 +539,7 @@ impl Plugin for LayersPlugin {
         }
         app.add_plugins(Material2dPlugin::<MapMaterial>::default())
             .init_resource::<Tessellation>()
-            .add_systems(Startup, start_all)
+            .add_systems(Startup, (start_all, spawn_veil))
             .add_systems(
                 Update,
                 (
@@ -551,6 +551,7 @@ impl Plugin for LayersPlugin {
                     realize_deferred,
                     sync_styles,
                     update_overlays,
+                    sync_veil,
                     pixel_ratio,
                 )
                     .chain(),
@@ -874,13 +875,13 @@ fn update_overlays(
     old: Query<Entity, With<Overlay>>,
     mut meshes: ResMut<Assets<Mesh>>,
     mut materials: ResMut<Assets<MapMaterial>>,
-    mut last: Local<(Option<FeatureRef>, Option<FeatureRef>)>,
+    mut last: Local<(Option<FeatureRef>, Option<FeatureRef>, Vec<FeatureRef>)>,
 ) {
-    let now = (selection.hovered, selection.selected);
+    let now = (selection.hovered, selection.selected, selection.emphasized.clone());
     if *last == now {
         return;
     }
-    *last = now;
+    *last = now.clone();
     for e in &old {
         commands.entity(e).despawn();
     }
@@ -918,5 +919,40 @@ fn update_overlays(
     }
     if let Some(s) = now.1 {
         spawn(s, true);
+    }
+    for &e in &now.2 {
+        if Some(e) != now.1 {
+            spawn(e, true);
+        }
+    }
+}
+
+/// A translucent veil over every layer (under the overlays) that dims the map around the places
+/// a presentation step emphasises.
+#[derive(Component)]
+pub struct DimVeil;
+
+fn spawn_veil(mut commands: Commands, mut meshes: ResMut<Assets<Mesh>>, mut materials: ResMut<Assets<MapMaterial>>) {
+    let r = 1.0e7_f32;
+    let fill = FillBuffers {
+        positions: vec![[-r, -r], [r, -r], [r, r], [-r, r]],
+        feature: vec![0; 4],
+        indices: vec![0, 1, 2, 0, 2, 3],
+    };
+    commands.spawn((
+        Mesh2d(meshes.add(fill_mesh(&fill))),
+        MeshMaterial2d(materials.add(MapMaterial::new(Color::srgb(0.97, 0.97, 0.96), 0.55, 0.0, false, false))),
+        Transform::from_xyz(0.0, 0.0, 880.0),
+        Visibility::Hidden,
+        DimVeil,
+    ));
+}
+
+fn sync_veil(selection: Res<Selection>, mut veil: Query<&mut Visibility, With<DimVeil>>) {
+    let want = if selection.emphasized.is_empty() { Visibility::Hidden } else { Visibility::Inherited };
+    for mut v in &mut veil {
+        if *v != want {
+            *v = want;
+        }
     }
 }

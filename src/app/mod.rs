@@ -7,6 +7,7 @@ pub mod labels;
 pub mod layers;
 pub mod panels;
 pub mod picking;
+pub mod presenter;
 pub mod screenshot;
 
 #[cfg(test)]
@@ -71,6 +72,10 @@ pub struct AppOptions {
     pub pan_scale: Option<f64>,
     /// When the process started, for load-time measurements.
     pub started: Option<std::time::Instant>,
+    /// Start in presenter mode.
+    pub present: bool,
+    /// With `present`: the 1-based step to open at.
+    pub step: Option<usize>,
 }
 
 /// The core data, shared by every plugin.
@@ -104,6 +109,8 @@ pub struct Selection {
     pub selected: Option<FeatureRef>,
     /// The document passage to scroll to: (document, passage).
     pub scroll_to: Option<(usize, usize)>,
+    /// Places a presentation step emphasises (with the selection shader) over a dimmed map.
+    pub emphasized: Vec<FeatureRef>,
 }
 
 /// Per-layer display state the user controls.
@@ -190,6 +197,10 @@ pub fn run(atlas: Atlas, opts: AppOptions) -> anyhow::Result<ExitCode> {
         picking::PickingPlugin,
         panels::PanelsPlugin,
         fonts::FontsPlugin,
+        presenter::PresenterPlugin {
+            start: opts.present.then_some(opts.step.unwrap_or(1)),
+            fullscreen: opts.screenshot.is_none(),
+        },
     ));
     app.world_mut().resource_mut::<layers::Tessellation>().loading.extend(reads);
     // The first view: the requested place, or the whole atlas.

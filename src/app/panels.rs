@@ -97,6 +97,8 @@ fn ui_system(
     mut cmds: MessageWriter<AtlasCommand>,
     mut zoom_all: MessageWriter<ZoomToAll>,
     mut state: Local<PanelState>,
+    presenter: Option<Res<super::presenter::Presenter>>,
+    mut present: MessageWriter<super::presenter::StartPresenting>,
 ) -> Result {
     let ctx = contexts.ctx_mut()?.clone();
     let mut root = Ui::new(
@@ -105,19 +107,24 @@ fn ui_system(
         UiBuilder::new().layer_id(egui::LayerId::background()).max_rect(ctx.content_rect()),
     );
 
-    toolbar(&mut root, &mut view, &mut state, &mut problems, &mut cmds, &mut zoom_all);
-    export_window(&ctx, &res, &mut state.export);
-    status_bar(&mut root, &res, &view, &map, &tess, &selection, window.cursor_position());
-    egui::Panel::left("layers").default_size(290.0).show(&mut root, |ui| {
-        search_panel(ui, &res, &view, &mut state, &mut cmds);
-        ui.separator();
-        layers_panel(ui, &res, &mut view, &tess);
-    });
-    egui::Panel::right("place_and_document").default_size(420.0).show(&mut root, |ui| {
-        place_panel(ui, &res, &view, &mut selection, &mut cmds);
-        ui.separator();
-        document_panel(ui, &res, &view, &mut selection, &mut state, &mut cmds);
-    });
+    let presenting = presenter.as_ref().is_some_and(|p| p.active);
+    if let Some(p) = presenter.as_ref().filter(|p| p.active) {
+        caption_panel(&mut root, &res, &view, p);
+    } else {
+        toolbar(&mut root, &mut view, &mut state, &mut problems, &mut cmds, &mut zoom_all, &mut present);
+        export_window(&ctx, &res, &mut state.export);
+        status_bar(&mut root, &res, &view, &map, &tess, &selection, window.cursor_position());
+        egui::Panel::left("layers").default_size(290.0).show(&mut root, |ui| {
+            search_panel(ui, &res, &view, &mut state, &mut cmds);
+            ui.separator();
+            layers_panel(ui, &res, &mut view, &tess);
+        });
+        egui::Panel::right("place_and_document").default_size(420.0).show(&mut root, |ui| {
+            place_panel(ui, &res, &view, &mut selection, &mut cmds);
+            ui.separator();
+            document_panel(ui, &res, &view, &mut selection, &mut state, &mut cmds);
+        });
+    }
     let central = root.available_rect_before_wrap();
     let frame = res.frame;
     map.set_viewport(&frame, bevy::math::Rect::new(central.min.x, central.min.y, central.max.x, central.max.y));
@@ -125,8 +132,21 @@ fn ui_system(
     if view.labels {
         draw_labels(&ctx, central, &res, &view, &map, &selection, &mut state);
     }
-    problems_window(&ctx, &mut problems);
-    hover_tooltip(&ctx, &res, &view, &selection);
+    if !presenting {
+        problems_window(&ctx, &mut problems);
+        hover_tooltip(&ctx, &res, &view, &selection);
+    }
+    if presenter.as_ref().is_some_and(|p| p.active && p.blackout) {
+        // B: a black screen, as presentation software does, until B again.
+        egui::Area::new(egui::Id::new("blackout")).order(egui::Order::Foreground).fixed_pos(egui::pos2(0.0, 0.0)).show(
+            &ctx,
+            |ui| {
+                let r = ctx.content_rect();
+                ui.painter().rect_filled(r, 0.0, Color32::BLACK);
+                ui.allocate_rect(r, Sense::hover());
+            },
+        );
+    }
 
     let pointer = ctx.input(|i| i.pointer.hover_pos());
     let over_window = pointer.is_some_and(|p| ctx.layer_id_at(p).is_some_and(|l| l.order != egui::Order::Background));
@@ -142,6 +162,7 @@ fn toolbar(
     problems: &mut Problems,
     cmds: &mut MessageWriter<AtlasCommand>,
     zoom_all: &mut MessageWriter<ZoomToAll>,
+    present: &mut MessageWriter<super::presenter::StartPresenting>,
 ) {
     egui::Panel::top("toolbar").show(root, |ui| {
         ui.horizontal(|ui| {
@@ -172,6 +193,9 @@ fn toolbar(
                 cmds.write(if is_doc { AtlasCommand::LoadDocument(path) } else { AtlasCommand::LoadLayer(path) });
             }
             ui.separator();
+            if ui.button("▶ 簡報 Present").on_hover_text("F11 full screen, ←/→ steps, Esc to leave").clicked() {
+                present.write(super::presenter::StartPresenting);
+            }
             if ui.button("匯出 Export for QGIS…").clicked() {
                 state.export.open = true;
             }
@@ -585,6 +609,62 @@ fn draw_labels(
         painter.galley(*pos, galley.clone(), Color32::from_gray(30));
     }
     let _ = Align2::CENTER_CENTER;
+}
+
+/// The presenter's caption: the step's text in large type with its places in their layer
+/// colours, and where the presentation is.
+fn caption_panel(root: &mut Ui, res: &AtlasRes, view: &LayerView, p: &super::presenter::Presenter) {
+    let Some(step) = p.current() else { return };
+    let doc = res.atlas.documents.first();
+    let passage = doc.and_then(|d| d.passages.iter().find(|pa| pa.line == step.line));
+    egui::Panel::bottom("caption")
+        .frame(egui::Frame::new().fill(Color32::from_rgb(250, 249, 245)).inner_margin(16.0))
+        .show(root, |ui| {
+            ui.horizontal(|ui| {
+                ui.label(RichText::new(format!("{} / {}", p.index + 1, p.len())).size(18.0).strong());
+                if !p.digits.is_empty() {
+                    ui.label(RichText::new(format!("→ {}", p.digits)).size(18.0).color(Color32::from_rgb(180, 90, 0)));
+                }
+                ui.weak(format!(
+                    "line {} · ←/→ step · number + Enter jump · B black · L labels · R back to the step · Esc",
+                    step.line
+                ));
+            });
+            let size = 26.0;
+            ui.horizontal_wrapped(|ui| {
+                ui.spacing_mut().item_spacing.x = 0.0;
+                if let Some(caption) = &step.caption {
+                    ui.label(RichText::new(caption).size(size));
+                    return;
+                }
+                let Some(pa) = passage else { return };
+                let chars: Vec<char> = pa.text.chars().collect();
+                let (from, to) = (
+                    pa.sentences.get(step.sentences.start).map_or(0, |r| r.start),
+                    pa.sentences.get(step.sentences.end.saturating_sub(1)).map_or(chars.len(), |r| r.end),
+                );
+                let mut pos = from;
+                for m in pa.mentions.iter().filter(|m| m.start >= from && m.end <= to) {
+                    if m.start > pos {
+                        ui.label(RichText::new(chars[pos..m.start].iter().collect::<String>()).size(size));
+                    }
+                    let name = res
+                        .atlas
+                        .gazetteer
+                        .get(&m.place)
+                        .map(|pl| view.lang.pick(&pl.name_zh_hant, &pl.name_zh_hans, &pl.name_en).to_string())
+                        .unwrap_or_default();
+                    ui.label(
+                        RichText::new(&m.text).size(size).strong().background_color(mention_bg(res, &m.place, true)),
+                    )
+                    .on_hover_text(name);
+                    pos = m.end;
+                }
+                if pos < to {
+                    ui.label(RichText::new(chars[pos..to].iter().collect::<String>()).size(size));
+                }
+            });
+        });
 }
 
 /// Export to a folder (GeoJSON, GeoPackage, QGIS project) on a worker thread, with a spinner

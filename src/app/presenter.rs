@@ -1,0 +1,423 @@
+//! Presenter mode: the document as a story of steps, driven by keys or a presentation clicker,
+//! with the camera flying (out, across, in) to the places each step names.
+
+use bevy::math::DVec2;
+use bevy::prelude::*;
+use bevy::window::{MonitorSelection, PrimaryWindow, WindowMode};
+
+use super::camera::{MapView, PointerGesture, UiCapture};
+use super::{AtlasRes, LayerView, Selection};
+use crate::index::FeatureRef;
+use crate::story::{self, Step, Story};
+
+/// How long a flight between steps takes.
+pub const FLIGHT_SECONDS: f32 = 1.1;
+
+/// The presentation: its story, where it is, and what the keys have asked for.
+#[derive(Resource, Debug, Clone)]
+pub struct Presenter {
+    pub active: bool,
+    pub story: Story,
+    /// Index into the shown (not skipped) steps.
+    pub index: usize,
+    /// Digits typed before Enter, to jump to a step.
+    pub digits: String,
+    pub blackout: bool,
+    /// Wanted full-screen state (F11 / Esc).
+    pub fullscreen: bool,
+    pub flight: Option<Flight>,
+    /// Jump without flying (screenshots, tests).
+    pub instant: bool,
+    /// Set when the step changed and the camera should go to it.
+    go_to_step: bool,
+    labels_before: Option<bool>,
+}
+
+/// A camera flight in local metres and metres per pixel.
+#[derive(Debug, Clone, Copy)]
+pub struct Flight {
+    from: (DVec2, f64),
+    to: (DVec2, f64),
+    /// The widest zoom on the way, so both ends are on screen mid-flight.
+    peak: f64,
+    t: f32,
+}
+
+impl Flight {
+    /// Position at time fraction `t` (0..1): ease in and out, zooming out over the middle.
+    pub fn at(&self, t: f32) -> (DVec2, f64) {
+        let t = t.clamp(0.0, 1.0) as f64;
+        let e = if t < 0.5 { 4.0 * t * t * t } else { 1.0 - (-2.0 * t + 2.0).powi(3) / 2.0 };
+        let center = self.from.0 + (self.to.0 - self.from.0) * e;
+        let (l0, l1) = (self.from.1.ln(), self.to.1.ln());
+        let bump = (self.peak.ln() - l0.max(l1)).max(0.0);
+        let ls = l0 + (l1 - l0) * e + 4.0 * e * (1.0 - e) * bump;
+        (center, ls.exp())
+    }
+}
+
+impl Presenter {
+    pub fn new(story: Story) -> Self {
+        Presenter {
+            active: false,
+            story,
+            index: 0,
+            digits: String::new(),
+            blackout: false,
+            fullscreen: false,
+            flight: None,
+            instant: false,
+            go_to_step: false,
+            labels_before: None,
+        }
+    }
+
+    pub fn steps(&self) -> Vec<&Step> {
+        self.story.shown().collect()
+    }
+
+    pub fn len(&self) -> usize {
+        self.story.shown().count()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn current(&self) -> Option<&Step> {
+        self.story.shown().nth(self.index)
+    }
+
+    /// Moves to step `i` (clamped); returns whether it changed.
+    pub fn go(&mut self, i: usize) -> bool {
+        let i = i.min(self.len().saturating_sub(1));
+        let changed = i != self.index;
+        self.index = i;
+        self.go_to_step = true;
+        changed
+    }
+
+    /// Starts presenting at 0-based step `i`.
+    pub fn start(&mut self, i: usize) {
+        self.active = true;
+        self.index = i.min(self.len().saturating_sub(1));
+        self.go_to_step = true;
+    }
+
+    /// Applies this frame's keys. Returns true if any key was for the presenter.
+    pub fn handle_keys(&mut self, keys: &ButtonInput<KeyCode>) -> bool {
+        let mut used = false;
+        let digit = |k: KeyCode| -> Option<char> {
+            use KeyCode::*;
+            Some(match k {
+                Digit0 | Numpad0 => '0',
+                Digit1 | Numpad1 => '1',
+                Digit2 | Numpad2 => '2',
+                Digit3 | Numpad3 => '3',
+                Digit4 | Numpad4 => '4',
+                Digit5 | Numpad5 => '5',
+                Digit6 | Numpad6 => '6',
+                Digit7 | Numpad7 => '7',
+                Digit8 | Numpad8 => '8',
+                Digit9 | Numpad9 => '9',
+                _ => return None,
+            })
+        };
+        for k in keys.get_just_pressed() {
+            used = true;
+            if let Some(d) = digit(*k) {
+                self.digits.push(d);
+                continue;
+            }
+            match k {
+                KeyCode::Enter | KeyCode::NumpadEnter if !self.digits.is_empty() => {
+                    if let Ok(n) = self.digits.parse::<usize>() {
+                        self.go(n.saturating_sub(1));
+                    }
+                    self.digits.clear();
+                }
+                KeyCode::ArrowRight | KeyCode::PageDown | KeyCode::Space | KeyCode::Enter | KeyCode::NumpadEnter => {
+                    self.go(self.index + 1);
+                }
+                KeyCode::ArrowLeft | KeyCode::PageUp | KeyCode::Backspace => {
+                    self.go(self.index.saturating_sub(1));
+                }
+                KeyCode::Home => {
+                    self.go(0);
+                }
+                KeyCode::End => {
+                    self.go(usize::MAX);
+                }
+                KeyCode::KeyB | KeyCode::Period => self.blackout = !self.blackout,
+                // Back to the step's own view after panning around.
+                KeyCode::KeyR => self.go_to_step = true,
+                KeyCode::F11 => self.fullscreen = !self.fullscreen,
+                KeyCode::Escape => {
+                    if self.fullscreen {
+                        self.fullscreen = false;
+                    } else {
+                        self.active = false;
+                    }
+                }
+                _ => used = false,
+            }
+            if !matches!(k, KeyCode::Enter | KeyCode::NumpadEnter) {
+                self.digits.clear();
+            }
+        }
+        used
+    }
+}
+
+/// Opens presenter mode from the UI.
+#[derive(Message, Debug, Clone, Copy)]
+pub struct StartPresenting;
+
+pub struct PresenterPlugin {
+    /// Start presenting at this 1-based step (`--present [--step N]`).
+    pub start: Option<usize>,
+    /// Whether to go full-screen when presenting (not for screenshots).
+    pub fullscreen: bool,
+}
+
+impl Plugin for PresenterPlugin {
+    fn build(&self, app: &mut App) {
+        let story = {
+            let res = app.world().resource::<AtlasRes>();
+            load_story(res)
+        };
+        let mut p = Presenter::new(story);
+        p.instant = !self.fullscreen;
+        if let Some(n) = self.start {
+            p.start(n.saturating_sub(1));
+            p.fullscreen = self.fullscreen;
+        }
+        app.insert_resource(p).add_message::<StartPresenting>().add_systems(
+            Update,
+            (start_from_ui, keys, to_step, fly, window_mode)
+                .chain()
+                .after(super::camera::CameraPluginSet)
+                .before(super::picking::pick),
+        );
+    }
+}
+
+/// The story for the first document: a saved one beside it if there is one, else generated.
+pub fn load_story(res: &AtlasRes) -> Story {
+    if res.atlas.documents.is_empty() {
+        return Story { document: String::new(), steps: Vec::new() };
+    }
+    let doc = &res.atlas.documents[0];
+    let name = doc.path.file_name().and_then(|n| n.to_str()).unwrap_or(&doc.id).to_string();
+    if !doc.path.starts_with(crate::atlas::BUILTIN_PREFIX) {
+        match Story::load(&story::story_path(&doc.path), &name) {
+            Ok(Some(s)) => return s,
+            Ok(None) => {}
+            Err(e) => warn!("{e}; using the generated story"),
+        }
+    }
+    story::generate(&res.atlas, 0)
+}
+
+fn start_from_ui(mut msgs: MessageReader<StartPresenting>, mut p: ResMut<Presenter>) {
+    if msgs.read().count() > 0 {
+        let i = p.index;
+        p.start(i);
+        p.fullscreen = !p.instant;
+    }
+}
+
+fn keys(
+    keys: Res<ButtonInput<KeyCode>>,
+    capture: Res<UiCapture>,
+    mut p: ResMut<Presenter>,
+    mut view: ResMut<LayerView>,
+) {
+    if !p.active {
+        if let Some(before) = p.labels_before.take() {
+            view.labels = before;
+        }
+        return;
+    }
+    if capture.keyboard {
+        return;
+    }
+    if keys.just_pressed(KeyCode::KeyL) {
+        view.labels = !view.labels;
+        if p.labels_before.is_none() {
+            p.labels_before = Some(!view.labels);
+        }
+    }
+    p.handle_keys(&keys);
+}
+
+/// When the step changes: emphasise its places and fly to its view.
+fn to_step(mut p: ResMut<Presenter>, res: Res<AtlasRes>, mut selection: ResMut<Selection>, map: Res<MapView>) {
+    if !p.active {
+        if !selection.emphasized.is_empty() {
+            selection.emphasized.clear();
+        }
+        return;
+    }
+    if !p.go_to_step {
+        return;
+    }
+    p.go_to_step = false;
+    let Some(step) = p.current().cloned() else { return };
+    let emphasized: Vec<FeatureRef> = step.places.iter().filter_map(|id| res.atlas.feature_of(id)).collect();
+    if selection.emphasized != emphasized {
+        selection.emphasized = emphasized;
+    }
+    let Some([w, s, e, n]) = step.effective_view() else { return };
+    let mut dest = map.clone();
+    dest.fit_lonlat(&res.frame, geo::Rect::new((w, s), (e, n)), 40.0);
+    let to = (dest.target_center, dest.target_scale);
+    let from = (map.center, map.scale);
+    let dist = (to.0 - from.0).length();
+    let span = map.viewport.width().min(map.viewport.height()).max(100.0) as f64 * 0.9;
+    let peak = from.1.max(to.1).max(dist / span);
+    p.flight = Some(Flight { from, to, peak, t: if p.instant { 1.0 } else { 0.0 } });
+}
+
+fn fly(
+    time: Res<Time>,
+    mut p: ResMut<Presenter>,
+    mut map: ResMut<MapView>,
+    gesture: Res<PointerGesture>,
+    res: Res<AtlasRes>,
+) {
+    let Some(mut f) = p.flight else { return };
+    if gesture.dragging {
+        // The presenter grabbed the map: stop flying, leave the view to the mouse.
+        p.flight = None;
+        return;
+    }
+    f.t += time.delta_secs() / FLIGHT_SECONDS;
+    let (c, s) = f.at(f.t);
+    map.center = c;
+    map.scale = s;
+    map.target_center = c;
+    map.target_scale = s;
+    if f.t >= 1.0 {
+        p.flight = None;
+        // Keep the step framed if the window changes size.
+        if let Some([w, so, e, n]) = p.current().and_then(Step::effective_view) {
+            let frame = res.frame;
+            map.fit_lonlat(&frame, geo::Rect::new((w, so), (e, n)), 40.0);
+            map.snap();
+        }
+    } else {
+        p.flight = Some(f);
+    }
+}
+
+fn window_mode(p: Res<Presenter>, mut window: Single<&mut Window, With<PrimaryWindow>>) {
+    if !p.is_changed() {
+        return;
+    }
+    let want = if p.active && p.fullscreen {
+        WindowMode::BorderlessFullscreen(MonitorSelection::Current)
+    } else {
+        WindowMode::Windowed
+    };
+    if window.mode != want {
+        window.mode = want;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn presenter() -> Presenter {
+        let atlas = crate::atlas::Atlas::builtin();
+        let mut p = Presenter::new(story::generate(&atlas, 0));
+        p.start(0);
+        p
+    }
+
+    fn press(p: &mut Presenter, ks: &[KeyCode]) {
+        for k in ks {
+            let mut input = ButtonInput::<KeyCode>::default();
+            input.press(*k);
+            p.handle_keys(&input);
+        }
+    }
+
+    #[test]
+    fn clicker_keys_step_jump_and_clamp() {
+        let mut p = presenter();
+        let n = p.len();
+        press(&mut p, &[KeyCode::ArrowRight, KeyCode::PageDown, KeyCode::Space, KeyCode::Enter]);
+        assert_eq!(p.index, 4);
+        press(&mut p, &[KeyCode::ArrowLeft, KeyCode::PageUp]);
+        assert_eq!(p.index, 2);
+        press(&mut p, &[KeyCode::End]);
+        assert_eq!(p.index, n - 1);
+        press(&mut p, &[KeyCode::ArrowRight]);
+        assert_eq!(p.index, n - 1, "clamped at the end");
+        press(&mut p, &[KeyCode::Home]);
+        assert_eq!(p.index, 0);
+        press(&mut p, &[KeyCode::Digit1, KeyCode::Digit2, KeyCode::Enter]);
+        assert_eq!(p.index, 11, "12 then Enter jumps to step 12");
+        press(&mut p, &[KeyCode::KeyB]);
+        assert!(p.blackout);
+        press(&mut p, &[KeyCode::F11]);
+        assert!(p.fullscreen);
+        press(&mut p, &[KeyCode::Escape]);
+        assert!(!p.fullscreen && p.active, "Esc leaves full screen first");
+        press(&mut p, &[KeyCode::Escape]);
+        assert!(!p.active, "then ends the presentation");
+    }
+
+    #[test]
+    fn flights_zoom_out_between_distant_steps_and_land_exactly() {
+        let f = Flight { from: (DVec2::ZERO, 10.0), to: (DVec2::new(100_000.0, 0.0), 10.0), peak: 120.0, t: 0.0 };
+        let (c0, s0) = f.at(0.0);
+        assert!(c0.length() < 1e-9 && (s0 - 10.0).abs() < 1e-9);
+        let (c, s) = f.at(1.0);
+        assert!((c - DVec2::new(100_000.0, 0.0)).length() < 1e-6 && (s - 10.0).abs() < 1e-9);
+        let (_, mid) = f.at(0.5);
+        assert!((mid - 120.0).abs() < 1e-6, "zoomed out to the peak mid-flight: {mid}");
+    }
+
+    #[test]
+    fn steps_emphasise_their_places_under_minimal_plugins() {
+        let mut app = App::new();
+        app.add_plugins(MinimalPlugins);
+        super::super::insert_core_state(&mut app, crate::atlas::Atlas::builtin(), super::super::Lang::Hant);
+        app.insert_resource(MapView { viewport: bevy::math::Rect::new(0.0, 0.0, 1200.0, 800.0), ..default() })
+            .init_resource::<UiCapture>()
+            .init_resource::<PointerGesture>()
+            .init_resource::<ButtonInput<KeyCode>>();
+        let mut p = Presenter::new(load_story(app.world().resource::<AtlasRes>()));
+        p.instant = true;
+        p.start(0);
+        app.insert_resource(p).add_systems(Update, (keys, to_step, fly).chain());
+        app.update();
+        app.update();
+        // Step 1 is line 1: Taicang.
+        let taicang = app.world().resource::<AtlasRes>().atlas.feature_of("taicang").unwrap();
+        assert_eq!(app.world().resource::<Selection>().emphasized, vec![taicang]);
+        // The port-areas step: all four emphasised, and the camera frames them.
+        let i = app
+            .world()
+            .resource::<Presenter>()
+            .steps()
+            .iter()
+            .position(|s| s.places.iter().any(|p| p == "changshu-port"))
+            .unwrap();
+        app.world_mut().resource_mut::<Presenter>().go(i);
+        app.update();
+        app.update();
+        assert_eq!(app.world().resource::<Selection>().emphasized.len(), 4);
+        let map = app.world().resource::<MapView>().clone();
+        let res = app.world().resource::<AtlasRes>();
+        let (lon, lat) = res.frame.unproject(map.center.x, map.center.y);
+        assert!((120.2..121.5).contains(&lon) && (30.8..32.2).contains(&lat), "{lon},{lat}");
+        // Leaving presenter mode clears the emphasis.
+        app.world_mut().resource_mut::<Presenter>().active = false;
+        app.update();
+        assert!(app.world().resource::<Selection>().emphasized.is_empty());
+    }
+}
