@@ -26,6 +26,7 @@ impl Plugin for PanelsPlugin {
 #[derive(Default)]
 pub struct PanelState {
     search: String,
+    story_open: bool,
     export: ExportState,
     open_path: String,
     document: usize,
@@ -97,7 +98,7 @@ fn ui_system(
     mut cmds: MessageWriter<AtlasCommand>,
     mut zoom_all: MessageWriter<ZoomToAll>,
     mut state: Local<PanelState>,
-    presenter: Option<Res<super::presenter::Presenter>>,
+    mut presenter: Option<ResMut<super::presenter::Presenter>>,
     mut present: MessageWriter<super::presenter::StartPresenting>,
 ) -> Result {
     let ctx = contexts.ctx_mut()?.clone();
@@ -108,11 +109,15 @@ fn ui_system(
     );
 
     let presenting = presenter.as_ref().is_some_and(|p| p.active);
-    if let Some(p) = presenter.as_ref().filter(|p| p.active) {
+    if let Some(p) = presenter.as_deref().filter(|p| p.active) {
         caption_panel(&mut root, &res, &view, p);
+        legend(&ctx, &res, &view);
     } else {
         toolbar(&mut root, &mut view, &mut state, &mut problems, &mut cmds, &mut zoom_all, &mut present);
         export_window(&ctx, &res, &mut state.export);
+        if let Some(p) = presenter.as_deref_mut() {
+            story_window(&ctx, &res, &map, p, &mut state.story_open);
+        }
         status_bar(&mut root, &res, &view, &map, &tess, &selection, window.cursor_position());
         egui::Panel::left("layers").default_size(290.0).show(&mut root, |ui| {
             search_panel(ui, &res, &view, &mut state, &mut cmds);
@@ -195,6 +200,9 @@ fn toolbar(
             ui.separator();
             if ui.button("▶ 簡報 Present").on_hover_text("F11 full screen, ←/→ steps, Esc to leave").clicked() {
                 present.write(super::presenter::StartPresenting);
+            }
+            if ui.button("Edit story…").clicked() {
+                state.story_open = !state.story_open;
             }
             if ui.button("匯出 Export for QGIS…").clicked() {
                 state.export.open = true;
@@ -625,8 +633,9 @@ fn caption_panel(root: &mut Ui, res: &AtlasRes, view: &LayerView, p: &super::pre
                 if !p.digits.is_empty() {
                     ui.label(RichText::new(format!("→ {}", p.digits)).size(18.0).color(Color32::from_rgb(180, 90, 0)));
                 }
+                let source = doc.map_or(String::new(), |d| d.id.clone());
                 ui.weak(format!(
-                    "line {} · ←/→ step · number + Enter jump · B black · L labels · R back to the step · Esc",
+                    "Source: {source}, line {} · ←/→ step · number + Enter jump · B black · L labels · R back to the step · Esc",
                     step.line
                 ));
             });
@@ -665,6 +674,117 @@ fn caption_panel(root: &mut Ui, res: &AtlasRes, view: &LayerView, p: &super::pre
                 }
             });
         });
+}
+
+/// A compact legend for presentations and slides: every visible layer's swatch and title.
+fn legend(ctx: &egui::Context, res: &AtlasRes, view: &LayerView) {
+    egui::Area::new(egui::Id::new("presenter_legend"))
+        .anchor(Align2::RIGHT_TOP, [-12.0, 12.0])
+        .interactable(false)
+        .show(ctx, |ui| {
+            egui::Frame::popup(ui.style()).show(ui, |ui| {
+                for (i, (layer, meta)) in res.atlas.layers.iter().zip(&res.atlas.metas).enumerate() {
+                    if !view.visible.get(i).copied().unwrap_or(false) {
+                        continue;
+                    }
+                    ui.horizontal(|ui| {
+                        let (rect, _) = ui.allocate_exact_size(egui::vec2(16.0, 12.0), Sense::hover());
+                        let painter = ui.painter();
+                        match dominant_kind(layer) {
+                            SwatchKind::Area => {
+                                painter.rect_filled(rect, 2.0, color32(meta));
+                            }
+                            SwatchKind::Line => {
+                                painter.line_segment(
+                                    [rect.left_bottom(), rect.right_top()],
+                                    Stroke::new(3.0, color32(meta)),
+                                );
+                            }
+                            SwatchKind::Point => {
+                                painter.circle_filled(rect.center(), 5.0, color32(meta));
+                            }
+                        }
+                        ui.label(view_title(view.lang, meta));
+                    });
+                }
+                ui.weak("hatched / dashed / hollow: schematic");
+            });
+        });
+}
+
+/// The story editor: reorder, skip, caption and custom views per step, saved beside the
+/// document (or, for the built-in report, in the working folder) and loaded next time.
+fn story_window(
+    ctx: &egui::Context,
+    res: &AtlasRes,
+    map: &MapView,
+    p: &mut super::presenter::Presenter,
+    open: &mut bool,
+) {
+    if !*open {
+        return;
+    }
+    let mut still_open = *open;
+    egui::Window::new("Story").open(&mut still_open).default_width(560.0).default_height(520.0).show(ctx, |ui| {
+        let path = super::presenter::story_file(res);
+        ui.horizontal(|ui| {
+            if ui.button("Save").clicked() {
+                match p.story.save(&path) {
+                    Ok(()) => p.status = Some(format!("saved {}", path.display())),
+                    Err(e) => p.status = Some(format!("{}: cannot save: {e}", path.display())),
+                }
+            }
+            if ui.button("Regenerate").on_hover_text("discard edits, steps from the document again").clicked() {
+                p.story = crate::story::generate(&res.atlas, 0);
+                p.status = Some("regenerated (not saved yet)".into());
+            }
+            if let Some(s) = &p.status {
+                ui.weak(s);
+            }
+        });
+        ui.separator();
+        let n = p.story.steps.len();
+        let mut swap: Option<(usize, usize)> = None;
+        let visible = map.visible_lonlat(&res.frame);
+        egui::ScrollArea::vertical().show(ui, |ui| {
+            for i in 0..n {
+                let step = &mut p.story.steps[i];
+                ui.horizontal(|ui| {
+                    ui.monospace(format!("{:>2} L{:<3}", i + 1, step.line));
+                    if ui.small_button("▲").clicked() && i > 0 {
+                        swap = Some((i - 1, i));
+                    }
+                    if ui.small_button("▼").clicked() && i + 1 < n {
+                        swap = Some((i, i + 1));
+                    }
+                    let mut shown = !step.skip;
+                    if ui.checkbox(&mut shown, "").on_hover_text("show this step").changed() {
+                        step.skip = !shown;
+                    }
+                    if ui.small_button("use this view").clicked() {
+                        step.custom_view = Some([visible.min().x, visible.min().y, visible.max().x, visible.max().y]);
+                    }
+                    if step.custom_view.is_some() && ui.small_button("auto view").clicked() {
+                        step.custom_view = None;
+                    }
+                    ui.weak(step.places.join(" "));
+                });
+                let mut caption = step.caption.clone().unwrap_or_default();
+                let edit = ui.add(
+                    egui::TextEdit::singleline(&mut caption)
+                        .hint_text("caption (empty: the passage)")
+                        .desired_width(f32::INFINITY),
+                );
+                if edit.changed() {
+                    step.caption = if caption.trim().is_empty() { None } else { Some(caption) };
+                }
+            }
+        });
+        if let Some((a, b)) = swap {
+            p.story.steps.swap(a, b);
+        }
+    });
+    *open = still_open;
 }
 
 /// Export to a folder (GeoJSON, GeoPackage, QGIS project) on a worker thread, with a spinner

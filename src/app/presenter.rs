@@ -31,6 +31,8 @@ pub struct Presenter {
     /// Set when the step changed and the camera should go to it.
     go_to_step: bool,
     labels_before: Option<bool>,
+    /// The story editor's last message (saved, failed).
+    pub status: Option<String>,
 }
 
 /// A camera flight in local metres and metres per pixel.
@@ -69,6 +71,7 @@ impl Presenter {
             instant: false,
             go_to_step: false,
             labels_before: None,
+            status: None,
         }
     }
 
@@ -202,19 +205,28 @@ impl Plugin for PresenterPlugin {
     }
 }
 
-/// The story for the first document: a saved one beside it if there is one, else generated.
-pub fn load_story(res: &AtlasRes) -> Story {
-    if res.atlas.documents.is_empty() {
-        return Story { document: String::new(), steps: Vec::new() };
+/// Where the first document's story is saved: beside the document, or for the built-in report
+/// (which has no folder) in the working folder.
+pub fn story_file(res: &AtlasRes) -> std::path::PathBuf {
+    let Some(doc) = res.atlas.documents.first() else { return "story.json".into() };
+    if doc.path.starts_with(crate::atlas::BUILTIN_PREFIX) {
+        let name = doc.path.file_name().map(std::path::PathBuf::from).unwrap_or_else(|| "report.txt".into());
+        story::story_path(&name)
+    } else {
+        story::story_path(&doc.path)
     }
-    let doc = &res.atlas.documents[0];
+}
+
+/// The story for the first document: a saved one if there is one, else generated.
+pub fn load_story(res: &AtlasRes) -> Story {
+    let Some(doc) = res.atlas.documents.first() else {
+        return Story { document: String::new(), steps: Vec::new() };
+    };
     let name = doc.path.file_name().and_then(|n| n.to_str()).unwrap_or(&doc.id).to_string();
-    if !doc.path.starts_with(crate::atlas::BUILTIN_PREFIX) {
-        match Story::load(&story::story_path(&doc.path), &name) {
-            Ok(Some(s)) => return s,
-            Ok(None) => {}
-            Err(e) => warn!("{e}; using the generated story"),
-        }
+    match Story::load(&story_file(res), &name) {
+        Ok(Some(s)) => return s,
+        Ok(None) => {}
+        Err(e) => warn!("{e}; using the generated story"),
     }
     story::generate(&res.atlas, 0)
 }
