@@ -33,6 +33,10 @@ pub struct Presenter {
     labels_before: Option<bool>,
     /// The story editor's last message (saved, failed).
     pub status: Option<String>,
+    /// Whether the speaker view (a second window) is wanted.
+    pub speaker_view: bool,
+    /// When the presentation started, for the speaker view's timer.
+    pub started: Option<std::time::Instant>,
 }
 
 /// A camera flight in local metres and metres per pixel.
@@ -72,6 +76,8 @@ impl Presenter {
             go_to_step: false,
             labels_before: None,
             status: None,
+            speaker_view: false,
+            started: None,
         }
     }
 
@@ -103,6 +109,7 @@ impl Presenter {
     /// Starts presenting at 0-based step `i`.
     pub fn start(&mut self, i: usize) {
         self.active = true;
+        self.started = Some(std::time::Instant::now());
         self.index = i.min(self.len().saturating_sub(1));
         self.go_to_step = true;
     }
@@ -152,6 +159,7 @@ impl Presenter {
                     self.go(usize::MAX);
                 }
                 KeyCode::KeyB | KeyCode::Period => self.blackout = !self.blackout,
+                KeyCode::KeyS => self.speaker_view = !self.speaker_view,
                 // Back to the step's own view after panning around.
                 KeyCode::KeyR => self.go_to_step = true,
                 KeyCode::F11 => self.fullscreen = !self.fullscreen,
@@ -194,10 +202,12 @@ impl Plugin for PresenterPlugin {
         if let Some(n) = self.start {
             p.start(n.saturating_sub(1));
             p.fullscreen = self.fullscreen;
+            // A laptop driving a projector wants its notes; a headless render does not.
+            p.speaker_view = self.fullscreen;
         }
-        app.insert_resource(p).add_message::<StartPresenting>().add_systems(
+        app.insert_resource(p).add_message::<StartPresenting>().add_systems(SpeakerPass, speaker_ui).add_systems(
             Update,
-            (start_from_ui, keys, to_step, fly, window_mode)
+            (start_from_ui, keys, to_step, fly, window_mode, speaker_window)
                 .chain()
                 .after(super::camera::CameraPluginSet)
                 .before(super::picking::pick),
@@ -335,6 +345,120 @@ fn window_mode(p: Res<Presenter>, mut window: Single<&mut Window, With<PrimaryWi
     if window.mode != want {
         window.mode = want;
     }
+}
+
+/// The egui pass of the speaker window.
+#[derive(bevy::ecs::schedule::ScheduleLabel, Clone, Debug, PartialEq, Eq, Hash)]
+pub struct SpeakerPass;
+
+/// Marks the speaker window and its camera.
+#[derive(Component)]
+pub struct SpeakerView;
+
+/// Opens or closes the speaker window (current and next step, timer, full passage) to match
+/// `Presenter::speaker_view`; a window the user closed turns the view off.
+fn speaker_window(
+    mut commands: Commands,
+    mut p: ResMut<Presenter>,
+    windows: Query<Entity, (With<Window>, With<SpeakerView>)>,
+    cams: Query<Entity, (With<Camera>, With<SpeakerView>)>,
+    mut had_window: Local<bool>,
+) {
+    let want = p.active && p.speaker_view;
+    let have = !windows.is_empty();
+    if *had_window && !have {
+        // Closed by the user.
+        *had_window = false;
+        for c in &cams {
+            commands.entity(c).despawn();
+        }
+        if p.speaker_view {
+            p.speaker_view = false;
+        }
+        return;
+    }
+    if want && !have {
+        let w = commands
+            .spawn((
+                Window {
+                    title: "port-atlas: speaker view".into(),
+                    resolution: bevy::window::WindowResolution::new(900, 600),
+                    ..default()
+                },
+                SpeakerView,
+            ))
+            .id();
+        commands.spawn((
+            Camera2d,
+            Camera { order: 2, ..default() },
+            bevy::camera::RenderTarget::Window(bevy::window::WindowRef::Entity(w)),
+            bevy::camera::visibility::RenderLayers::none(),
+            bevy_egui::EguiSchedule::new(SpeakerPass),
+            SpeakerView,
+        ));
+        *had_window = true;
+    } else if !want && have {
+        for e in windows.iter().chain(cams.iter()) {
+            commands.entity(e).despawn();
+        }
+        *had_window = false;
+    }
+}
+
+fn speaker_ui(
+    mut ctx: Single<&mut bevy_egui::EguiContext, (With<SpeakerView>, With<Camera>)>,
+    p: Res<Presenter>,
+    res: Res<AtlasRes>,
+    mut fonts_done: Local<bool>,
+) {
+    use bevy_egui::egui;
+    let ctx = ctx.get_mut();
+    if !*fonts_done {
+        ctx.set_fonts(super::fonts::font_definitions());
+        ctx.set_visuals(egui::Visuals::light());
+        *fonts_done = true;
+    }
+    let doc = res.atlas.documents.first();
+    let text_of = |s: &Step| -> String {
+        if let Some(c) = &s.caption {
+            return c.clone();
+        }
+        let Some(pa) = doc.and_then(|d| d.passages.iter().find(|pa| pa.line == s.line)) else { return String::new() };
+        s.sentences.clone().filter(|&i| i < pa.sentences.len()).map(|i| pa.sentence_text(i)).collect()
+    };
+    let mut root = egui::Ui::new(
+        ctx.clone(),
+        "speaker-root".into(),
+        egui::UiBuilder::new().layer_id(egui::LayerId::background()).max_rect(ctx.content_rect()),
+    );
+    egui::CentralPanel::default().show(&mut root, |ui| {
+        let elapsed = p.started.map_or(0, |t| t.elapsed().as_secs());
+        ui.horizontal(|ui| {
+            ui.heading(format!("{} / {}", p.index + 1, p.len()));
+            ui.separator();
+            ui.heading(format!("{:02}:{:02}", elapsed / 60, elapsed % 60));
+        });
+        ui.separator();
+        if let Some(cur) = p.current() {
+            ui.label(egui::RichText::new(text_of(cur)).size(22.0));
+            ui.weak(format!("places: {}", cur.places.join(", ")));
+            if let Some(pa) = doc.and_then(|d| d.passages.iter().find(|pa| pa.line == cur.line)) {
+                ui.collapsing(format!("full passage (line {})", pa.line), |ui| {
+                    egui::ScrollArea::vertical().max_height(200.0).show(ui, |ui| ui.label(&pa.text));
+                });
+            }
+        }
+        ui.separator();
+        match p.story.shown().nth(p.index + 1) {
+            Some(next) => {
+                ui.weak("next");
+                ui.label(egui::RichText::new(text_of(next)).size(16.0).color(egui::Color32::from_gray(90)));
+            }
+            None => {
+                ui.weak("last step");
+            }
+        }
+    });
 }
 
 #[cfg(test)]
