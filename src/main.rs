@@ -54,6 +54,10 @@ pub struct AppArgs {
     /// With --present: the step to open at (1-based); with --screenshot, the step to render.
     #[arg(long)]
     step: Option<usize>,
+    /// Pixel density of the window and screenshots: 2 gives 2x images (e.g. --size 1920x1080
+    /// --scale-factor 2 renders a 3840x2160 slide).
+    #[arg(long, default_value_t = 1.0)]
+    scale_factor: f32,
     /// With --pan-benchmark: the zoom to pan at, in metres per pixel.
     #[arg(long, value_name = "M_PER_PX")]
     pan_scale: Option<f64>,
@@ -197,6 +201,7 @@ fn run_app(args: AppArgs, started: std::time::Instant) -> Result<ExitCode> {
             pan_scale: args.pan_scale,
             present: args.present || args.step.is_some(),
             step: args.step,
+            scale_factor: args.scale_factor,
             started: Some(started),
         },
     )

@@ -351,8 +351,9 @@ fn apply_camera(
     }
     tf.translation = Vec3::new(map.center.x as f32, map.center.y as f32, 0.0);
     if let Projection::Orthographic(o) = &mut *proj {
-        // Orthographic scale is world units per *physical* pixel.
-        o.scale = (map.scale / sf as f64) as f32;
+        // Bevy sizes the projection from the *logical* viewport, so its scale is world units per
+        // logical pixel, like `MapView::scale`.
+        o.scale = map.scale as f32;
     }
 }
 

@@ -76,6 +76,8 @@ pub struct AppOptions {
     pub present: bool,
     /// With `present`: the 1-based step to open at.
     pub step: Option<usize>,
+    /// Pixel density: 2 renders every logical pixel as 2x2 (slides, screenshots for print).
+    pub scale_factor: f32,
 }
 
 /// The core data, shared by every plugin.
@@ -180,7 +182,11 @@ pub fn run(atlas: Atlas, opts: AppOptions) -> anyhow::Result<ExitCode> {
             .set(WindowPlugin {
                 primary_window: Some(Window {
                     title: "port-atlas: Suzhou port development and Taicang".into(),
-                    resolution: WindowResolution::new(w, h).with_scale_factor_override(1.0),
+                    resolution: {
+                        let f = opts.scale_factor.clamp(1.0, 4.0);
+                        WindowResolution::new((w as f32 * f) as u32, (h as f32 * f) as u32)
+                            .with_scale_factor_override(f)
+                    },
                     present_mode: PresentMode::AutoVsync,
                     ..default()
                 }),

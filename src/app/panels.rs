@@ -633,9 +633,12 @@ fn caption_panel(root: &mut Ui, res: &AtlasRes, view: &LayerView, p: &super::pre
                 if !p.digits.is_empty() {
                     ui.label(RichText::new(format!("→ {}", p.digits)).size(18.0).color(Color32::from_rgb(180, 90, 0)));
                 }
+                if let Some(status) = &p.status {
+                    ui.weak(status);
+                }
                 let source = doc.map_or(String::new(), |d| d.id.clone());
                 ui.weak(format!(
-                    "Source: {source}, line {} · ←/→ step · number + Enter jump · B black · L labels · R back to the step · Esc",
+                    "Source: {source}, line {} · ←/→ step · number + Enter jump · B black · L labels · R back to the step · S speaker view · P save slide · Esc",
                     step.line
                 ));
             });

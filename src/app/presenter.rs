@@ -37,6 +37,10 @@ pub struct Presenter {
     pub speaker_view: bool,
     /// When the presentation started, for the speaker view's timer.
     pub started: Option<std::time::Instant>,
+    /// P: save the current view as a slide at twice the window's resolution.
+    pub export_slide: bool,
+    /// The window size to restore after a slide export: (physical width, height, scale factor).
+    slide_restore: Option<(u32, u32, Option<f32>, u32)>,
 }
 
 /// A camera flight in local metres and metres per pixel.
@@ -78,6 +82,8 @@ impl Presenter {
             status: None,
             speaker_view: false,
             started: None,
+            export_slide: false,
+            slide_restore: None,
         }
     }
 
@@ -160,6 +166,7 @@ impl Presenter {
                 }
                 KeyCode::KeyB | KeyCode::Period => self.blackout = !self.blackout,
                 KeyCode::KeyS => self.speaker_view = !self.speaker_view,
+                KeyCode::KeyP => self.export_slide = true,
                 // Back to the step's own view after panning around.
                 KeyCode::KeyR => self.go_to_step = true,
                 KeyCode::F11 => self.fullscreen = !self.fullscreen,
@@ -207,7 +214,7 @@ impl Plugin for PresenterPlugin {
         }
         app.insert_resource(p).add_message::<StartPresenting>().add_systems(SpeakerPass, speaker_ui).add_systems(
             Update,
-            (start_from_ui, keys, to_step, fly, window_mode, speaker_window)
+            (start_from_ui, keys, to_step, fly, window_mode, speaker_window, slide_export)
                 .chain()
                 .after(super::camera::CameraPluginSet)
                 .before(super::picking::pick),
@@ -345,6 +352,59 @@ fn window_mode(p: Res<Presenter>, mut window: Single<&mut Window, With<PrimaryWi
     if window.mode != want {
         window.mode = want;
     }
+}
+
+/// Frames to wait after doubling the window so the UI and the map have re-laid out.
+const SLIDE_SETTLE_FRAMES: u32 = 4;
+
+/// P in a presentation: doubles the window's pixel density, captures the frame (map, legend,
+/// caption with its source line) as `port-atlas-slide-N.png` in the working folder, and restores
+/// the window.
+fn slide_export(
+    mut commands: Commands,
+    mut p: ResMut<Presenter>,
+    mut window: Single<&mut Window, With<PrimaryWindow>>,
+) {
+    use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured};
+    if p.export_slide && p.slide_restore.is_none() {
+        p.export_slide = false;
+        let r = &window.resolution;
+        let (w, h, sf) = (r.physical_width(), r.physical_height(), r.scale_factor_override());
+        p.slide_restore = Some((w, h, sf, 0));
+        let base = sf.unwrap_or(r.scale_factor());
+        window.resolution.set_physical_resolution(w * 2, h * 2);
+        window.resolution.set_scale_factor_override(Some(base * 2.0));
+        return;
+    }
+    let Some((w, h, sf, frames)) = p.slide_restore else { return };
+    if frames < SLIDE_SETTLE_FRAMES {
+        p.slide_restore = Some((w, h, sf, frames + 1));
+        return;
+    }
+    if frames > SLIDE_SETTLE_FRAMES {
+        return; // waiting for the capture
+    }
+    p.slide_restore = Some((w, h, sf, frames + 1));
+    let path = std::path::PathBuf::from(format!("port-atlas-slide-{}.png", p.index + 1));
+    commands.spawn(Screenshot::primary_window()).observe(
+        move |captured: On<ScreenshotCaptured>,
+              mut p: ResMut<Presenter>,
+              mut window: Single<&mut Window, With<PrimaryWindow>>| {
+            let result = captured
+                .image
+                .clone()
+                .try_into_dynamic()
+                .map_err(|e| e.to_string())
+                .and_then(|img| img.to_rgb8().save(&path).map_err(|e| e.to_string()));
+            p.status = Some(match result {
+                Ok(()) => format!("slide saved: {}", path.display()),
+                Err(e) => format!("{}: cannot save the slide: {e}", path.display()),
+            });
+            window.resolution.set_physical_resolution(w, h);
+            window.resolution.set_scale_factor_override(sf);
+            p.slide_restore = None;
+        },
+    );
 }
 
 /// The egui pass of the speaker window.
@@ -551,6 +611,12 @@ mod tests {
         let res = app.world().resource::<AtlasRes>();
         let (lon, lat) = res.frame.unproject(map.center.x, map.center.y);
         assert!((120.2..121.5).contains(&lon) && (30.8..32.2).contains(&lat), "{lon},{lat}");
+        // Keys arrive through Bevy's input resource: Right moves on one step.
+        app.world_mut().resource_mut::<ButtonInput<KeyCode>>().press(KeyCode::ArrowRight);
+        app.update();
+        assert_eq!(app.world().resource::<Presenter>().index, i + 1);
+        app.world_mut().resource_mut::<ButtonInput<KeyCode>>().release(KeyCode::ArrowRight);
+        app.world_mut().resource_mut::<ButtonInput<KeyCode>>().clear();
         // Leaving presenter mode clears the emphasis.
         app.world_mut().resource_mut::<Presenter>().active = false;
         app.update();
