@@ -125,7 +125,7 @@ fn ui_system(
             layers_panel(ui, &res, &mut view, &tess);
         });
         egui::Panel::right("place_and_document").default_size(420.0).show(&mut root, |ui| {
-            place_panel(ui, &res, &view, &mut selection, &mut cmds);
+            place_panel(ui, &res, &view, &mut selection);
             ui.separator();
             document_panel(ui, &res, &view, &mut selection, &mut state, &mut cmds);
         });
@@ -394,13 +394,7 @@ fn mention_bg(res: &AtlasRes, place: &str, strong: bool) -> Color32 {
     Color32::from_rgba_unmultiplied(c.r(), c.g(), c.b(), a)
 }
 
-fn place_panel(
-    ui: &mut Ui,
-    res: &AtlasRes,
-    view: &LayerView,
-    selection: &mut Selection,
-    cmds: &mut MessageWriter<AtlasCommand>,
-) {
+fn place_panel(ui: &mut Ui, res: &AtlasRes, view: &LayerView, selection: &mut Selection) {
     ui.heading("地點 Place");
     let Some(r) = selection.selected else {
         ui.weak("Click a place on the map, a highlighted name in the document, or search.");
@@ -471,7 +465,6 @@ fn place_panel(
             }
         }
     });
-    let _ = cmds;
 }
 
 fn document_panel(
@@ -616,7 +609,6 @@ fn draw_labels(
         }
         painter.galley(*pos, galley.clone(), Color32::from_gray(30));
     }
-    let _ = Align2::CENTER_CENTER;
 }
 
 /// The presenter's caption: the step's text in large type with its places in their layer
