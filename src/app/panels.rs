@@ -821,8 +821,17 @@ fn export_window(ctx: &egui::Context, res: &AtlasRes, st: &mut ExportState) {
                     force: st.force,
                 };
                 st.message = None;
-                st.job =
-                    Some(std::thread::spawn(move || crate::export::export(&atlas, &opts).map_err(|e| e.to_string())));
+                st.job = Some(std::thread::spawn(move || {
+                    crate::export::export(&atlas, &opts).map_err(|e| match e {
+                        crate::export::ExportError::Exists(p) => {
+                            format!(
+                                "{} already exists: tick \"replace files that already exist\" to overwrite",
+                                p.display()
+                            )
+                        }
+                        other => other.to_string(),
+                    })
+                }));
             }
             if running {
                 ui.spinner();

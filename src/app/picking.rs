@@ -33,9 +33,13 @@ pub fn pick(
     gesture: Res<PointerGesture>,
     capture: Res<UiCapture>,
     hover: Res<super::HoverEnabled>,
+    presenter: Option<Res<super::presenter::Presenter>>,
     mut selection: ResMut<Selection>,
 ) {
-    let over_map = gesture.cursor.is_some_and(|c| map.viewport.contains(c)) && !capture.pointer && hover.0;
+    // No hover highlight in a presentation: the step's places are the only emphasis.
+    let presenting = presenter.is_some_and(|p| p.active);
+    let over_map =
+        gesture.cursor.is_some_and(|c| map.viewport.contains(c)) && !capture.pointer && hover.0 && !presenting;
     let hovered = match (gesture.cursor, over_map, gesture.dragging) {
         (Some(c), true, false) => pick_at(&res, &view, &map, c),
         _ => None,

@@ -139,7 +139,15 @@ impl Presenter {
                 _ => return None,
             })
         };
-        for k in keys.get_just_pressed() {
+        // Keys pressed in the same frame come unordered; "1", "2", Enter typed fast must still
+        // mean "jump to 12", so digits go first and Enter last.
+        let mut pressed: Vec<KeyCode> = keys.get_just_pressed().copied().collect();
+        pressed.sort_by_key(|k| match k {
+            k if digit(*k).is_some() => 0,
+            KeyCode::Enter | KeyCode::NumpadEnter => 2,
+            _ => 1,
+        });
+        for k in &pressed {
             used = true;
             if let Some(d) = digit(*k) {
                 self.digits.push(d);
@@ -556,6 +564,15 @@ mod tests {
         assert_eq!(p.index, 0);
         press(&mut p, &[KeyCode::Digit1, KeyCode::Digit2, KeyCode::Enter]);
         assert_eq!(p.index, 11, "12 then Enter jumps to step 12");
+        // The same keys arriving within one frame (a fast typist, a clicker macro): their order
+        // inside the frame is unknown, so "15" or "51" (clamped to the end) are both right, but
+        // Enter must not act as "next" before the digits are in.
+        let mut input = ButtonInput::<KeyCode>::default();
+        for k in [KeyCode::Enter, KeyCode::Digit5, KeyCode::Digit1] {
+            input.press(k);
+        }
+        p.handle_keys(&input);
+        assert!(p.index == 14 || p.index == 50usize.min(p.len() - 1), "digits before Enter: {}", p.index);
         press(&mut p, &[KeyCode::KeyB]);
         assert!(p.blackout);
         press(&mut p, &[KeyCode::F11]);
