@@ -26,6 +26,7 @@ pub fn pick_at(res: &AtlasRes, view: &LayerView, map: &MapView, screen: Vec2) ->
     res.index.pick(&res.atlas.layers, lon, lat, tolerance, |l| view.visible.get(l as usize).copied().unwrap_or(false))
 }
 
+#[allow(clippy::too_many_arguments)] // a Bevy system: each argument is a resource it reads
 pub fn pick(
     res: Res<AtlasRes>,
     view: Res<LayerView>,
