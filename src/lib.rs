@@ -15,6 +15,7 @@ pub mod recipe;
 pub mod story;
 pub mod synth;
 pub mod tess;
+pub mod tiles;
 
 #[cfg(test)]
 mod atlas_tests;

@@ -1,0 +1,301 @@
+//! Raster basemap groundwork: XYZ tile arithmetic, URL templates, GCJ-02 tile shifts and a
+//! size-limited disk cache with server-independent keys. No network here: fetching belongs to
+//! the app's tile thread (issue 6), which builds on these pieces.
+
+use std::path::{Path, PathBuf};
+
+use crate::proj::{Crs, web_mercator_inverse};
+
+/// One XYZ tile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TileId {
+    pub z: u8,
+    pub x: u32,
+    pub y: u32,
+}
+
+/// Half the Web Mercator world width in metres.
+const HALF_WORLD: f64 = std::f64::consts::PI * crate::proj::EARTH_RADIUS_M;
+
+impl TileId {
+    /// The tile containing a WGS84 position at zoom `z`.
+    pub fn containing(lon: f64, lat: f64, z: u8) -> TileId {
+        let n = (1u64 << z) as f64;
+        let (mx, my) = crate::proj::web_mercator(lon, lat);
+        let x = ((mx + HALF_WORLD) / (2.0 * HALF_WORLD) * n).floor().clamp(0.0, n - 1.0);
+        let y = ((HALF_WORLD - my) / (2.0 * HALF_WORLD) * n).floor().clamp(0.0, n - 1.0);
+        TileId { z, x: x as u32, y: y as u32 }
+    }
+
+    /// The tile's bounds as WGS84 [west, south, east, north].
+    pub fn bounds(&self) -> [f64; 4] {
+        let n = (1u64 << self.z) as f64;
+        let size = 2.0 * HALF_WORLD / n;
+        let x0 = -HALF_WORLD + self.x as f64 * size;
+        let y0 = HALF_WORLD - self.y as f64 * size;
+        let (w, n_) = web_mercator_inverse(x0, y0);
+        let (e, s) = web_mercator_inverse(x0 + size, y0 - size);
+        [w, s, e, n_]
+    }
+}
+
+/// The zoom whose 256-px tiles are closest to `metres_per_px` Web Mercator metres per pixel.
+pub fn zoom_for(metres_per_px: f64, max_zoom: u8) -> u8 {
+    let z0 = 2.0 * HALF_WORLD / 256.0; // metres per pixel at zoom 0
+    let z = (z0 / metres_per_px.max(1e-3)).log2().round();
+    z.clamp(0.0, max_zoom as f64) as u8
+}
+
+/// Tiles covering WGS84 bounds at zoom `z`, nearest the centre first, at most `limit`.
+pub fn covering(bounds: [f64; 4], z: u8, limit: usize) -> Vec<TileId> {
+    let a = TileId::containing(bounds[0], bounds[3], z);
+    let b = TileId::containing(bounds[2], bounds[1], z);
+    let (cx, cy) = ((a.x + b.x) as f64 / 2.0, (a.y + b.y) as f64 / 2.0);
+    let mut v: Vec<TileId> = (a.y..=b.y).flat_map(|y| (a.x..=b.x).map(move |x| TileId { z, x, y })).collect();
+    v.sort_by(|p, q| {
+        let d = |t: &TileId| (t.x as f64 - cx).powi(2) + (t.y as f64 - cy).powi(2);
+        d(p).total_cmp(&d(q))
+    });
+    v.truncate(limit);
+    v
+}
+
+/// A basemap source: URL template with `{z}`, `{x}`, `{y}` and optionally `{s}`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TileSource {
+    pub template: String,
+    pub subdomains: Vec<String>,
+    /// The CRS the tiles are drawn in; GCJ-02 tiles must be shifted to meet WGS84 layers.
+    pub crs: Crs,
+    pub attribution: String,
+    pub max_zoom: u8,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum TemplateError {
+    #[error("tile URL template {0:?} lacks {{z}}, {{x}} or {{y}}")]
+    MissingPlaceholder(String),
+    #[error("tile URL template {0:?} is not http(s)")]
+    NotHttp(String),
+    #[error("tile URL template {0:?} uses {{s}} but no subdomains are given")]
+    NoSubdomains(String),
+}
+
+impl TileSource {
+    pub fn new(template: &str, subdomains: &[&str], crs: Crs, attribution: &str) -> Result<Self, TemplateError> {
+        let t = template.trim();
+        if !(t.starts_with("http://") || t.starts_with("https://")) {
+            return Err(TemplateError::NotHttp(t.into()));
+        }
+        if !["{z}", "{x}", "{y}"].iter().all(|p| t.contains(p)) {
+            return Err(TemplateError::MissingPlaceholder(t.into()));
+        }
+        let subdomains: Vec<String> = if t.contains("{s}") && subdomains.is_empty() {
+            // The common convention for templates like https://{s}.tile.example/…
+            vec!["a".into(), "b".into(), "c".into()]
+        } else {
+            subdomains.iter().map(|s| s.to_string()).collect()
+        };
+        if t.contains("{s}") && subdomains.is_empty() {
+            return Err(TemplateError::NoSubdomains(t.into()));
+        }
+        Ok(TileSource { template: t.into(), subdomains, crs, attribution: attribution.into(), max_zoom: 19 })
+    }
+
+    /// The URL of a tile; subdomains rotate by tile so requests spread across hosts.
+    pub fn url(&self, t: TileId) -> String {
+        let mut u = self
+            .template
+            .replace("{z}", &t.z.to_string())
+            .replace("{x}", &t.x.to_string())
+            .replace("{y}", &t.y.to_string());
+        if !self.subdomains.is_empty() {
+            let s = &self.subdomains[((t.x + t.y) as usize) % self.subdomains.len()];
+            u = u.replace("{s}", s);
+        }
+        u
+    }
+
+    /// Where a tile's image should be drawn, as WGS84 bounds: for GCJ-02 sources the tile's
+    /// corners are moved back by the GCJ-02 offset so the imagery lines up with WGS84 layers.
+    pub fn placed_bounds(&self, t: TileId) -> [f64; 4] {
+        let [w, s, e, n] = t.bounds();
+        match self.crs {
+            Crs::Wgs84 => [w, s, e, n],
+            crs => {
+                // The offset varies by well under a metre across one tile at useful zooms, so one
+                // shift per tile (measured at its centre) suffices.
+                let (cx, cy) = ((w + e) / 2.0, (s + n) / 2.0);
+                let (wx, wy) = crs.to_wgs84(cx, cy);
+                let (dx, dy) = (wx - cx, wy - cy);
+                [w + dx, s + dy, e + dx, n + dy]
+            }
+        }
+    }
+}
+
+/// A disk cache of tile images. Keys are derived from the template and tile numbers only, so no
+/// path is ever built from text a server sent.
+#[derive(Debug, Clone)]
+pub struct TileCache {
+    dir: PathBuf,
+    limit_bytes: u64,
+}
+
+impl TileCache {
+    pub fn new(dir: &Path, limit_bytes: u64) -> Self {
+        TileCache { dir: dir.to_path_buf(), limit_bytes }
+    }
+
+    /// The file for a tile: a hash of the template (FNV-1a, hex) as the folder, then z-x-y.
+    pub fn path(&self, source: &TileSource, t: TileId) -> PathBuf {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in source.template.bytes() {
+            h ^= b as u64;
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        self.dir.join(format!("{h:016x}")).join(format!("{}-{}-{}.tile", t.z, t.x, t.y))
+    }
+
+    pub fn get(&self, source: &TileSource, t: TileId) -> Option<Vec<u8>> {
+        let p = self.path(source, t);
+        let bytes = std::fs::read(&p).ok()?;
+        // Touch it so eviction keeps recently used tiles.
+        let _ =
+            std::fs::File::options().append(true).open(&p).and_then(|f| f.set_modified(std::time::SystemTime::now()));
+        Some(bytes)
+    }
+
+    /// Stores a tile (atomically) and evicts the least recently used tiles over the limit.
+    pub fn put(&self, source: &TileSource, t: TileId, bytes: &[u8]) -> std::io::Result<()> {
+        let p = self.path(source, t);
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        crate::geodata::write_atomic(&p, bytes)?;
+        self.evict()
+    }
+
+    fn files(&self) -> Vec<(PathBuf, u64, std::time::SystemTime)> {
+        let mut out = Vec::new();
+        let Ok(dirs) = std::fs::read_dir(&self.dir) else { return out };
+        for d in dirs.flatten() {
+            let Ok(files) = std::fs::read_dir(d.path()) else { continue };
+            for f in files.flatten() {
+                if let Ok(m) = f.metadata()
+                    && m.is_file()
+                {
+                    out.push((f.path(), m.len(), m.modified().unwrap_or(std::time::UNIX_EPOCH)));
+                }
+            }
+        }
+        out
+    }
+
+    /// Total size of the cache in bytes (for the UI's cache line).
+    pub fn size(&self) -> u64 {
+        self.files().iter().map(|f| f.1).sum()
+    }
+
+    /// Removes the oldest tiles until the cache fits its limit.
+    pub fn evict(&self) -> std::io::Result<()> {
+        let mut files = self.files();
+        let mut total: u64 = files.iter().map(|f| f.1).sum();
+        if total <= self.limit_bytes {
+            return Ok(());
+        }
+        files.sort_by_key(|f| f.2);
+        for (p, len, _) in files {
+            if total <= self.limit_bytes {
+                break;
+            }
+            std::fs::remove_file(&p)?;
+            total -= len;
+        }
+        Ok(())
+    }
+
+    /// Empties the cache (the UI's clear button).
+    pub fn clear(&self) -> std::io::Result<()> {
+        for (p, ..) in self.files() {
+            std::fs::remove_file(p)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tile_of_taicang_port_and_its_bounds() {
+        let t = TileId::containing(121.2333, 31.6167, 12);
+        // Slippy-map formula by hand: x = (lon+180)/360*2^z, y from the Mercator latitude.
+        let n = 4096.0f64;
+        let x = ((121.2333 + 180.0) / 360.0 * n).floor() as u32;
+        let lat = 31.6167f64.to_radians();
+        let y = ((1.0 - (lat.tan() + 1.0 / lat.cos()).ln() / std::f64::consts::PI) / 2.0 * n).floor() as u32;
+        assert_eq!((t.x, t.y), (x, y));
+        let [w, s, e, nn] = t.bounds();
+        assert!(w <= 121.2333 && 121.2333 <= e && s <= 31.6167 && 31.6167 <= nn);
+    }
+
+    #[test]
+    fn zoom_and_covering_are_sane() {
+        assert_eq!(zoom_for(156_543.03, 19), 0);
+        assert_eq!(zoom_for(38.2, 19), 12);
+        assert_eq!(zoom_for(0.01, 17), 17);
+        let tiles = covering([120.9, 31.3, 121.4, 31.8], 11, 100);
+        assert!(tiles.len() >= 4 && tiles.len() <= 16, "{}", tiles.len());
+        let centre = TileId::containing(121.15, 31.55, 11);
+        assert!(tiles[..4].contains(&centre), "nearest first");
+        assert_eq!(covering([120.0, 30.0, 122.0, 33.0], 14, 10).len(), 10, "capped");
+    }
+
+    #[test]
+    fn templates_validate_and_rotate_subdomains() {
+        let s = TileSource::new("https://{s}.tile.example.org/{z}/{x}/{y}.png", &[], Crs::Wgs84, "© OSM").unwrap();
+        let a = s.url(TileId { z: 3, x: 1, y: 2 });
+        let b = s.url(TileId { z: 3, x: 2, y: 2 });
+        assert_eq!(a, "https://a.tile.example.org/3/1/2.png");
+        assert_eq!(b, "https://b.tile.example.org/3/2/2.png");
+        assert!(matches!(TileSource::new("ftp://x/{z}/{x}/{y}", &[], Crs::Wgs84, ""), Err(TemplateError::NotHttp(_))));
+        assert!(matches!(
+            TileSource::new("https://x/{z}/{x}.png", &[], Crs::Wgs84, ""),
+            Err(TemplateError::MissingPlaceholder(_))
+        ));
+    }
+
+    #[test]
+    fn gcj02_tiles_move_back_by_the_offset() {
+        let s = TileSource::new("https://gcj.example/{z}/{x}/{y}.png", &[], Crs::Gcj02, "").unwrap();
+        let t = TileId::containing(121.2333, 31.6167, 16);
+        let raw = t.bounds();
+        let placed = s.placed_bounds(t);
+        let d = crate::proj::distance_m((raw[0], raw[1]), (placed[0], placed[1]));
+        assert!((400.0..600.0).contains(&d), "GCJ-02 shift {d} m");
+        // Westward: GCJ-02 is east of WGS84 here.
+        assert!(placed[0] < raw[0]);
+    }
+
+    #[test]
+    fn cache_keys_ignore_server_text_and_eviction_keeps_the_limit() {
+        let dir = std::env::temp_dir().join(format!("port-atlas-tiles-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let cache = TileCache::new(&dir, 2500);
+        let src = TileSource::new("https://x.example/{z}/{x}/{y}.png?key=../../etc", &[], Crs::Wgs84, "").unwrap();
+        let p = cache.path(&src, TileId { z: 1, x: 0, y: 1 });
+        assert!(p.starts_with(&dir) && !p.to_string_lossy().contains(".."), "{}", p.display());
+        for x in 0..5 {
+            cache.put(&src, TileId { z: 5, x, y: 0 }, &[x as u8; 1000]).unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        assert!(cache.size() <= 2500, "{}", cache.size());
+        assert_eq!(cache.get(&src, TileId { z: 5, x: 4, y: 0 }).unwrap(), vec![4u8; 1000]);
+        assert!(cache.get(&src, TileId { z: 5, x: 0, y: 0 }).is_none(), "oldest evicted");
+        cache.clear().unwrap();
+        assert_eq!(cache.size(), 0);
+        std::fs::remove_dir_all(&dir).ok();
+    }
+}
