@@ -12,6 +12,7 @@ pub mod index;
 pub mod proj;
 pub mod qgis;
 pub mod recipe;
+pub mod remote;
 pub mod story;
 pub mod synth;
 pub mod tess;

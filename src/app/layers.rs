@@ -240,15 +240,19 @@ fn is_large(features: &[Feature]) -> bool {
 }
 
 /// A file being read and parsed on its own thread.
-pub type LoadTask = std::thread::JoinHandle<
-    Result<(crate::geodata::Layer, Vec<crate::geodata::Diagnostic>), crate::geodata::LoadError>,
->;
+pub type LoadTask = std::thread::JoinHandle<Result<(crate::geodata::Layer, Vec<crate::geodata::Diagnostic>), String>>;
 
-/// Starts reading a layer file on a new thread (the app starts these before its window opens).
+/// Starts reading a layer on a new thread (the app starts these before its window opens): a
+/// file, or an http(s) URL fetched with a timeout and a size limit.
 pub fn start_read(path: std::path::PathBuf) -> LoadTask {
     std::thread::spawn(move || {
         let t = std::time::Instant::now();
-        let r = crate::atlas::read_user_layer(&path);
+        let name = path.to_string_lossy().to_string();
+        let r = if crate::remote::is_url(&name) {
+            crate::remote::fetch_layer(&name, crate::remote::Limits::default()).map_err(|e| e.to_string())
+        } else {
+            crate::atlas::read_user_layer(&path).map_err(|e| e.to_string())
+        };
         info!("read {} in {:.2} s", path.display(), t.elapsed().as_secs_f64());
         r
     })
@@ -692,12 +696,7 @@ pub fn finish_loads(
     while i < tess.loading.len() {
         if tess.loading[i].1.is_finished() {
             let (path, handle) = tess.loading.remove(i);
-            let r = handle.join().unwrap_or_else(|_| {
-                Err(crate::geodata::LoadError::NotGeoJson {
-                    path: path.clone(),
-                    message: "the reader thread failed".into(),
-                })
-            });
+            let r = handle.join().unwrap_or_else(|_| Err(format!("{}: the reader thread failed", path.display())));
             done.push((path, r));
         } else {
             i += 1;
