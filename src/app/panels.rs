@@ -77,6 +77,15 @@ fn color32(meta: &LayerMeta) -> Color32 {
     Color32::from_rgb(r, g, b)
 }
 
+/// A gazetteer place's name in the chosen language (empty for an unknown id).
+fn place_name(res: &AtlasRes, lang: Lang, id: &str) -> String {
+    res.atlas
+        .gazetteer
+        .get(id)
+        .map(|pl| lang.pick(&pl.name_zh_hant, &pl.name_zh_hans, &pl.name_en).to_string())
+        .unwrap_or_default()
+}
+
 fn feature_name(res: &AtlasRes, lang: Lang, r: FeatureRef) -> String {
     res.atlas
         .feature(r)
@@ -512,12 +521,7 @@ fn document_panel(
                     if strong {
                         text = text.strong().underline();
                     }
-                    let name = res
-                        .atlas
-                        .gazetteer
-                        .get(&m.place)
-                        .map(|pl| view.lang.pick(&pl.name_zh_hant, &pl.name_zh_hans, &pl.name_en).to_string())
-                        .unwrap_or_default();
+                    let name = place_name(res, view.lang, &m.place);
                     if ui.add(egui::Label::new(text).sense(Sense::click())).on_hover_text(name).clicked() {
                         clicked_place = Some(m.place.clone());
                     }
@@ -652,12 +656,7 @@ fn caption_panel(root: &mut Ui, res: &AtlasRes, view: &LayerView, p: &super::pre
                     if m.start > pos {
                         ui.label(RichText::new(chars[pos..m.start].iter().collect::<String>()).size(size));
                     }
-                    let name = res
-                        .atlas
-                        .gazetteer
-                        .get(&m.place)
-                        .map(|pl| view.lang.pick(&pl.name_zh_hant, &pl.name_zh_hans, &pl.name_en).to_string())
-                        .unwrap_or_default();
+                    let name = place_name(res, view.lang, &m.place);
                     ui.label(
                         RichText::new(&m.text).size(size).strong().background_color(mention_bg(res, &m.place, true)),
                     )

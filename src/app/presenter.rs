@@ -398,13 +398,7 @@ fn slide_export(
         move |captured: On<ScreenshotCaptured>,
               mut p: ResMut<Presenter>,
               mut window: Single<&mut Window, With<PrimaryWindow>>| {
-            let result = captured
-                .image
-                .clone()
-                .try_into_dynamic()
-                .map_err(|e| e.to_string())
-                .and_then(|img| img.to_rgb8().save(&path).map_err(|e| e.to_string()));
-            p.status = Some(match result {
+            p.status = Some(match super::screenshot::save_png(&captured.image, &path) {
                 Ok(()) => format!("slide saved: {}", path.display()),
                 Err(e) => format!("{}: cannot save the slide: {e}", path.display()),
             });

@@ -72,26 +72,25 @@ fn shoot(
     });
     let view_path = path.with_extension("view.json");
     commands.spawn(Screenshot::primary_window()).observe(
-        move |captured: On<ScreenshotCaptured>, mut exit: MessageWriter<AppExit>| {
-            let result = captured
-                .image
-                .clone()
-                .try_into_dynamic()
-                .map_err(|e| e.to_string())
-                .and_then(|img| img.to_rgb8().save(&path).map_err(|e| e.to_string()));
-            match result {
-                Ok(()) => {
-                    if let Err(e) = std::fs::write(&view_path, view_json.to_string()) {
-                        warn!("{}: cannot write view description: {e}", view_path.display());
-                    }
-                    info!("screenshot written to {}", path.display());
-                    exit.write(AppExit::Success);
+        move |captured: On<ScreenshotCaptured>, mut exit: MessageWriter<AppExit>| match save_png(&captured.image, &path)
+        {
+            Ok(()) => {
+                if let Err(e) = std::fs::write(&view_path, view_json.to_string()) {
+                    warn!("{}: cannot write view description: {e}", view_path.display());
                 }
-                Err(e) => {
-                    error!("{}: cannot write screenshot: {e}", path.display());
-                    exit.write(AppExit::error());
-                }
+                info!("screenshot written to {}", path.display());
+                exit.write(AppExit::Success);
+            }
+            Err(e) => {
+                error!("{}: cannot write screenshot: {e}", path.display());
+                exit.write(AppExit::error());
             }
         },
     );
+}
+
+/// Writes a captured frame as an RGB PNG.
+pub fn save_png(image: &bevy::image::Image, path: &std::path::Path) -> Result<(), String> {
+    let img = image.clone().try_into_dynamic().map_err(|e| e.to_string())?;
+    img.to_rgb8().save(path).map_err(|e| e.to_string())
 }
