@@ -4,6 +4,7 @@
 
 pub mod align;
 pub mod atlas;
+pub mod basemap;
 pub mod document;
 pub mod export;
 pub mod gazetteer;

@@ -134,6 +134,110 @@ impl TileSource {
     }
 }
 
+/// A tile as a grid of `n`x`n` quads in the local frame: positions (local metres, f32 for the
+/// GPU), texture coordinates, triangle indices.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TileMesh {
+    pub positions: Vec<[f32; 2]>,
+    pub uvs: Vec<[f32; 2]>,
+    pub indices: Vec<u32>,
+}
+
+impl TileSource {
+    /// The tile's mesh. The local frame is Web Mercator, so a WGS84 tile is one exact quad; a
+    /// GCJ-02 tile is a grid whose every vertex is moved by the GCJ-02 offset at that vertex, so
+    /// the imagery meets WGS84 layers at low zooms too, where one offset per tile would not do.
+    pub fn mesh(&self, t: TileId, frame: &crate::proj::LocalFrame) -> TileMesh {
+        let n: u32 = if self.crs == Crs::Wgs84 { 1 } else { 8 };
+        let count = 1u64 << t.z;
+        let size = 2.0 * HALF_WORLD / count as f64;
+        let (x0, y0) = (-HALF_WORLD + t.x as f64 * size, HALF_WORLD - t.y as f64 * size);
+        let mut m = TileMesh { positions: Vec::new(), uvs: Vec::new(), indices: Vec::new() };
+        for j in 0..=n {
+            for i in 0..=n {
+                let (u, v) = (i as f64 / n as f64, j as f64 / n as f64);
+                let (lon, lat) = web_mercator_inverse(x0 + u * size, y0 - v * size);
+                let (lon, lat) = self.crs.to_wgs84(lon, lat);
+                let (x, y) = frame.project(lon, lat);
+                m.positions.push([x as f32, y as f32]);
+                m.uvs.push([u as f32, v as f32]);
+            }
+        }
+        let row = n + 1;
+        for j in 0..n {
+            for i in 0..n {
+                let a = j * row + i;
+                m.indices.extend_from_slice(&[a, a + row, a + 1, a + 1, a + row, a + row + 1]);
+            }
+        }
+        m
+    }
+
+    pub fn with_max_zoom(mut self, z: u8) -> Self {
+        self.max_zoom = z;
+        self
+    }
+}
+
+/// A basemap the UI offers by name.
+#[derive(Debug, Clone)]
+pub struct NamedSource {
+    /// Short name for `--basemap`.
+    pub id: &'static str,
+    pub title: &'static str,
+    pub source: TileSource,
+}
+
+/// The basemaps offered in the UI. Each is a public service whose terms allow light interactive
+/// use with attribution; heavy or offline-bulk use needs the operator's permission.
+pub fn builtin_sources() -> Vec<NamedSource> {
+    let mk = |id, title, template, subs: &[&str], crs, attribution, max_zoom| NamedSource {
+        id,
+        title,
+        source: TileSource::new(template, subs, crs, attribution)
+            .expect("built-in templates are valid")
+            .with_max_zoom(max_zoom),
+    };
+    vec![
+        mk(
+            "osm",
+            "OpenStreetMap",
+            "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+            &[],
+            Crs::Wgs84,
+            "© OpenStreetMap contributors",
+            19,
+        ),
+        mk(
+            "carto-light",
+            "CARTO Positron (light)",
+            "https://{s}.basemaps.cartocdn.com/light_all/{z}/{x}/{y}.png",
+            &["a", "b", "c", "d"],
+            Crs::Wgs84,
+            "© OpenStreetMap contributors © CARTO",
+            20,
+        ),
+        mk(
+            "esri-imagery",
+            "Esri World Imagery (aerial)",
+            "https://server.arcgisonline.com/ArcGIS/rest/services/World_Imagery/MapServer/tile/{z}/{y}/{x}",
+            &[],
+            Crs::Wgs84,
+            "Imagery © Esri, Maxar, Earthstar Geographics",
+            19,
+        ),
+        mk(
+            "gaode",
+            "高德地圖 AutoNavi (GCJ-02)",
+            "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}",
+            &["1", "2", "3", "4"],
+            Crs::Gcj02,
+            "© 高德地图 AutoNavi",
+            18,
+        ),
+    ]
+}
+
 /// A disk cache of tile images. Keys are derived from the template and tile numbers only, so no
 /// path is ever built from text a server sent.
 #[derive(Debug, Clone)]
@@ -166,14 +270,28 @@ impl TileCache {
         Some(bytes)
     }
 
-    /// Stores a tile (atomically) and evicts the least recently used tiles over the limit.
+    /// Stores a tile atomically. Eviction is separate ([`TileCache::evict`]) because it walks the
+    /// folder: the tile thread keeps a running total and evicts only when it passes the limit.
     pub fn put(&self, source: &TileSource, t: TileId, bytes: &[u8]) -> std::io::Result<()> {
         let p = self.path(source, t);
         if let Some(parent) = p.parent() {
             std::fs::create_dir_all(parent)?;
         }
-        crate::geodata::write_atomic(&p, bytes)?;
-        self.evict()
+        crate::geodata::write_atomic(&p, bytes)
+    }
+
+    pub fn limit(&self) -> u64 {
+        self.limit_bytes
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The platform's cache folder for tiles: `$XDG_CACHE_HOME/port-atlas/tiles` (or
+    /// `~/.cache/…`) on Linux, `~/Library/Caches/…` on macOS, `%LOCALAPPDATA%\…` on Windows.
+    pub fn default_dir() -> Option<PathBuf> {
+        dirs::cache_dir().map(|d| d.join("port-atlas").join("tiles"))
     }
 
     fn files(&self) -> Vec<(PathBuf, u64, std::time::SystemTime)> {
@@ -197,22 +315,24 @@ impl TileCache {
         self.files().iter().map(|f| f.1).sum()
     }
 
-    /// Removes the oldest tiles until the cache fits its limit.
-    pub fn evict(&self) -> std::io::Result<()> {
+    /// When over the limit, removes the least recently used tiles down to 90% of it (so the next
+    /// few puts do not walk the folder again). Returns the size left.
+    pub fn evict(&self) -> std::io::Result<u64> {
         let mut files = self.files();
         let mut total: u64 = files.iter().map(|f| f.1).sum();
         if total <= self.limit_bytes {
-            return Ok(());
+            return Ok(total);
         }
+        let target = self.limit_bytes / 10 * 9;
         files.sort_by_key(|f| f.2);
         for (p, len, _) in files {
-            if total <= self.limit_bytes {
+            if total <= target {
                 break;
             }
             std::fs::remove_file(&p)?;
             total -= len;
         }
-        Ok(())
+        Ok(total)
     }
 
     /// Empties the cache (the UI's clear button).
@@ -291,6 +411,8 @@ mod tests {
             cache.put(&src, TileId { z: 5, x, y: 0 }, &[x as u8; 1000]).unwrap();
             std::thread::sleep(std::time::Duration::from_millis(10));
         }
+        assert_eq!(cache.size(), 5000);
+        assert_eq!(cache.evict().unwrap(), 2000, "down to 90% of the limit");
         assert!(cache.size() <= 2500, "{}", cache.size());
         assert_eq!(cache.get(&src, TileId { z: 5, x: 4, y: 0 }).unwrap(), vec![4u8; 1000]);
         assert!(cache.get(&src, TileId { z: 5, x: 0, y: 0 }).is_none(), "oldest evicted");

@@ -1,0 +1,386 @@
+//! The basemap tile thread: its own tokio runtime, a few downloads in parallel, cancellation when
+//! tiles leave the view, and only validated images reaching the disk cache. No Bevy here: the app
+//! sends the tiles it wants and polls for decoded images once a frame, so it never waits.
+
+use std::collections::{HashMap, VecDeque};
+use std::io::Cursor;
+use std::sync::mpsc as std_mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tokio::task::{AbortHandle, JoinSet};
+
+use crate::remote::USER_AGENT;
+use crate::tiles::{TileCache, TileId, TileSource};
+
+/// A decoded tile, RGBA8 (sRGB) rows top to bottom.
+#[derive(Clone, PartialEq)]
+pub struct TileImage {
+    pub width: u32,
+    pub height: u32,
+    pub rgba: Vec<u8>,
+}
+
+impl std::fmt::Debug for TileImage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "TileImage({}x{})", self.width, self.height)
+    }
+}
+
+/// Why a tile is missing. Every variant names the URL, never the cache path.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum TileError {
+    #[error("{url}: request failed: {message}")]
+    Request { url: String, message: String },
+    #[error("{url}: server answered HTTP {status}")]
+    Status { url: String, status: u16 },
+    #[error("{url}: server sent {content_type:?}, not an image")]
+    ContentType { url: String, content_type: String },
+    #[error("{url}: tile is larger than the {limit} byte limit")]
+    TooLarge { url: String, limit: u64 },
+    #[error("{url}: the tile was cut off: {message}")]
+    Truncated { url: String, message: String },
+    #[error("{url}: not a readable image: {message}")]
+    Corrupt { url: String, message: String },
+}
+
+impl TileError {
+    /// A short name for the kind of failure, so the UI can report "HTTP 500" once, not per tile.
+    pub fn kind(&self) -> String {
+        match self {
+            TileError::Request { message, .. } if message.contains("timed out") => "timeout".into(),
+            TileError::Request { .. } => "unreachable".into(),
+            TileError::Status { status, .. } => format!("HTTP {status}"),
+            TileError::ContentType { .. } => "not an image".into(),
+            TileError::TooLarge { .. } => "too large".into(),
+            TileError::Truncated { .. } => "truncated".into(),
+            TileError::Corrupt { .. } => "corrupt image".into(),
+        }
+    }
+}
+
+/// What the tile thread reports back.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TileEvent {
+    /// A tile for the source set with `generation`; `cached` when it came from disk.
+    Ready {
+        generation: u64,
+        tile: TileId,
+        image: TileImage,
+        cached: bool,
+    },
+    Failed {
+        generation: u64,
+        tile: TileId,
+        error: TileError,
+    },
+    /// The disk cache's size in bytes, after it changed.
+    CacheSize(u64),
+}
+
+/// Limits for the tile thread.
+#[derive(Debug, Clone, Copy)]
+pub struct FetchConfig {
+    /// Downloads at once: tile servers' usage policies ask for few (OSM: "2 at most" per client).
+    pub parallel: usize,
+    pub timeout: Duration,
+    /// Largest tile body accepted; real tiles are 5-60 KB.
+    pub max_bytes: u64,
+    /// Largest width or height accepted, so a lying server cannot make us allocate gigabytes.
+    pub max_side: u32,
+}
+
+impl Default for FetchConfig {
+    fn default() -> Self {
+        FetchConfig { parallel: 4, timeout: Duration::from_secs(15), max_bytes: 4 << 20, max_side: 1024 }
+    }
+}
+
+enum Msg {
+    Source(Option<TileSource>, u64),
+    Want(Vec<TileId>),
+    ClearCache,
+}
+
+/// Handle to the tile thread. Dropping it closes the channel; the thread then cancels what is in
+/// flight and exits on its own (the UI never joins it).
+pub struct TileFetcher {
+    tx: mpsc::UnboundedSender<Msg>,
+    rx: Mutex<std_mpsc::Receiver<TileEvent>>,
+    generation: u64,
+}
+
+impl TileFetcher {
+    /// Starts the thread and its single-threaded runtime. `cache: None` keeps tiles in memory only.
+    pub fn spawn(cache: Option<TileCache>, config: FetchConfig) -> std::io::Result<TileFetcher> {
+        let (tx, msgs) = mpsc::unbounded_channel();
+        let (events_tx, rx) = std_mpsc::channel();
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        std::thread::Builder::new().name("port-atlas tiles".into()).spawn(move || {
+            runtime.block_on(run(msgs, events_tx, cache.map(Arc::new), config));
+        })?;
+        Ok(TileFetcher { tx, rx: Mutex::new(rx), generation: 0 })
+    }
+
+    /// Switches source (or to none), cancelling everything in flight. Returns the generation that
+    /// tags this source's events, so late answers for the old source can be told apart.
+    pub fn set_source(&mut self, source: Option<TileSource>) -> u64 {
+        self.generation += 1;
+        let _ = self.tx.send(Msg::Source(source, self.generation));
+        self.generation
+    }
+
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// The tiles wanted now, most important first. Replaces the previous list: downloads of tiles
+    /// not in it are cancelled.
+    pub fn want(&self, tiles: Vec<TileId>) {
+        let _ = self.tx.send(Msg::Want(tiles));
+    }
+
+    pub fn clear_cache(&self) {
+        let _ = self.tx.send(Msg::ClearCache);
+    }
+
+    /// Events that arrived since the last call; never blocks.
+    pub fn poll(&self) -> Vec<TileEvent> {
+        match self.rx.lock() {
+            Ok(rx) => rx.try_iter().collect(),
+            Err(_) => Vec::new(),
+        }
+    }
+
+    /// Waits up to `timeout` for the next event (tests and command-line tools).
+    pub fn recv_timeout(&self, timeout: Duration) -> Option<TileEvent> {
+        self.rx.lock().ok()?.recv_timeout(timeout).ok()
+    }
+}
+
+type TaskResult = (u64, TileId, Result<(TileImage, bool), TileError>);
+
+async fn run(
+    mut msgs: mpsc::UnboundedReceiver<Msg>,
+    events: std_mpsc::Sender<TileEvent>,
+    cache: Option<Arc<TileCache>>,
+    config: FetchConfig,
+) {
+    let client = reqwest::Client::builder()
+        .user_agent(USER_AGENT)
+        .timeout(config.timeout)
+        .connect_timeout(config.timeout.min(Duration::from_secs(5)))
+        .build()
+        .map_err(|e| error_chain(&e));
+    // The client is cheap to clone (an Arc); an Err here (no TLS backend) fails each tile visibly.
+    let mut source: Option<Arc<TileSource>> = None;
+    let mut generation = 0;
+    let mut queue: VecDeque<TileId> = VecDeque::new();
+    let mut in_flight: HashMap<TileId, AbortHandle> = HashMap::new();
+    let mut tasks: JoinSet<TaskResult> = JoinSet::new();
+    let mut cache_bytes = 0u64;
+    if let Some(c) = cache.clone()
+        && let Ok(size) = tokio::task::spawn_blocking(move || c.size()).await
+    {
+        cache_bytes = size;
+        let _ = events.send(TileEvent::CacheSize(size));
+    }
+    loop {
+        if let Some(src) = &source {
+            while in_flight.len() < config.parallel.max(1) {
+                let Some(t) = queue.pop_front() else { break };
+                let job = load_tile(client.clone(), src.clone(), cache.clone(), config, t);
+                let g = generation;
+                let handle = tasks.spawn(async move { (g, t, job.await) });
+                in_flight.insert(t, handle);
+            }
+        }
+        tokio::select! {
+            msg = msgs.recv() => match msg {
+                None => break,
+                Some(Msg::Source(s, g)) => {
+                    tasks.abort_all();
+                    in_flight.clear();
+                    queue.clear();
+                    source = s.map(Arc::new);
+                    generation = g;
+                }
+                Some(Msg::Want(list)) => {
+                    in_flight.retain(|t, h| {
+                        let keep = list.contains(t);
+                        if !keep { h.abort(); }
+                        keep
+                    });
+                    queue = list.into_iter().filter(|t| !in_flight.contains_key(t)).collect();
+                }
+                Some(Msg::ClearCache) => {
+                    if let Some(c) = cache.clone() {
+                        cache_bytes = tokio::task::spawn_blocking(move || {
+                            let _ = c.clear();
+                            c.size()
+                        }).await.unwrap_or(cache_bytes);
+                        let _ = events.send(TileEvent::CacheSize(cache_bytes));
+                    }
+                }
+            },
+            Some(done) = tasks.join_next(), if !tasks.is_empty() => {
+                // Cancelled tasks end in a JoinError and were already forgotten.
+                let Ok((g, t, result)) = done else { continue };
+                if g != generation {
+                    continue;
+                }
+                in_flight.remove(&t);
+                let event = match result {
+                    Ok((image, cached)) => {
+                        if !cached && let Some(c) = cache.clone() {
+                            // Re-read the size only when eviction ran; otherwise count it in.
+                            let len = image_len_on_disk(&c, source.as_deref(), t);
+                            cache_bytes += len;
+                            if cache_bytes > c.limit() {
+                                cache_bytes = tokio::task::spawn_blocking(move || c.evict().unwrap_or(0)).await.unwrap_or(cache_bytes);
+                            }
+                            let _ = events.send(TileEvent::CacheSize(cache_bytes));
+                        }
+                        TileEvent::Ready { generation: g, tile: t, image, cached }
+                    }
+                    Err(error) => TileEvent::Failed { generation: g, tile: t, error },
+                };
+                if events.send(event).is_err() {
+                    break;
+                }
+            }
+        }
+    }
+    tasks.abort_all();
+}
+
+fn image_len_on_disk(cache: &TileCache, source: Option<&TileSource>, t: TileId) -> u64 {
+    source.and_then(|s| std::fs::metadata(cache.path(s, t)).ok()).map_or(0, |m| m.len())
+}
+
+/// One tile: from the cache if it decodes, otherwise from the server, validated, then cached.
+async fn load_tile(
+    client: Result<reqwest::Client, String>,
+    source: Arc<TileSource>,
+    cache: Option<Arc<TileCache>>,
+    config: FetchConfig,
+    t: TileId,
+) -> Result<(TileImage, bool), TileError> {
+    let url = source.url(t);
+    if let Some(c) = cache.clone() {
+        let src = source.clone();
+        let hit = tokio::task::spawn_blocking(move || {
+            let bytes = c.get(&src, t)?;
+            match decode(&bytes, config.max_side) {
+                Ok(img) => Some(img),
+                Err(_) => {
+                    // A damaged cache file (disk full, killed mid-write by another tool): drop it.
+                    let _ = std::fs::remove_file(c.path(&src, t));
+                    None
+                }
+            }
+        })
+        .await
+        .ok()
+        .flatten();
+        if let Some(img) = hit {
+            return Ok((img, true));
+        }
+    }
+    let client = client.map_err(|message| TileError::Request { url: url.clone(), message })?;
+    let bytes = download(&client, &url, config).await?;
+    let (img, bytes) = tokio::task::spawn_blocking(move || (decode(&bytes, config.max_side), bytes))
+        .await
+        .map_err(|e| TileError::Corrupt { url: url.clone(), message: e.to_string() })?;
+    let img = img.map_err(|message| TileError::Corrupt { url: url.clone(), message })?;
+    if let Some(c) = cache {
+        // A cache that cannot be written (read-only disk) costs speed, not the tile.
+        let _ = tokio::task::spawn_blocking(move || c.put(&source, t, &bytes)).await;
+    }
+    Ok((img, false))
+}
+
+async fn download(client: &reqwest::Client, url: &str, config: FetchConfig) -> Result<Vec<u8>, TileError> {
+    let req_err = |e: reqwest::Error| {
+        let message = if e.is_timeout() {
+            format!("timed out after {} s", config.timeout.as_secs_f32())
+        } else {
+            error_chain(&e)
+        };
+        TileError::Request { url: url.into(), message }
+    };
+    let mut resp = client.get(url).header(reqwest::header::ACCEPT, "image/*").send().await.map_err(req_err)?;
+    let status = resp.status();
+    if !status.is_success() {
+        return Err(TileError::Status { url: url.into(), status: status.as_u16() });
+    }
+    let content_type = resp
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    // Some servers omit the type or send octet-stream; decoding decides for those.
+    if !(content_type.is_empty() || content_type.starts_with("image/") || content_type.contains("octet-stream")) {
+        return Err(TileError::ContentType { url: url.into(), content_type });
+    }
+    let expected = resp.content_length();
+    if expected.is_some_and(|n| n > config.max_bytes) {
+        return Err(TileError::TooLarge { url: url.into(), limit: config.max_bytes });
+    }
+    let mut body = Vec::with_capacity(expected.unwrap_or(32 << 10).min(config.max_bytes) as usize);
+    loop {
+        match resp.chunk().await {
+            Ok(Some(chunk)) => {
+                body.extend_from_slice(&chunk);
+                if body.len() as u64 > config.max_bytes {
+                    return Err(TileError::TooLarge { url: url.into(), limit: config.max_bytes });
+                }
+            }
+            Ok(None) => break,
+            Err(e) if e.is_timeout() => return Err(req_err(e)),
+            Err(e) => return Err(TileError::Truncated { url: url.into(), message: error_chain(&e) }),
+        }
+    }
+    if let Some(n) = expected
+        && (body.len() as u64) < n
+    {
+        return Err(TileError::Truncated { url: url.into(), message: format!("{} of {n} bytes", body.len()) });
+    }
+    Ok(body)
+}
+
+/// Decodes PNG or JPEG bytes into RGBA, refusing images over `max_side` before allocating.
+pub fn decode(bytes: &[u8], max_side: u32) -> Result<TileImage, String> {
+    let mut reader = image::ImageReader::new(Cursor::new(bytes)).with_guessed_format().map_err(|e| e.to_string())?;
+    if reader.format().is_none() {
+        return Err("unknown image format (PNG and JPEG tiles are supported)".into());
+    }
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(max_side);
+    limits.max_image_height = Some(max_side);
+    limits.max_alloc = Some(64 << 20);
+    reader.limits(limits);
+    let img = reader.decode().map_err(|e| e.to_string())?.to_rgba8();
+    Ok(TileImage { width: img.width(), height: img.height(), rgba: img.into_raw() })
+}
+
+/// reqwest's top-level message is terse ("error sending request"); the cause is further down.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        let m = c.to_string();
+        if !s.contains(&m) {
+            s.push_str(": ");
+            s.push_str(&m);
+        }
+        cur = c.source();
+    }
+    s
+}
+
+#[cfg(test)]
+#[path = "basemap_tests.rs"]
+mod tests;

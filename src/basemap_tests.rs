@@ -1,0 +1,208 @@
+//! Tile thread tests against a tile server on 127.0.0.1 started by the test.
+
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use super::*;
+use crate::proj::Crs;
+
+#[path = "../tests/support/tile_server.rs"]
+mod tile_server;
+use tile_server::{BACKGROUND, MARKER, TileServer};
+
+fn temp_cache(name: &str) -> TileCache {
+    let dir = std::env::temp_dir().join(format!("port-atlas-basemap-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    TileCache::new(&dir, 64 << 20)
+}
+
+fn fetcher(cache: Option<TileCache>, template: &str, config: FetchConfig) -> TileFetcher {
+    let mut f = TileFetcher::spawn(cache, config).unwrap();
+    f.set_source(Some(TileSource::new(template, &[], Crs::Wgs84, "test").unwrap()));
+    f
+}
+
+/// Collects events until `n` tiles were answered (ready or failed) or `timeout` passes.
+fn answers(f: &TileFetcher, n: usize, timeout: Duration) -> Vec<TileEvent> {
+    let end = std::time::Instant::now() + timeout;
+    let mut out = Vec::new();
+    while out.len() < n {
+        let left = end.saturating_duration_since(std::time::Instant::now());
+        match f.recv_timeout(left) {
+            Some(TileEvent::CacheSize(_)) => {}
+            Some(e) => out.push(e),
+            None => break,
+        }
+    }
+    out
+}
+
+fn taicang_tiles(z: u8) -> Vec<TileId> {
+    crate::tiles::covering([121.05, 31.45, 121.3, 31.7], z, 9)
+}
+
+#[test]
+fn tiles_arrive_decoded_and_the_second_run_reads_the_cache_with_the_server_stopped() {
+    let server = TileServer::start(None);
+    let cache = temp_cache("hit");
+    let tiles = taicang_tiles(11);
+    let f = fetcher(Some(cache.clone()), &server.template("ok"), FetchConfig::default());
+    f.want(tiles.clone());
+    let got = answers(&f, tiles.len(), Duration::from_secs(20));
+    assert_eq!(got.len(), tiles.len(), "{got:?}");
+    for e in &got {
+        let TileEvent::Ready { image, cached, generation, .. } = e else { panic!("{e:?}") };
+        assert_eq!((image.width, image.height, *cached, *generation), (256, 256, false, 1));
+        assert_eq!(&image.rgba[..3], &BACKGROUND);
+    }
+    assert!(server.stats.user_agent.lock().unwrap().starts_with("port-atlas/"), "a proper User-Agent");
+    assert!(cache.size() > 0);
+    drop(f);
+
+    server.stop();
+    let requests = server.stats.requests.load(Ordering::SeqCst);
+    let f = fetcher(Some(cache.clone()), &server.template("ok"), FetchConfig::default());
+    f.want(tiles.clone());
+    let got = answers(&f, tiles.len(), Duration::from_secs(20));
+    assert_eq!(got.len(), tiles.len());
+    assert!(got.iter().all(|e| matches!(e, TileEvent::Ready { cached: true, .. })), "{got:?}");
+    assert_eq!(server.stats.requests.load(Ordering::SeqCst), requests, "nothing asked of the server");
+
+    // A tile that was never cached fails clearly while the server is down: a missing tile.
+    let other = TileId { z: 12, x: 3, y: 5 };
+    f.want(vec![other]);
+    let got = answers(&f, 1, Duration::from_secs(20));
+    let [TileEvent::Failed { error: TileError::Request { url, .. }, .. }] = got.as_slice() else { panic!("{got:?}") };
+    assert!(url.contains("/ok/12/3/5.png"), "{url}");
+    std::fs::remove_dir_all(cache.dir()).ok();
+}
+
+#[test]
+fn bad_servers_give_a_missing_tile_and_a_clear_error() {
+    let server = TileServer::start(None);
+    let config = FetchConfig { timeout: Duration::from_millis(700), max_bytes: 256 << 10, ..Default::default() };
+    let cases = [
+        ("500", "HTTP 500"),
+        ("html", "not an image"),
+        ("trunc", "truncated"),
+        ("corrupt", "corrupt image"),
+        ("huge", "too large"),
+        ("slow", "timeout"),
+    ];
+    for (mode, kind) in cases {
+        let cache = temp_cache(mode);
+        let f = fetcher(Some(cache.clone()), &server.template(mode), config);
+        f.want(vec![TileId { z: 10, x: 856, y: 417 }]);
+        let got = answers(&f, 1, Duration::from_secs(10));
+        let [TileEvent::Failed { error, .. }] = got.as_slice() else { panic!("{mode}: {got:?}") };
+        assert_eq!(error.kind(), kind, "{mode}: {error}");
+        assert!(error.to_string().contains(&format!("/{mode}/10/856/417.png")), "names the URL: {error}");
+        assert_eq!(cache.size(), 0, "{mode}: nothing bad reaches the cache");
+    }
+    // A dead port.
+    let f = fetcher(None, "http://127.0.0.1:9/{z}/{x}/{y}.png", config);
+    f.want(vec![TileId { z: 1, x: 0, y: 0 }]);
+    let got = answers(&f, 1, Duration::from_secs(10));
+    assert!(matches!(got.as_slice(), [TileEvent::Failed { error: TileError::Request { .. }, .. }]), "{got:?}");
+}
+
+#[test]
+fn jpeg_tiles_decode() {
+    let server = TileServer::start(None);
+    let f = fetcher(None, &server.template("jpeg"), FetchConfig::default());
+    f.want(vec![TileId { z: 10, x: 856, y: 417 }]);
+    let got = answers(&f, 1, Duration::from_secs(10));
+    let [TileEvent::Ready { image, .. }] = got.as_slice() else { panic!("{got:?}") };
+    let px = &image.rgba[..3];
+    assert!(px.iter().zip(BACKGROUND).all(|(a, b)| a.abs_diff(b) < 12), "{px:?}");
+}
+
+#[test]
+fn tiles_leaving_the_view_are_cancelled_and_few_download_at_once() {
+    let server = TileServer::start(None);
+    let config = FetchConfig { parallel: 3, ..Default::default() };
+    let f = fetcher(None, &server.template("slow"), config);
+    f.want(taicang_tiles(12));
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(server.stats.max_open.load(Ordering::SeqCst), 3, "at most `parallel` at once");
+    // The view moved on: nothing of the old list may arrive, and the rest is never asked for.
+    f.want(Vec::new());
+    let got = answers(&f, 1, Duration::from_millis(2500));
+    assert!(got.is_empty(), "{got:?}");
+    assert_eq!(server.stats.requests.load(Ordering::SeqCst), 3);
+
+    // Switching source cancels too, and late answers carry the old generation.
+    let mut f = fetcher(None, &server.template("ok"), config);
+    f.want(taicang_tiles(12));
+    let g = f.set_source(Some(TileSource::new(&server.template("ok"), &[], Crs::Gcj02, "").unwrap()));
+    assert_eq!(g, 2);
+    f.want(vec![TileId { z: 12, x: 3426, y: 1669 }]);
+    let got = answers(&f, 10, Duration::from_secs(3));
+    assert!(got.iter().any(|e| matches!(e, TileEvent::Ready { generation: 2, .. })), "{got:?}");
+    assert!(got.iter().all(|e| matches!(e, TileEvent::Ready { generation: 2, .. })), "no stale events: {got:?}");
+}
+
+#[test]
+fn a_damaged_cache_file_is_replaced_from_the_server() {
+    let server = TileServer::start(None);
+    let cache = temp_cache("damaged");
+    let src = TileSource::new(&server.template("ok"), &[], Crs::Wgs84, "").unwrap();
+    let t = TileId { z: 9, x: 428, y: 208 };
+    cache.put(&src, t, b"\x89PNG\r\n\x1a\n half a file").unwrap();
+    let f = fetcher(Some(cache.clone()), &server.template("ok"), FetchConfig::default());
+    f.want(vec![t]);
+    let got = answers(&f, 1, Duration::from_secs(10));
+    assert!(matches!(got.as_slice(), [TileEvent::Ready { cached: false, .. }]), "{got:?}");
+    assert!(decode(&cache.get(&src, t).unwrap(), 1024).is_ok());
+    std::fs::remove_dir_all(cache.dir()).ok();
+}
+
+#[test]
+fn gcj02_tiles_put_the_marker_on_its_wgs84_place() {
+    // A tile server in GCJ-02 draws a marker at the GCJ-02 coordinates of Taicang port; placed
+    // with the per-vertex shift, the marker's pixel lands on the WGS84 position.
+    let wgs = (121.2333, 31.6167);
+    let gcj = crate::proj::wgs84_to_gcj02(wgs.0, wgs.1);
+    let server = TileServer::start(Some(gcj));
+    let frame = crate::proj::LocalFrame::default();
+    for z in [9u8, 14] {
+        let source = TileSource::new(&server.template("ok"), &[], Crs::Gcj02, "").unwrap();
+        let t = TileId::containing(gcj.0, gcj.1, z);
+        let f = fetcher(None, &server.template("ok"), FetchConfig::default());
+        let mut f = f;
+        f.set_source(Some(source.clone()));
+        f.want(vec![t]);
+        let got = answers(&f, 1, Duration::from_secs(10));
+        let [TileEvent::Ready { image, .. }] = got.as_slice() else { panic!("{got:?}") };
+        // Centre of the marker's pixels in texture space.
+        let (mut sx, mut sy, mut n) = (0.0, 0.0, 0.0);
+        for (i, px) in image.rgba.chunks(4).enumerate() {
+            if px[..3] == MARKER {
+                sx += (i % 256) as f64 + 0.5;
+                sy += (i / 256) as f64 + 0.5;
+                n += 1.0;
+            }
+        }
+        assert!(n > 100.0, "marker drawn");
+        let (u, v) = (sx / n / 256.0, sy / n / 256.0);
+        // Where the mesh puts that texture position: bilinear within the grid cell.
+        let mesh = source.mesh(t, &frame);
+        let cells = (mesh.positions.len() as f64).sqrt() as usize - 1;
+        let (i, j) = (((u * cells as f64) as usize).min(cells - 1), ((v * cells as f64) as usize).min(cells - 1));
+        let (fu, fv) = (u * cells as f64 - i as f64, v * cells as f64 - j as f64);
+        let p = |a: usize, b: usize| {
+            let q = mesh.positions[b * (cells + 1) + a];
+            (q[0] as f64, q[1] as f64)
+        };
+        let lerp = |a: (f64, f64), b: (f64, f64), t: f64| (a.0 + (b.0 - a.0) * t, a.1 + (b.1 - a.1) * t);
+        let placed = lerp(lerp(p(i, j), p(i + 1, j), fu), lerp(p(i, j + 1), p(i + 1, j + 1), fu), fv);
+        let want = frame.project(wgs.0, wgs.1);
+        let raw = frame.project(gcj.0, gcj.1);
+        let err = ((placed.0 - want.0).powi(2) + (placed.1 - want.1).powi(2)).sqrt();
+        let unshifted = ((raw.0 - want.0).powi(2) + (raw.1 - want.1).powi(2)).sqrt();
+        // Error budget: a pixel of the tile at this zoom plus f32 rounding.
+        let px_m = 2.0 * std::f64::consts::PI * crate::proj::EARTH_RADIUS_M / (256.0 * (1u64 << z) as f64);
+        assert!(err < px_m.max(1.0), "z{z}: marker {err:.1} m from its WGS84 place (pixel {px_m:.1} m)");
+        assert!(unshifted > 500.0, "the shift matters here: {unshifted:.0} m");
+    }
+}
