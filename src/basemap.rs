@@ -97,6 +97,9 @@ impl Default for FetchConfig {
     }
 }
 
+/// A server that does not even accept the connection this fast is treated as down.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
 enum Msg {
     Source(Option<TileSource>, u64),
     Want(Vec<TileId>),
@@ -170,7 +173,7 @@ async fn run(
     let client = reqwest::Client::builder()
         .user_agent(USER_AGENT)
         .timeout(config.timeout)
-        .connect_timeout(config.timeout.min(Duration::from_secs(5)))
+        .connect_timeout(config.timeout.min(CONNECT_TIMEOUT))
         .build()
         .map_err(|e| error_chain(&e));
     // The client is cheap to clone (an Arc); an Err here (no TLS backend) fails each tile visibly.
@@ -304,9 +307,11 @@ async fn load_tile(
 async fn download(client: &reqwest::Client, url: &str, config: FetchConfig) -> Result<Vec<u8>, TileError> {
     let req_err = |e: reqwest::Error| {
         let message = if e.is_timeout() {
-            format!("timed out after {} s", config.timeout.as_secs_f32())
+            let connect = config.timeout.min(CONNECT_TIMEOUT);
+            format!("timed out (limits: {connect:?} to connect, {:?} in all)", config.timeout)
         } else {
-            error_chain(&e)
+            // The URL is already at the front of the message.
+            error_chain(&e.without_url())
         };
         TileError::Request { url: url.into(), message }
     };

@@ -629,6 +629,10 @@ pub struct LayerMeta {
     /// Label priority: lower ranks claim screen space first.
     #[serde(default = "default_rank")]
     pub label_rank: u8,
+    /// Part of the vector basemap (land, water): a raster basemap is drawn over it, so it shows
+    /// only where tiles are missing (offline, failed), and under the thematic layers.
+    #[serde(default)]
+    pub basemap: bool,
 }
 
 fn default_rank() -> u8 {
@@ -663,6 +667,7 @@ impl LayerMeta {
             visible: true,
             labels: true,
             label_rank: 1,
+            basemap: false,
         }
     }
 

@@ -36,7 +36,7 @@ pub struct AppArgs {
     /// Render one frame with the panels to this PNG and exit.
     #[arg(long)]
     screenshot: Option<PathBuf>,
-    /// Place id to frame and select.
+    /// Place id to frame and select, or LON,LAT[,METRES_PER_PX] to look at.
     #[arg(long)]
     view: Option<String>,
     /// Window size, e.g. 1600x1000.
@@ -61,6 +61,20 @@ pub struct AppArgs {
     /// With --pan-benchmark: the zoom to pan at, in metres per pixel.
     #[arg(long, value_name = "M_PER_PX")]
     pan_scale: Option<f64>,
+    /// Raster basemap: a built-in name (osm, carto-light, esri-imagery, gaode, none) or an XYZ
+    /// URL template such as https://tile.example.org/{z}/{x}/{y}.png ({s} for subdomains a-c).
+    #[arg(long, value_name = "NAME_OR_URL_TEMPLATE")]
+    basemap: Option<String>,
+    /// The CRS a --basemap template's tiles are drawn in: wgs84 (default) or gcj02 (most
+    /// Chinese services), which the app shifts onto WGS84.
+    #[arg(long, value_name = "CRS")]
+    basemap_crs: Option<String>,
+    /// Attribution text for a --basemap template, shown on the map.
+    #[arg(long, value_name = "TEXT")]
+    basemap_attribution: Option<String>,
+    /// Tile cache folder (default: the platform cache folder, e.g. ~/.cache/port-atlas/tiles).
+    #[arg(long, value_name = "DIR")]
+    cache_dir: Option<PathBuf>,
 }
 
 fn parse_size(s: &str) -> Result<(u32, u32), String> {
@@ -189,6 +203,12 @@ fn run_app(args: AppArgs, started: std::time::Instant) -> Result<ExitCode> {
         eprintln!("{d}");
     }
     let lang = args.lang.parse().map_err(anyhow::Error::msg)?;
+    let crs = args.basemap_crs.as_deref().map(str::parse).transpose()?;
+    let basemap = match &args.basemap {
+        Some(spec) => port_atlas::tiles::resolve_source(spec, crs, args.basemap_attribution.as_deref())
+            .with_context(|| format!("--basemap {spec}"))?,
+        None => None,
+    };
     port_atlas::app::run(
         atlas,
         port_atlas::app::AppOptions {
@@ -202,6 +222,8 @@ fn run_app(args: AppArgs, started: std::time::Instant) -> Result<ExitCode> {
             present: args.present || args.step.is_some(),
             step: args.step,
             scale_factor: args.scale_factor,
+            basemap,
+            cache_dir: args.cache_dir,
             started: Some(started),
         },
     )

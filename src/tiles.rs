@@ -173,6 +173,11 @@ impl TileSource {
         m
     }
 
+    /// The server's host (and port), for attribution when none is given.
+    pub fn host(&self) -> &str {
+        self.template.split("://").nth(1).and_then(|r| r.split('/').next()).unwrap_or(&self.template)
+    }
+
     pub fn with_max_zoom(mut self, z: u8) -> Self {
         self.max_zoom = z;
         self
@@ -184,16 +189,16 @@ impl TileSource {
 pub struct NamedSource {
     /// Short name for `--basemap`.
     pub id: &'static str,
-    pub title: &'static str,
+    pub title: String,
     pub source: TileSource,
 }
 
 /// The basemaps offered in the UI. Each is a public service whose terms allow light interactive
 /// use with attribution; heavy or offline-bulk use needs the operator's permission.
 pub fn builtin_sources() -> Vec<NamedSource> {
-    let mk = |id, title, template, subs: &[&str], crs, attribution, max_zoom| NamedSource {
+    let mk = |id, title: &str, template, subs: &[&str], crs, attribution, max_zoom| NamedSource {
         id,
-        title,
+        title: title.to_string(),
         source: TileSource::new(template, subs, crs, attribution)
             .expect("built-in templates are valid")
             .with_max_zoom(max_zoom),
@@ -236,6 +241,46 @@ pub fn builtin_sources() -> Vec<NamedSource> {
             18,
         ),
     ]
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum SourceError {
+    #[error("{0:?} is neither a built-in basemap ({1}) nor an http(s) URL template")]
+    Unknown(String, String),
+    #[error(transparent)]
+    Template(#[from] TemplateError),
+}
+
+/// A basemap from the command line: `none`, a built-in name, or a URL template (WGS84 unless
+/// `crs` says otherwise). A CRS or attribution given with a built-in name overrides its own.
+pub fn resolve_source(
+    spec: &str,
+    crs: Option<Crs>,
+    attribution: Option<&str>,
+) -> Result<Option<TileSource>, SourceError> {
+    let spec = spec.trim();
+    if spec.eq_ignore_ascii_case("none") {
+        return Ok(None);
+    }
+    let builtins = builtin_sources();
+    let mut source = match builtins.iter().find(|b| b.id.eq_ignore_ascii_case(spec)) {
+        Some(b) => b.source.clone(),
+        None if spec.contains("://") => TileSource::new(spec, &[], Crs::Wgs84, "")?,
+        None => {
+            let names: Vec<&str> = builtins.iter().map(|b| b.id).collect();
+            return Err(SourceError::Unknown(spec.into(), names.join(", ")));
+        }
+    };
+    if let Some(c) = crs {
+        source.crs = c;
+    }
+    if let Some(a) = attribution {
+        source.attribution = a.to_string();
+    } else if source.attribution.is_empty() {
+        // Say at least whose tiles these are.
+        source.attribution = source.host().to_string();
+    }
+    Ok(Some(source))
 }
 
 /// A disk cache of tile images. Keys are derived from the template and tile numbers only, so no
@@ -385,6 +430,19 @@ mod tests {
             TileSource::new("https://x/{z}/{x}.png", &[], Crs::Wgs84, ""),
             Err(TemplateError::MissingPlaceholder(_))
         ));
+    }
+
+    #[test]
+    fn command_line_sources_resolve() {
+        assert_eq!(resolve_source("none", None, None), Ok(None));
+        let osm = resolve_source("OSM", None, None).unwrap().unwrap();
+        assert!(osm.template.contains("openstreetmap") && osm.attribution.contains("OpenStreetMap"));
+        let gaode = resolve_source("gaode", None, None).unwrap().unwrap();
+        assert_eq!((gaode.crs, gaode.subdomains.len()), (Crs::Gcj02, 4));
+        let t = resolve_source("http://127.0.0.1:8000/{z}/{x}/{y}.png", Some(Crs::Gcj02), None).unwrap().unwrap();
+        assert_eq!((t.crs, t.attribution.as_str()), (Crs::Gcj02, "127.0.0.1:8000"));
+        assert!(matches!(resolve_source("satellite", None, None), Err(SourceError::Unknown(..))));
+        assert!(matches!(resolve_source("http://x/{z}.png", None, None), Err(SourceError::Template(_))));
     }
 
     #[test]

@@ -5,8 +5,13 @@ use std::process::Command;
 
 use port_atlas::proj::LocalFrame;
 
+#[path = "support/tile_server.rs"]
+mod tile_server;
+
 struct Shot {
     img: image::RgbImage,
+    /// The app's log (stderr), for warnings.
+    log: String,
     viewport: [f32; 4],
     center: (f64, f64),
     scale: f64,
@@ -64,6 +69,7 @@ fn render(args: &[&str], out: &Path) -> Shot {
     let vp = view["viewport"].as_array().unwrap();
     Shot {
         img,
+        log: String::from_utf8_lossy(&output.stderr).into_owned(),
         viewport: [f(&vp[0]) as f32, f(&vp[1]) as f32, f(&vp[2]) as f32, f(&vp[3]) as f32],
         center: (f(&view["center_local_m"][0]), f(&view["center_local_m"][1])),
         scale: f(&view["metres_per_px"]),
@@ -290,4 +296,67 @@ fn qgis_project_opens_valid_and_renders() {
     assert_eq!(r["layers"][0]["valid"], true, "{r}");
     assert_eq!(r["layers"][0]["features"], 1, "{r}");
     std::fs::remove_dir_all(&root).ok();
+}
+
+/// Basemap tiles from a tile server the test starts: drawn where they belong (WGS84 and GCJ-02
+/// sources), served from the disk cache with the server stopped, and a failing server leaves a
+/// visible warning and the vector basemap instead of tiles.
+#[test]
+fn basemap_tiles_line_up_work_offline_and_fail_visibly() {
+    use tile_server::{BACKGROUND, MARKER, TileServer};
+    let dir = std::env::temp_dir().join(format!("port-atlas-basemap-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let cache = dir.join("cache");
+    let cache = cache.to_str().unwrap();
+    // In the Yangtze off Taicang, clear of thematic layers.
+    let p = (121.22, 31.70);
+    let g = port_atlas::proj::wgs84_to_gcj02(p.0, p.1);
+    let wgs = TileServer::start(Some(p));
+    let gcj = TileServer::start(Some(g));
+    let view = format!("{},{},8", p.0, p.1);
+    let near = |c: [u8; 3], want: [u8; 3]| c.iter().zip(want).all(|(a, b)| a.abs_diff(b) < 24);
+    let args = |template: &str, extra: &[&str]| -> Vec<String> {
+        let mut v: Vec<String> = ["--size", "1400x900", "--view", &view, "--basemap", template, "--cache-dir", cache]
+            .map(String::from)
+            .into();
+        v.extend(extra.iter().map(|s| s.to_string()));
+        v
+    };
+    let shoot = |a: Vec<String>, name: &str| {
+        let a: Vec<&str> = a.iter().map(String::as_str).collect();
+        render(&a, &dir.join(name))
+    };
+    let marker_at = |shot: &Shot, at: (f64, f64), r: i64| shot.count(shot.pixel(at.0, at.1), r, |c| near(c, MARKER)).0;
+
+    // WGS84 tiles: the tile background fills the map, the marker sits on its lon/lat.
+    let shot = shoot(args(&wgs.template("ok"), &[]), "wgs84.png");
+    let centre = shot.pixel(p.0, p.1);
+    let (bg, n) = shot.count(centre, 200, |c| near(c, BACKGROUND));
+    assert!(bg * 2 > n, "tile background around {centre:?}: {bg}/{n}");
+    assert!(marker_at(&shot, p, 20) > 400, "marker at its place");
+    assert!(wgs.stats.user_agent.lock().unwrap().starts_with("port-atlas/"));
+
+    // GCJ-02 tiles: drawn ~500 m off unless shifted; with --basemap-crs gcj02 the marker, drawn
+    // at the GCJ-02 coordinates, lands on the WGS84 place and not where the raw numbers point.
+    let shot = shoot(args(&gcj.template("ok"), &["--basemap-crs", "gcj02"]), "gcj02.png");
+    assert!(marker_at(&shot, p, 20) > 400, "GCJ-02 marker shifted onto its WGS84 place");
+    let raw = shot.pixel(g.0, g.1);
+    assert!((raw.0 - centre.0).abs() + (raw.1 - centre.1).abs() > 60, "the shift is visible at this zoom");
+    assert_eq!(marker_at(&shot, g, 10), 0, "nothing drawn at the unshifted position");
+
+    // Offline: the server is gone, the cache still has every tile of this view.
+    wgs.stop();
+    let shot = shoot(args(&wgs.template("ok"), &[]), "offline.png");
+    assert!(marker_at(&shot, p, 20) > 400, "tiles from the cache with the server stopped");
+
+    // A failing server: the app still renders, warns, and the vector basemap (river blue) shows.
+    let shot = shoot(args(&gcj.template("500"), &[]), "http500.png");
+    assert!(shot.log.contains("HTTP 500"), "a visible, logged warning:\n{}", shot.log);
+    let (bg, _) = shot.count(centre, 200, |c| near(c, BACKGROUND));
+    assert_eq!(bg, 0, "no tiles from a failing server");
+    let blue = |[r, _g, b]: [u8; 3]| (b as i32 - r as i32) > 40 && b > 180;
+    let (water, n) = shot.count(centre, 10, blue);
+    assert!(water * 10 >= n * 8, "vector basemap where tiles are missing: {water}/{n}");
+    std::fs::remove_dir_all(&dir).ok();
 }

@@ -1,5 +1,6 @@
 //! The Bevy/egui desktop app: one plugin per concern on top of the pure core.
 
+pub mod basemap;
 pub mod bench;
 pub mod camera;
 pub mod fonts;
@@ -78,6 +79,10 @@ pub struct AppOptions {
     pub step: Option<usize>,
     /// Pixel density: 2 renders every logical pixel as 2x2 (slides, screenshots for print).
     pub scale_factor: f32,
+    /// Raster basemap to start with (none: the vector basemap alone).
+    pub basemap: Option<crate::tiles::TileSource>,
+    /// Tile cache folder (default: the platform cache folder).
+    pub cache_dir: Option<PathBuf>,
 }
 
 /// The core data, shared by every plugin.
@@ -171,6 +176,16 @@ pub fn insert_core_state(app: &mut App, atlas: Atlas, lang: Lang) {
         .add_message::<AtlasCommand>();
 }
 
+/// `LON,LAT` or `LON,LAT,METRES_PER_PX` for `--view`, as opposed to a place id.
+pub fn parse_view_coords(v: &str) -> Option<(f64, f64, Option<f64>)> {
+    let parts: Vec<f64> = v.split(',').map(|p| p.trim().parse::<f64>()).collect::<Result<_, _>>().ok()?;
+    match parts.as_slice() {
+        [lon, lat] if lon.abs() <= 180.0 && lat.abs() <= 85.0 => Some((*lon, *lat, None)),
+        [lon, lat, s] if lon.abs() <= 180.0 && lat.abs() <= 85.0 && *s > 0.0 => Some((*lon, *lat, Some(*s))),
+        _ => None,
+    }
+}
+
 /// Runs the desktop app until the window closes (or the screenshot is written).
 pub fn run(atlas: Atlas, opts: AppOptions) -> anyhow::Result<ExitCode> {
     // Layer files from the command line start reading now, while the window and renderer start.
@@ -207,12 +222,25 @@ pub fn run(atlas: Atlas, opts: AppOptions) -> anyhow::Result<ExitCode> {
             start: opts.present.then_some(opts.step.unwrap_or(1)),
             fullscreen: opts.screenshot.is_none(),
         },
+        basemap::BasemapPlugin {
+            initial: opts.basemap.clone(),
+            cache_dir: opts.cache_dir.clone(),
+            fade: opts.screenshot.is_none(),
+        },
     ));
     app.world_mut().resource_mut::<layers::Tessellation>().loading.extend(reads);
     // The first view: the requested place, or the whole atlas.
-    match &opts.view {
-        Some(id) => {
-            app.world_mut().write_message(AtlasCommand::FocusPlace(id.clone()));
+    match opts.view.as_deref().map(|v| (v, parse_view_coords(v))) {
+        Some((_, Some((lon, lat, scale)))) => {
+            let (x, y) = LocalFrame::default().project(lon, lat);
+            let mut map = app.world_mut().resource_mut::<camera::MapView>();
+            map.center = bevy::math::DVec2::new(x, y);
+            map.target_center = map.center;
+            map.scale = scale.unwrap_or(10.0).clamp(camera::MIN_SCALE, camera::MAX_SCALE);
+            map.target_scale = map.scale;
+        }
+        Some((id, None)) => {
+            app.world_mut().write_message(AtlasCommand::FocusPlace(id.to_string()));
         }
         None => {
             app.world_mut().write_message(camera::ZoomToAll);

@@ -109,6 +109,7 @@ fn ui_system(
     mut state: Local<PanelState>,
     mut presenter: Option<ResMut<super::presenter::Presenter>>,
     mut present: MessageWriter<super::presenter::StartPresenting>,
+    mut basemap: ResMut<super::basemap::Basemap>,
 ) -> Result {
     let ctx = contexts.ctx_mut()?.clone();
     let mut root = Ui::new(
@@ -131,7 +132,11 @@ fn ui_system(
         egui::Panel::left("layers").default_size(290.0).show(&mut root, |ui| {
             search_panel(ui, &res, &view, &mut state, &mut cmds);
             ui.separator();
-            layers_panel(ui, &res, &mut view, &tess);
+            egui::ScrollArea::vertical().show(ui, |ui| {
+                layers_panel(ui, &res, &mut view, &tess);
+                ui.separator();
+                super::basemap::basemap_section(ui, &mut basemap);
+            });
         });
         egui::Panel::right("place_and_document").default_size(420.0).show(&mut root, |ui| {
             place_panel(ui, &res, &view, &mut selection);
@@ -143,6 +148,7 @@ fn ui_system(
     let frame = res.frame;
     map.set_viewport(&frame, bevy::math::Rect::new(central.min.x, central.min.y, central.max.x, central.max.y));
 
+    super::basemap::attribution(&ctx, central, &basemap);
     if view.labels {
         draw_labels(&ctx, central, &res, &view, &map, &selection, &mut state);
     }

@@ -42,6 +42,7 @@ fn shoot(
     mut commands: Commands,
     mut st: ResMut<ShotState>,
     tess: Res<Tessellation>,
+    basemap: Res<super::basemap::Basemap>,
     mut map: ResMut<MapView>,
     mut exit: MessageWriter<AppExit>,
 ) {
@@ -52,12 +53,14 @@ fn shoot(
         return;
     }
     if st.started.elapsed() > TIMEOUT {
-        error!("screenshot: layers still tessellating after {TIMEOUT:?}; giving up");
+        error!("screenshot: layers or basemap tiles still loading after {TIMEOUT:?}; giving up");
         exit.write(AppExit::error());
         return;
     }
     // A few frames let egui load fonts and settle its layout (panel sizes feed the viewport).
-    if !tess.settled() || st.frames < 8 {
+    // Tiles count as settled once each has arrived or failed (a dead server fails fast, a slow
+    // one within the tile timeout), so a screenshot never waits on the network for long.
+    if !tess.settled() || !basemap.settled() || st.frames < 8 {
         return;
     }
     st.requested = true;

@@ -133,7 +133,7 @@ fn handle(mut s: TcpStream, st: &Stats, marker: Option<(f64, f64)>) {
     st.open.fetch_sub(1, Ordering::SeqCst);
 }
 
-/// A 256x256 tile: background, with the marker disc (radius 10 px) where `marker` falls.
+/// A 256x256 tile: background, with the marker disc (radius 24 px) where `marker` falls.
 fn tile_png(z: u32, x: u32, y: u32, marker: Option<(f64, f64)>, format: image::ImageFormat) -> Vec<u8> {
     let mut img = image::RgbImage::from_pixel(256, 256, image::Rgb(BACKGROUND));
     if let Some((lon, lat)) = marker {
@@ -143,7 +143,7 @@ fn tile_png(z: u32, x: u32, y: u32, marker: Option<(f64, f64)>, format: image::I
         let r = lat.to_radians();
         let py = (1.0 - (r.tan() + 1.0 / r.cos()).ln() / std::f64::consts::PI) / 2.0 * n - y as f64 * 256.0;
         for (i, j, p) in img.enumerate_pixels_mut() {
-            if (i as f64 + 0.5 - px).powi(2) + (j as f64 + 0.5 - py).powi(2) <= 100.0 {
+            if (i as f64 + 0.5 - px).powi(2) + (j as f64 + 0.5 - py).powi(2) <= 576.0 {
                 *p = image::Rgb(MARKER);
             }
         }

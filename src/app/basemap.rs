@@ -1,0 +1,553 @@
+//! Raster basemap: asks the tile thread for the tiles the view needs and draws them between the
+//! vector basemap and the thematic layers, in the same local frame, so a missing tile shows the
+//! built-in vector basemap beneath instead of a hole.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::PathBuf;
+
+use bevy::asset::{RenderAssetUsages, uuid_handle};
+use bevy::image::{ImageSampler, ImageSamplerDescriptor};
+use bevy::mesh::{Indices, PrimitiveTopology};
+use bevy::prelude::*;
+use bevy::render::render_resource::{AsBindGroup, Extent3d, ShaderType, TextureDimension, TextureFormat};
+use bevy::shader::ShaderRef;
+use bevy::sprite_render::{AlphaMode2d, Material2d, Material2dPlugin};
+use bevy_egui::egui::{self, Color32, Ui};
+
+use super::camera::MapView;
+use super::{AtlasRes, Problems};
+use crate::basemap::{FetchConfig, TileEvent, TileFetcher, TileImage};
+use crate::proj::Crs;
+use crate::tiles::{NamedSource, TileCache, TileId, TileSource, builtin_sources, covering, zoom_for};
+
+const TILE_SHADER: Handle<Shader> = uuid_handle!("b3d4e5f6-1a2b-4c3d-8e9f-0a1b2c3d4e5f");
+
+/// Tiles kept on the GPU; beyond this the least recently shown are dropped (the disk cache
+/// still has them).
+const GPU_TILES: usize = 320;
+/// Most tiles asked for per view (a 4K screen needs about 60).
+const MAX_WANTED: usize = 96;
+/// A failed tile is not asked for again for this long (seconds), unless the user retries.
+const RETRY_AFTER_S: f64 = 30.0;
+/// Disk cache size limit.
+pub const CACHE_LIMIT: u64 = 512 << 20;
+
+/// See `shaders/tile.wgsl`.
+#[derive(ShaderType, Clone, Copy, Debug, Default)]
+pub struct TileUniform {
+    /// x: opacity, y: muted 0/1, z: arrival time (shader globals clock), w: fade seconds.
+    pub params: Vec4,
+}
+
+#[derive(Asset, TypePath, AsBindGroup, Clone, Debug)]
+pub struct TileMaterial {
+    #[uniform(0)]
+    pub u: TileUniform,
+    #[texture(1)]
+    #[sampler(2)]
+    pub image: Handle<Image>,
+}
+
+impl Material2d for TileMaterial {
+    fn fragment_shader() -> ShaderRef {
+        ShaderRef::Handle(TILE_SHADER)
+    }
+    fn alpha_mode(&self) -> AlphaMode2d {
+        AlphaMode2d::Blend
+    }
+}
+
+/// Marks a tile's entity.
+#[derive(Component, Debug, Clone, Copy)]
+pub struct BasemapTile(pub TileId);
+
+struct Loaded {
+    entity: Entity,
+    material: Handle<TileMaterial>,
+    last_shown: u64,
+}
+
+/// Failures of one kind (e.g. "HTTP 500"): how many, and the first message in full.
+#[derive(Debug, Clone)]
+pub struct FailureKind {
+    pub count: usize,
+    pub example: String,
+}
+
+/// The basemap the user chose and everything needed to draw it.
+#[derive(Resource)]
+pub struct Basemap {
+    /// Offered sources: the built-in ones, then one from `--basemap` or the custom field.
+    pub choices: Vec<NamedSource>,
+    /// Index into `choices`; `None` is the vector basemap alone.
+    pub active: Option<usize>,
+    pub opacity: f32,
+    /// Grey and lightened, so the thematic colours stand out.
+    pub muted: bool,
+    pub custom_template: String,
+    pub custom_gcj: bool,
+    pub custom_error: Option<String>,
+    pub cache: Option<TileCache>,
+    pub cache_bytes: Option<u64>,
+    /// Per failure kind for the current source.
+    pub failures: BTreeMap<String, FailureKind>,
+    /// Tiles the current view needs, and how many of them are on screen.
+    pub needed: usize,
+    pub shown: usize,
+    /// Seconds a new tile takes to fade in (0 for screenshots).
+    pub fade_s: f32,
+    fetcher: Option<TileFetcher>,
+    fetcher_failed: bool,
+    generation: u64,
+    dirty: bool,
+    tiles: HashMap<TileId, Loaded>,
+    requested: HashSet<TileId>,
+    failed: HashMap<TileId, f64>,
+    wanted: Vec<TileId>,
+    frame: u64,
+    applied_style: (f32, bool),
+}
+
+impl Basemap {
+    pub fn new(initial: Option<TileSource>, cache_dir: Option<PathBuf>) -> Self {
+        let mut choices = builtin_sources();
+        let active = initial.map(|s| match choices.iter().position(|c| c.source == s) {
+            Some(i) => i,
+            None => {
+                choices.push(NamedSource { id: "custom", title: format!("Custom: {}", s.host()), source: s });
+                choices.len() - 1
+            }
+        });
+        let cache = cache_dir.or_else(TileCache::default_dir).map(|d| TileCache::new(&d, CACHE_LIMIT));
+        Basemap {
+            choices,
+            active,
+            opacity: 1.0,
+            muted: false,
+            custom_template: String::new(),
+            custom_gcj: false,
+            custom_error: None,
+            cache,
+            cache_bytes: None,
+            failures: BTreeMap::new(),
+            needed: 0,
+            shown: 0,
+            fade_s: 0.25,
+            fetcher: None,
+            fetcher_failed: false,
+            generation: 0,
+            dirty: true,
+            tiles: HashMap::new(),
+            requested: HashSet::new(),
+            failed: HashMap::new(),
+            wanted: Vec::new(),
+            frame: 0,
+            applied_style: (1.0, false),
+        }
+    }
+
+    pub fn source(&self) -> Option<&TileSource> {
+        self.active.and_then(|i| self.choices.get(i)).map(|c| &c.source)
+    }
+
+    /// Chooses a source (`None`: vector basemap only); tiles of the old one are dropped.
+    pub fn select(&mut self, choice: Option<usize>) {
+        if choice != self.active {
+            self.active = choice;
+            self.dirty = true;
+        }
+    }
+
+    /// Uses the custom template field, after checking it.
+    pub fn apply_custom(&mut self) {
+        let crs = if self.custom_gcj { Crs::Gcj02 } else { Crs::Wgs84 };
+        match TileSource::new(&self.custom_template, &[], crs, "") {
+            Ok(mut s) => {
+                s.attribution = s.host().to_string();
+                self.custom_error = None;
+                self.choices.retain(|c| c.id != "custom");
+                self.choices.push(NamedSource { id: "custom", title: format!("Custom: {}", s.host()), source: s });
+                self.active = Some(self.choices.len() - 1);
+                self.dirty = true;
+            }
+            Err(e) => self.custom_error = Some(e.to_string()),
+        }
+    }
+
+    /// Forgets failures so the next frame asks for those tiles again.
+    pub fn retry(&mut self) {
+        self.failed.clear();
+        self.failures.clear();
+    }
+
+    pub fn clear_cache(&mut self) {
+        if let Some(f) = &self.fetcher {
+            f.clear_cache();
+        } else if let Some(c) = &self.cache {
+            // No thread yet (no source chosen this session): a small synchronous clear.
+            let _ = c.clear();
+            self.cache_bytes = Some(c.size());
+        }
+    }
+
+    /// Every tile the view needs has arrived or failed (screenshots wait for this).
+    pub fn settled(&self) -> bool {
+        self.source().is_none() || self.fetcher_failed || (!self.dirty && self.requested.is_empty())
+    }
+}
+
+pub struct BasemapPlugin {
+    pub initial: Option<TileSource>,
+    pub cache_dir: Option<PathBuf>,
+    /// Fade tiles in; off for screenshots, which must show final pixels.
+    pub fade: bool,
+}
+
+impl Plugin for BasemapPlugin {
+    fn build(&self, app: &mut App) {
+        let shader = Shader::from_wgsl(include_str!("../../shaders/tile.wgsl"), "shaders/tile.wgsl");
+        if let Err(e) = app.world_mut().resource_mut::<Assets<Shader>>().insert(TILE_SHADER.id(), shader) {
+            error!("cannot register the tile shader: {e}");
+        }
+        let mut basemap = Basemap::new(self.initial.clone(), self.cache_dir.clone());
+        if !self.fade {
+            basemap.fade_s = 0.0;
+        }
+        app.add_plugins(Material2dPlugin::<TileMaterial>::default()).insert_resource(basemap).add_systems(
+            Update,
+            (apply_source, receive_tiles, request_tiles, sync_style).chain().after(super::camera::CameraPluginSet),
+        );
+    }
+}
+
+/// Where tiles sit in depth: just above the last vector-basemap layer (or under everything).
+fn tile_base_z(res: &AtlasRes) -> f32 {
+    match res.atlas.metas.iter().rposition(|m| m.basemap) {
+        Some(i) => i as f32 * 10.0 + 6.0,
+        None => -6.0,
+    }
+}
+
+fn apply_source(mut commands: Commands, mut bm: ResMut<Basemap>, mut problems: ResMut<Problems>) {
+    if !bm.dirty {
+        return;
+    }
+    bm.dirty = false;
+    for (_, t) in bm.tiles.drain() {
+        commands.entity(t.entity).despawn();
+    }
+    bm.requested.clear();
+    bm.failed.clear();
+    bm.failures.clear();
+    bm.wanted.clear();
+    let source = bm.source().cloned();
+    if bm.fetcher.is_none() && source.is_some() && !bm.fetcher_failed {
+        // Started on first use: with no basemap chosen the app opens no connections at all.
+        match TileFetcher::spawn(bm.cache.clone(), FetchConfig::default()) {
+            Ok(f) => bm.fetcher = Some(f),
+            Err(e) => {
+                bm.fetcher_failed = true;
+                problems.push(format!("Basemap: cannot start the tile thread: {e}"));
+            }
+        }
+    }
+    if let Some(f) = bm.fetcher.as_mut() {
+        let g = f.set_source(source);
+        bm.generation = g;
+    }
+}
+
+/// Turns arrived images into textured meshes; failures become a missing tile and one visible
+/// warning per kind of failure.
+#[allow(clippy::too_many_arguments)]
+fn receive_tiles(
+    mut commands: Commands,
+    mut bm: ResMut<Basemap>,
+    res: Res<AtlasRes>,
+    time: Res<Time>,
+    mut images: ResMut<Assets<Image>>,
+    mut meshes: ResMut<Assets<Mesh>>,
+    mut materials: ResMut<Assets<TileMaterial>>,
+    mut problems: ResMut<Problems>,
+) {
+    let Some(events) = bm.fetcher.as_ref().map(|f| f.poll()) else { return };
+    let base_z = tile_base_z(&res);
+    for ev in events {
+        match ev {
+            TileEvent::CacheSize(n) => bm.cache_bytes = Some(n),
+            TileEvent::Ready { generation, tile, image, .. } if generation == bm.generation => {
+                bm.requested.remove(&tile);
+                let Some(source) = bm.source() else { continue };
+                let m = source.mesh(tile, &res.frame);
+                let mut mesh = Mesh::new(PrimitiveTopology::TriangleList, RenderAssetUsages::RENDER_WORLD);
+                mesh.insert_attribute(
+                    Mesh::ATTRIBUTE_POSITION,
+                    m.positions.iter().map(|p| [p[0], p[1], 0.0]).collect::<Vec<[f32; 3]>>(),
+                );
+                mesh.insert_attribute(Mesh::ATTRIBUTE_UV_0, m.uvs);
+                mesh.insert_indices(Indices::U32(m.indices));
+                let material = materials.add(TileMaterial {
+                    u: TileUniform {
+                        params: Vec4::new(bm.opacity, bm.muted as u8 as f32, time.elapsed_secs_wrapped(), bm.fade_s),
+                    },
+                    image: images.add(tile_image(image)),
+                });
+                let entity = commands
+                    .spawn((
+                        BasemapTile(tile),
+                        Mesh2d(meshes.add(mesh)),
+                        MeshMaterial2d(material.clone()),
+                        // Finer zooms above coarser ones, which show only as stand-ins.
+                        Transform::from_xyz(0.0, 0.0, base_z + tile.z as f32 * 0.02),
+                        Visibility::Hidden,
+                    ))
+                    .id();
+                let frame = bm.frame;
+                if let Some(old) = bm.tiles.insert(tile, Loaded { entity, material, last_shown: frame }) {
+                    commands.entity(old.entity).despawn();
+                }
+            }
+            TileEvent::Failed { generation, tile, error } if generation == bm.generation => {
+                bm.requested.remove(&tile);
+                bm.failed.insert(tile, time.elapsed_secs_f64());
+                let kind = error.kind();
+                let title = bm.active.and_then(|i| bm.choices.get(i)).map_or("", |c| c.title.as_str());
+                let message = format!("Basemap “{title}”: {error} (the vector basemap shows there instead)");
+                match bm.failures.get_mut(&kind) {
+                    Some(k) => {
+                        k.count += 1;
+                        debug!("{message}");
+                    }
+                    None => {
+                        // The first of each kind is shown and logged; the rest are counted.
+                        problems.push(message.clone());
+                        bm.failures.insert(kind, FailureKind { count: 1, example: message });
+                    }
+                }
+            }
+            // Answers for a source the user already left.
+            TileEvent::Ready { .. } | TileEvent::Failed { .. } => {}
+        }
+    }
+}
+
+fn tile_image(t: TileImage) -> Image {
+    let mut img = Image::new(
+        Extent3d { width: t.width, height: t.height, depth_or_array_layers: 1 },
+        TextureDimension::D2,
+        t.rgba,
+        TextureFormat::Rgba8UnormSrgb,
+        RenderAssetUsages::RENDER_WORLD,
+    );
+    // Linear filtering: tiles are drawn between 0.7x and 1.4x their size between zoom levels.
+    img.sampler = ImageSampler::Descriptor(ImageSamplerDescriptor::linear());
+    img
+}
+
+/// Asks for the tiles the view needs (cancelling the rest), shows loaded ones, stands coarser
+/// tiles in for missing ones, and drops tiles unseen for longest when over the GPU budget.
+fn request_tiles(
+    mut commands: Commands,
+    mut bm: ResMut<Basemap>,
+    res: Res<AtlasRes>,
+    map: Res<MapView>,
+    time: Res<Time>,
+    mut vis: Query<&mut Visibility, With<BasemapTile>>,
+) {
+    bm.frame += 1;
+    let Some(source) = bm.source().cloned() else {
+        bm.needed = 0;
+        bm.shown = 0;
+        return;
+    };
+    if bm.fetcher.is_none() {
+        return;
+    }
+    let now = time.elapsed_secs_f64();
+    bm.failed.retain(|_, at| now - *at < RETRY_AFTER_S);
+    // The view's bounds in the tiles' own CRS (a GCJ-02 source's tiles sit ~500 m east).
+    let r = map.visible_lonlat(&res.frame);
+    let (w, s) = source.crs.from_wgs84(r.min().x, r.min().y);
+    let (e, n) = source.crs.from_wgs84(r.max().x, r.max().y);
+    let z = zoom_for(map.scale, source.max_zoom);
+    let needed = covering([w, s, e, n], z, MAX_WANTED);
+    let frame = bm.frame;
+    let mut show: HashSet<TileId> = HashSet::new();
+    let mut want: Vec<TileId> = Vec::new();
+    let mut stand_ins: Vec<TileId> = Vec::new();
+    for &t in &needed {
+        if bm.tiles.contains_key(&t) {
+            show.insert(t);
+            continue;
+        }
+        if !bm.failed.contains_key(&t) {
+            want.push(t);
+        }
+        // A coarser tile we have, or failing that one to ask for (the cache often has it when
+        // the network is down), stands in until this one arrives.
+        let mut p = t;
+        for _ in 0..4 {
+            if p.z == 0 {
+                break;
+            }
+            p = TileId { z: p.z - 1, x: p.x / 2, y: p.y / 2 };
+            if bm.tiles.contains_key(&p) {
+                show.insert(p);
+                break;
+            }
+            if bm.failed.contains_key(&t) && !bm.failed.contains_key(&p) {
+                if !stand_ins.contains(&p) {
+                    stand_ins.push(p);
+                }
+                break;
+            }
+        }
+    }
+    want.extend(stand_ins);
+    bm.needed = needed.len();
+    bm.shown = needed.iter().filter(|t| bm.tiles.contains_key(t)).count();
+    if want != bm.wanted {
+        bm.requested = want.iter().copied().collect();
+        if let Some(f) = &bm.fetcher {
+            f.want(want.clone());
+        }
+        bm.wanted = want;
+    }
+    for (t, l) in bm.tiles.iter_mut() {
+        let on = show.contains(t);
+        if on {
+            l.last_shown = frame;
+        }
+        if let Ok(mut v) = vis.get_mut(l.entity) {
+            let want_v = if on { Visibility::Inherited } else { Visibility::Hidden };
+            if *v != want_v {
+                *v = want_v;
+            }
+        }
+    }
+    if bm.tiles.len() > GPU_TILES {
+        let mut by_age: Vec<(u64, TileId)> = bm.tiles.iter().map(|(t, l)| (l.last_shown, *t)).collect();
+        by_age.sort();
+        let excess = bm.tiles.len() - GPU_TILES;
+        for (seen, t) in by_age.into_iter().take(excess) {
+            if seen == frame {
+                break;
+            }
+            if let Some(l) = bm.tiles.remove(&t) {
+                commands.entity(l.entity).despawn();
+            }
+        }
+    }
+}
+
+/// Applies opacity and the muted look to every tile when the user changes them.
+fn sync_style(mut bm: ResMut<Basemap>, mut materials: ResMut<Assets<TileMaterial>>) {
+    let style = (bm.opacity, bm.muted);
+    if style == bm.applied_style {
+        return;
+    }
+    bm.applied_style = style;
+    for l in bm.tiles.values() {
+        if let Some(mut m) = materials.get_mut(&l.material) {
+            m.u.params.x = style.0;
+            m.u.params.y = style.1 as u8 as f32;
+            // No fade on a style change.
+            m.u.params.w = 0.0;
+        }
+    }
+}
+
+/// The basemap section of the layers panel: source, look, progress, failures and the cache.
+pub fn basemap_section(ui: &mut Ui, bm: &mut Basemap) {
+    ui.heading("底圖 Basemap");
+    let current = bm.active.and_then(|i| bm.choices.get(i)).map_or("None (vector basemap)", |c| c.title.as_str());
+    let mut choice = bm.active;
+    let mut custom_open = ui.ctx().data(|d| d.get_temp::<bool>(egui::Id::new("basemap_custom"))).unwrap_or(false);
+    egui::ComboBox::from_id_salt("basemap_source").selected_text(current).width(240.0).show_ui(ui, |ui| {
+        ui.selectable_value(&mut choice, None, "None (vector basemap)");
+        for (i, c) in bm.choices.iter().enumerate() {
+            ui.selectable_value(&mut choice, Some(i), &c.title);
+        }
+        if ui.selectable_label(custom_open, "Custom URL template…").clicked() {
+            custom_open = true;
+        }
+    });
+    bm.select(choice);
+    if custom_open {
+        ui.horizontal(|ui| {
+            let edit = egui::TextEdit::singleline(&mut bm.custom_template)
+                .hint_text("https://host/{z}/{x}/{y}.png")
+                .desired_width(200.0);
+            let r = ui.add(edit);
+            if ui.button("Use").clicked() || (r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter))) {
+                bm.apply_custom();
+            }
+        });
+        ui.checkbox(&mut bm.custom_gcj, "GCJ-02 tiles (Chinese services)");
+        if let Some(e) = &bm.custom_error {
+            ui.colored_label(Color32::from_rgb(0xb0, 0x20, 0x20), e);
+        }
+    }
+    ui.ctx().data_mut(|d| d.insert_temp(egui::Id::new("basemap_custom"), custom_open));
+    if let Some(source) = bm.source() {
+        let gcj = source.crs != Crs::Wgs84;
+        ui.horizontal(|ui| {
+            ui.add(egui::Slider::new(&mut bm.opacity, 0.0..=1.0).text("opacity"));
+            ui.checkbox(&mut bm.muted, "muted");
+        });
+        let mut line = format!("{} of {} tiles", bm.shown, bm.needed);
+        if gcj {
+            line.push_str(" · GCJ-02, shifted onto WGS84");
+        }
+        ui.weak(line);
+        if !bm.failures.is_empty() {
+            let mut retry = false;
+            for (kind, f) in &bm.failures {
+                ui.horizontal(|ui| {
+                    ui.colored_label(Color32::from_rgb(0xb0, 0x50, 0x10), format!("⚠ {} × {kind}", f.count))
+                        .on_hover_text(&f.example);
+                });
+            }
+            if ui.small_button("Retry failed tiles").clicked() {
+                retry = true;
+            }
+            if retry {
+                bm.retry();
+            }
+        }
+    }
+    if let Some(cache) = &bm.cache {
+        let dir = cache.dir().display().to_string();
+        let size = bm.cache_bytes.map_or("size unknown until a basemap is used".to_string(), |b| {
+            format!("{:.1} MiB of {} MiB", b as f64 / (1 << 20) as f64, cache.limit() >> 20)
+        });
+        let mut clear = false;
+        ui.horizontal(|ui| {
+            ui.weak(format!("Tile cache: {size}")).on_hover_text(&dir);
+            clear = ui.small_button("Clear").on_hover_text(format!("Delete the tiles in {dir}")).clicked();
+        });
+        if clear {
+            bm.clear_cache();
+        }
+    }
+}
+
+/// The source's attribution, on the map's bottom-right corner as tile licences require.
+pub fn attribution(ctx: &egui::Context, map_rect: egui::Rect, bm: &Basemap) {
+    let Some(source) = bm.source() else { return };
+    if source.attribution.is_empty() {
+        return;
+    }
+    egui::Area::new(egui::Id::new("basemap_attribution"))
+        .pivot(egui::Align2::RIGHT_BOTTOM)
+        .fixed_pos(map_rect.right_bottom() - egui::vec2(2.0, 2.0))
+        .interactable(false)
+        .show(ctx, |ui| {
+            egui::Frame::new()
+                .fill(Color32::from_rgba_unmultiplied(255, 255, 255, 200))
+                .inner_margin(egui::Margin::symmetric(5, 1))
+                .show(ui, |ui| {
+                    ui.label(egui::RichText::new(&source.attribution).size(11.0).color(Color32::from_gray(40)));
+                });
+        });
+}
