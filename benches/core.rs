@@ -1,5 +1,5 @@
 //! Core benchmarks: passage linking throughput, GeoJSON load + validation, tessellation and
-//! indexing of a large layer, and pick latency. Run with `cargo bench --no-default-features`
+//! indexing of a large layer, pick latency, and the basemap tile thread against a local server. Run with `cargo bench --no-default-features`
 //! (the core needs no Bevy); prints one line per measurement.
 
 use std::hint::black_box;
@@ -219,6 +219,60 @@ fn bench_geojson_and_render_prep() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+#[path = "../tests/support/tile_server.rs"]
+mod tile_server;
+
+/// The tile thread against a tile server on 127.0.0.1: download + validate + decode + cache, then
+/// the same tiles from the disk cache; tile decoding and GCJ-02 mesh building on their own.
+fn bench_tiles() {
+    use port_atlas::basemap::{FetchConfig, TileEvent, TileFetcher, decode};
+    use port_atlas::proj::Crs;
+    use port_atlas::tiles::{TileCache, TileId, TileSource, covering};
+    let server = tile_server::TileServer::start(Some((121.2333, 31.6167)));
+    let dir = std::env::temp_dir().join(format!("port-atlas-bench-tiles-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let cache = TileCache::new(&dir, 1 << 30);
+    let tiles = covering([120.6, 31.2, 121.7, 31.9], 12, 256);
+    let run = |label: &str| {
+        let mut f = TileFetcher::spawn(Some(cache.clone()), FetchConfig::default()).expect("tile thread");
+        f.set_source(Some(TileSource::new(&server.template("ok"), &[], Crs::Wgs84, "").expect("template")));
+        let t = Instant::now();
+        f.want(tiles.clone());
+        let mut n = 0;
+        while n < tiles.len() {
+            match f.recv_timeout(Duration::from_secs(30)) {
+                Some(TileEvent::Ready { .. }) => n += 1,
+                Some(TileEvent::Failed { error, .. }) => panic!("{error}"),
+                Some(_) => {}
+                None => panic!("tile thread stalled"),
+            }
+        }
+        let s = t.elapsed().as_secs_f64();
+        println!(
+            "tiles/{label:<9} {n} tiles of 256x256 in {s:.2} s: {:.0} tiles/s (at most 4 downloads at a time)",
+            n as f64 / s
+        );
+    };
+    run("download");
+    run("cache");
+    let png = cache.get(&TileSource::new(&server.template("ok"), &[], Crs::Wgs84, "").expect("t"), tiles[0]);
+    let png = png.expect("cached tile");
+    let (t, _) = best_of(3, || (0..200).map(|_| black_box(decode(&png, 1024).expect("decodes")).width).sum::<u32>());
+    println!("tiles/decode    PNG 256x256 to RGBA: {:.0} µs per tile", t.as_secs_f64() / 200.0 * 1e6);
+    let gcj = TileSource::new(&server.template("ok"), &[], Crs::Gcj02, "").expect("template");
+    let frame = LocalFrame::default();
+    let (t, _) = best_of(3, || {
+        (0..1000)
+            .map(|i| black_box(gcj.mesh(TileId { z: 14, x: 13700 + i % 30, y: 6670 }, &frame)).indices.len())
+            .sum::<usize>()
+    });
+    println!(
+        "tiles/gcj-mesh  GCJ-02 tile mesh (9x9 vertices, each shifted): {:.1} µs per tile",
+        t.as_secs_f64() / 1000.0 * 1e6
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 fn main() {
     // `cargo bench` passes --bench; a filter argument picks one group.
     let filter: Option<String> = std::env::args().skip(1).find(|a| !a.starts_with("--"));
@@ -228,5 +282,8 @@ fn main() {
     }
     if want("geojson") {
         bench_geojson_and_render_prep();
+    }
+    if want("tiles") {
+        bench_tiles();
     }
 }

@@ -20,6 +20,8 @@ pub struct TileImage {
     pub width: u32,
     pub height: u32,
     pub rgba: Vec<u8>,
+    /// No pixel is transparent: the renderer may draw it without blending.
+    pub opaque: bool,
 }
 
 impl std::fmt::Debug for TileImage {
@@ -77,6 +79,8 @@ pub enum TileEvent {
     },
     /// The disk cache's size in bytes, after it changed.
     CacheSize(u64),
+    /// The cache cannot be written or cleared (reported once; tiles still load).
+    CacheProblem(String),
 }
 
 /// Limits for the tile thread.
@@ -162,7 +166,14 @@ impl TileFetcher {
     }
 }
 
-type TaskResult = (u64, TileId, Result<(TileImage, bool), TileError>);
+/// A tile that loaded; `cache_error` when it could not be stored (the tile still shows).
+struct Fetched {
+    image: TileImage,
+    cached: bool,
+    cache_error: Option<String>,
+}
+
+type TaskResult = (u64, TileId, Result<Fetched, TileError>);
 
 async fn run(
     mut msgs: mpsc::UnboundedReceiver<Msg>,
@@ -182,13 +193,15 @@ async fn run(
     let mut queue: VecDeque<TileId> = VecDeque::new();
     let mut in_flight: HashMap<TileId, AbortHandle> = HashMap::new();
     let mut tasks: JoinSet<TaskResult> = JoinSet::new();
+    // The starting size is measured beside the downloads, not before them.
     let mut cache_bytes = 0u64;
-    if let Some(c) = cache.clone()
-        && let Ok(size) = tokio::task::spawn_blocking(move || c.size()).await
-    {
-        cache_bytes = size;
-        let _ = events.send(TileEvent::CacheSize(size));
-    }
+    let mut sizing = cache.clone().map(|c| tokio::task::spawn_blocking(move || c.size()));
+    let mut cache_warned = false;
+    let mut cache_problem = |message: String| {
+        if !std::mem::replace(&mut cache_warned, true) {
+            let _ = events.send(TileEvent::CacheProblem(message));
+        }
+    };
     loop {
         if let Some(src) = &source {
             while in_flight.len() < config.parallel.max(1) {
@@ -219,14 +232,22 @@ async fn run(
                 }
                 Some(Msg::ClearCache) => {
                     if let Some(c) = cache.clone() {
-                        cache_bytes = tokio::task::spawn_blocking(move || {
-                            let _ = c.clear();
-                            c.size()
-                        }).await.unwrap_or(cache_bytes);
+                        let (cleared, size) = tokio::task::spawn_blocking(move || (c.clear(), c.size()))
+                            .await
+                            .unwrap_or((Ok(()), cache_bytes));
+                        if let Err(e) = cleared {
+                            let _ = events.send(TileEvent::CacheProblem(format!("cannot clear the tile cache: {e}")));
+                        }
+                        cache_bytes = size;
                         let _ = events.send(TileEvent::CacheSize(cache_bytes));
                     }
                 }
             },
+            measured = async { sizing.as_mut().expect("guarded by the precondition").await }, if sizing.is_some() => {
+                sizing = None;
+                cache_bytes += measured.unwrap_or(0);
+                let _ = events.send(TileEvent::CacheSize(cache_bytes));
+            }
             Some(done) = tasks.join_next(), if !tasks.is_empty() => {
                 // Cancelled tasks end in a JoinError and were already forgotten.
                 let Ok((g, t, result)) = done else { continue };
@@ -235,13 +256,21 @@ async fn run(
                 }
                 in_flight.remove(&t);
                 let event = match result {
-                    Ok((image, cached)) => {
+                    Ok(Fetched { image, cached, cache_error }) => {
+                        if let Some(e) = cache_error {
+                            cache_problem(e);
+                        }
                         if !cached && let Some(c) = cache.clone() {
-                            // Re-read the size only when eviction ran; otherwise count it in.
-                            let len = image_len_on_disk(&c, source.as_deref(), t);
-                            cache_bytes += len;
-                            if cache_bytes > c.limit() {
-                                cache_bytes = tokio::task::spawn_blocking(move || c.evict().unwrap_or(0)).await.unwrap_or(cache_bytes);
+                            // Walk the folder only when over the limit; otherwise count the tile in.
+                            cache_bytes += image_len_on_disk(&c, source.as_deref(), t);
+                            if cache_bytes > c.limit() && sizing.is_none() {
+                                let (evicted, size) = tokio::task::spawn_blocking(move || (c.evict(), c.size()))
+                                    .await
+                                    .unwrap_or((Ok(0), cache_bytes));
+                                if let Err(e) = evicted {
+                                    cache_problem(format!("cannot evict old tiles from the cache: {e}"));
+                                }
+                                cache_bytes = size;
                             }
                             let _ = events.send(TileEvent::CacheSize(cache_bytes));
                         }
@@ -269,7 +298,7 @@ async fn load_tile(
     cache: Option<Arc<TileCache>>,
     config: FetchConfig,
     t: TileId,
-) -> Result<(TileImage, bool), TileError> {
+) -> Result<Fetched, TileError> {
     let url = source.url(t);
     if let Some(c) = cache.clone() {
         let src = source.clone();
@@ -287,8 +316,8 @@ async fn load_tile(
         .await
         .ok()
         .flatten();
-        if let Some(img) = hit {
-            return Ok((img, true));
+        if let Some(image) = hit {
+            return Ok(Fetched { image, cached: true, cache_error: None });
         }
     }
     let client = client.map_err(|message| TileError::Request { url: url.clone(), message })?;
@@ -296,12 +325,16 @@ async fn load_tile(
     let (img, bytes) = tokio::task::spawn_blocking(move || (decode(&bytes, config.max_side), bytes))
         .await
         .map_err(|e| TileError::Corrupt { url: url.clone(), message: e.to_string() })?;
-    let img = img.map_err(|message| TileError::Corrupt { url: url.clone(), message })?;
+    let image = img.map_err(|message| TileError::Corrupt { url: url.clone(), message })?;
+    let mut cache_error = None;
     if let Some(c) = cache {
-        // A cache that cannot be written (read-only disk) costs speed, not the tile.
-        let _ = tokio::task::spawn_blocking(move || c.put(&source, t, &bytes)).await;
+        // A cache that cannot be written (read-only disk, disk full) costs speed, not the tile.
+        let dir = c.dir().display().to_string();
+        if let Ok(Err(e)) = tokio::task::spawn_blocking(move || c.put(&source, t, &bytes)).await {
+            cache_error = Some(format!("{dir}: cannot store tiles: {e}"));
+        }
     }
-    Ok((img, false))
+    Ok(Fetched { image, cached: false, cache_error })
 }
 
 async fn download(client: &reqwest::Client, url: &str, config: FetchConfig) -> Result<Vec<u8>, TileError> {
@@ -368,7 +401,8 @@ pub fn decode(bytes: &[u8], max_side: u32) -> Result<TileImage, String> {
     limits.max_alloc = Some(64 << 20);
     reader.limits(limits);
     let img = reader.decode().map_err(|e| e.to_string())?.to_rgba8();
-    Ok(TileImage { width: img.width(), height: img.height(), rgba: img.into_raw() })
+    let opaque = img.pixels().all(|p| p.0[3] == 255);
+    Ok(TileImage { width: img.width(), height: img.height(), rgba: img.into_raw(), opaque })
 }
 
 /// reqwest's top-level message is terse ("error sending request"); the cause is further down.

@@ -165,7 +165,17 @@ fn gcj02_tiles_put_the_marker_on_its_wgs84_place() {
     let gcj = crate::proj::wgs84_to_gcj02(wgs.0, wgs.1);
     let server = TileServer::start(Some(gcj));
     let frame = crate::proj::LocalFrame::default();
-    for z in [9u8, 14] {
+    // Zooms where the whole 24-px marker disc falls inside one tile, so its centroid is exact.
+    let whole = |z: u8| {
+        let n = (1u64 << z) as f64 * 256.0;
+        let px = (gcj.0 + 180.0) / 360.0 * n;
+        let r = gcj.1.to_radians();
+        let py = (1.0 - (r.tan() + 1.0 / r.cos()).ln() / std::f64::consts::PI) / 2.0 * n;
+        [px % 256.0, py % 256.0].iter().all(|p| (26.0..230.0).contains(p))
+    };
+    let zooms: Vec<u8> = (8..=17).filter(|&z| whole(z)).collect();
+    assert!(zooms.len() >= 3 && zooms[0] <= 11 && *zooms.last().unwrap() >= 14, "{zooms:?}");
+    for z in zooms {
         let source = TileSource::new(&server.template("ok"), &[], Crs::Gcj02, "").unwrap();
         let t = TileId::containing(gcj.0, gcj.1, z);
         let f = fetcher(None, &server.template("ok"), FetchConfig::default());
@@ -205,4 +215,29 @@ fn gcj02_tiles_put_the_marker_on_its_wgs84_place() {
         assert!(err < px_m.max(1.0), "z{z}: marker {err:.1} m from its WGS84 place (pixel {px_m:.1} m)");
         assert!(unshifted > 500.0, "the shift matters here: {unshifted:.0} m");
     }
+}
+
+#[test]
+fn an_unwritable_cache_is_reported_once_and_tiles_still_load() {
+    let server = TileServer::start(None);
+    // A file where the cache folder should be: every write fails.
+    let blocker = std::env::temp_dir().join(format!("port-atlas-basemap-blocker-{}", std::process::id()));
+    std::fs::write(&blocker, b"not a folder").unwrap();
+    let f = fetcher(Some(TileCache::new(&blocker, 1 << 20)), &server.template("ok"), FetchConfig::default());
+    let tiles = taicang_tiles(11);
+    f.want(tiles.clone());
+    let end = std::time::Instant::now() + Duration::from_secs(20);
+    let (mut ready, mut problems) = (0, Vec::new());
+    while ready < tiles.len() && std::time::Instant::now() < end {
+        match f.recv_timeout(Duration::from_secs(5)) {
+            Some(TileEvent::Ready { .. }) => ready += 1,
+            Some(TileEvent::CacheProblem(m)) => problems.push(m),
+            Some(_) => {}
+            None => break,
+        }
+    }
+    assert_eq!(ready, tiles.len());
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(problems[0].contains("cannot store tiles") && problems[0].contains("blocker"), "{}", problems[0]);
+    std::fs::remove_file(&blocker).ok();
 }

@@ -46,6 +46,8 @@ pub struct TileMaterial {
     #[texture(1)]
     #[sampler(2)]
     pub image: Handle<Image>,
+    /// The image has no transparent pixels.
+    pub opaque_image: bool,
 }
 
 impl Material2d for TileMaterial {
@@ -53,7 +55,13 @@ impl Material2d for TileMaterial {
         ShaderRef::Handle(TILE_SHADER)
     }
     fn alpha_mode(&self) -> AlphaMode2d {
-        AlphaMode2d::Blend
+        // A settled, fully opaque tile skips blending: on a CPU rasteriser a screenful of
+        // blended tiles costs several milliseconds a frame.
+        if self.opaque_image && self.u.params.x >= 0.999 && self.u.params.w == 0.0 {
+            AlphaMode2d::Opaque
+        } else {
+            AlphaMode2d::Blend
+        }
     }
 }
 
@@ -98,9 +106,13 @@ pub struct Basemap {
     pub fade_s: f32,
     fetcher: Option<TileFetcher>,
     fetcher_failed: bool,
+    /// The cache's size, measured once on a thread at startup (walking a big cache takes time).
+    size_probe: Option<std::sync::Mutex<std::sync::mpsc::Receiver<u64>>>,
     generation: u64,
     dirty: bool,
     tiles: HashMap<TileId, Loaded>,
+    /// Materials still fading in, with when their fade ends (seconds of `Time`).
+    fading: Vec<(Handle<TileMaterial>, f64)>,
     requested: HashSet<TileId>,
     failed: HashMap<TileId, f64>,
     wanted: Vec<TileId>,
@@ -119,7 +131,13 @@ impl Basemap {
             }
         });
         let cache = cache_dir.or_else(TileCache::default_dir).map(|d| TileCache::new(&d, CACHE_LIMIT));
+        let size_probe = cache.clone().map(|c| {
+            let (tx, rx) = std::sync::mpsc::channel();
+            std::thread::spawn(move || tx.send(c.size()));
+            std::sync::Mutex::new(rx)
+        });
         Basemap {
+            size_probe,
             choices,
             active,
             opacity: 1.0,
@@ -138,6 +156,7 @@ impl Basemap {
             generation: 0,
             dirty: true,
             tiles: HashMap::new(),
+            fading: Vec::new(),
             requested: HashSet::new(),
             failed: HashMap::new(),
             wanted: Vec::new(),
@@ -185,7 +204,9 @@ impl Basemap {
             f.clear_cache();
         } else if let Some(c) = &self.cache {
             // No thread yet (no source chosen this session): a small synchronous clear.
-            let _ = c.clear();
+            if let Err(e) = c.clear() {
+                warn!("{}: cannot clear the tile cache: {e}", c.dir().display());
+            }
             self.cache_bytes = Some(c.size());
         }
     }
@@ -236,6 +257,7 @@ fn apply_source(mut commands: Commands, mut bm: ResMut<Basemap>, mut problems: R
     for (_, t) in bm.tiles.drain() {
         commands.entity(t.entity).despawn();
     }
+    bm.fading.clear();
     bm.requested.clear();
     bm.failed.clear();
     bm.failures.clear();
@@ -270,11 +292,17 @@ fn receive_tiles(
     mut materials: ResMut<Assets<TileMaterial>>,
     mut problems: ResMut<Problems>,
 ) {
+    if let Some(size) = bm.size_probe.as_ref().and_then(|p| p.lock().ok()?.try_recv().ok()) {
+        bm.size_probe = None;
+        // The tile thread's own figure, once it has one, is newer.
+        bm.cache_bytes.get_or_insert(size);
+    }
     let Some(events) = bm.fetcher.as_ref().map(|f| f.poll()) else { return };
     let base_z = tile_base_z(&res);
     for ev in events {
         match ev {
             TileEvent::CacheSize(n) => bm.cache_bytes = Some(n),
+            TileEvent::CacheProblem(m) => problems.push(format!("Basemap tile cache: {m}")),
             TileEvent::Ready { generation, tile, image, .. } if generation == bm.generation => {
                 bm.requested.remove(&tile);
                 let Some(source) = bm.source() else { continue };
@@ -290,8 +318,13 @@ fn receive_tiles(
                     u: TileUniform {
                         params: Vec4::new(bm.opacity, bm.muted as u8 as f32, time.elapsed_secs_wrapped(), bm.fade_s),
                     },
+                    opaque_image: image.opaque,
                     image: images.add(tile_image(image)),
                 });
+                if bm.fade_s > 0.0 {
+                    let end = time.elapsed_secs_f64() + bm.fade_s as f64;
+                    bm.fading.push((material.clone(), end));
+                }
                 let entity = commands
                     .spawn((
                         BasemapTile(tile),
@@ -440,8 +473,17 @@ fn request_tiles(
     }
 }
 
-/// Applies opacity and the muted look to every tile when the user changes them.
-fn sync_style(mut bm: ResMut<Basemap>, mut materials: ResMut<Assets<TileMaterial>>) {
+/// Applies opacity and the muted look to every tile when the user changes them, and ends fades
+/// (a settled opaque tile can then be drawn without blending).
+fn sync_style(mut bm: ResMut<Basemap>, time: Res<Time>, mut materials: ResMut<Assets<TileMaterial>>) {
+    let now = time.elapsed_secs_f64();
+    if bm.fading.iter().any(|(_, end)| *end <= now) {
+        for (h, _) in bm.fading.extract_if(.., |(_, end)| *end <= now) {
+            if let Some(mut m) = materials.get_mut(&h) {
+                m.u.params.w = 0.0;
+            }
+        }
+    }
     let style = (bm.opacity, bm.muted);
     if style == bm.applied_style {
         return;
@@ -518,7 +560,7 @@ pub fn basemap_section(ui: &mut Ui, bm: &mut Basemap) {
     }
     if let Some(cache) = &bm.cache {
         let dir = cache.dir().display().to_string();
-        let size = bm.cache_bytes.map_or("size unknown until a basemap is used".to_string(), |b| {
+        let size = bm.cache_bytes.map_or("measuring…".to_string(), |b| {
             format!("{:.1} MiB of {} MiB", b as f64 / (1 << 20) as f64, cache.limit() >> 20)
         });
         let mut clear = false;

@@ -1,4 +1,5 @@
 //! A tile server for tests, on 127.0.0.1 with a free port, so no test touches the internet.
+#![allow(dead_code)] // Each test binary uses a different part of it.
 //!
 //! `GET /{mode}/{z}/{x}/{y}.png` answers by `mode`: `ok` (a 256x256 PNG), `jpeg`, `500`, `html`
 //! (a web page), `trunc` (cut off mid-body), `corrupt` (PNG magic then garbage), `huge` (1 MiB,
