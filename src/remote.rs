@@ -98,21 +98,52 @@ pub fn fetch(url: &str, limits: Limits) -> Result<Vec<u8>, RemoteError> {
     Ok(body)
 }
 
-/// Fetches and parses a remote layer; the layer is named after the URL's last path segment.
+/// Most pages followed for one OGC API Features layer (servers page 10-1,000 features at a time).
+pub const MAX_PAGES: usize = 500;
+
+/// Fetches and parses a remote layer, named after the URL's last path segment (or, for an OGC API
+/// Features `items` URL, its collection). OGC API responses come in pages: `next` links are
+/// followed until the last page, [`MAX_PAGES`], or the size limit across all pages.
 pub fn fetch_layer(url: &str, limits: Limits) -> Result<(Layer, Vec<Diagnostic>), RemoteError> {
-    let body = fetch(url, limits)?;
-    let name = url.split(['?', '#']).next().unwrap_or(url).trim_end_matches('/').rsplit('/').next().unwrap_or("remote");
-    let name = if name.is_empty() || name == "items" {
-        // An OGC API Features URL ends in /collections/{id}/items: name it after the collection.
-        url.split("/items").next().and_then(|p| p.rsplit('/').next()).unwrap_or("remote").to_string()
-    } else {
-        name.trim_end_matches(".geojson").trim_end_matches(".json").to_string()
-    };
-    let (mut layer, diags) = parse_layer(
-        std::path::Path::new(url),
-        &body,
-        ReadOptions { strict_schema: false, topology: false, ..Default::default() },
-    )?;
+    let name = layer_name(url);
+    let mut page_url = url.to_string();
+    let mut layer: Option<Layer> = None;
+    let mut diags = Vec::new();
+    let mut left = limits.max_bytes;
+    for page in 1.. {
+        let body = fetch(&page_url, Limits { max_bytes: left, ..limits }).map_err(|e| match e {
+            // The limit is for the whole layer, so say so.
+            RemoteError::TooLarge { .. } => RemoteError::TooLarge { url: url.into(), limit: limits.max_bytes },
+            e => e,
+        })?;
+        left = left.saturating_sub(body.len() as u64);
+        let (part, d) = parse_layer(
+            std::path::Path::new(&page_url),
+            &body,
+            ReadOptions { strict_schema: false, topology: false, ..Default::default() },
+        )?;
+        diags.extend(d);
+        let got = part.features.len();
+        match layer.as_mut() {
+            None => layer = Some(part),
+            Some(l) => l.features.extend(part.features),
+        }
+        let Some(next) = next_link(&body, &page_url) else { break };
+        if got == 0 || next == page_url {
+            break;
+        }
+        if page == MAX_PAGES {
+            diags.push(Diagnostic {
+                severity: crate::geodata::Severity::Warning,
+                file: url.into(),
+                position: crate::geodata::Position::File,
+                message: format!("stopped after {MAX_PAGES} pages; the server has more features"),
+            });
+            break;
+        }
+        page_url = next;
+    }
+    let mut layer = layer.ok_or_else(|| RemoteError::Request { url: url.into(), message: "no response".into() })?;
     layer.id = name;
     if layer.features.is_empty() {
         return Err(RemoteError::Load(LoadError::NotGeoJson {
@@ -123,16 +154,55 @@ pub fn fetch_layer(url: &str, limits: Limits) -> Result<(Layer, Vec<Diagnostic>)
     Ok((layer, diags))
 }
 
+fn layer_name(url: &str) -> String {
+    let name = url.split(['?', '#']).next().unwrap_or(url).trim_end_matches('/').rsplit('/').next().unwrap_or("remote");
+    if name.is_empty() || name == "items" {
+        // An OGC API Features URL ends in /collections/{id}/items: name it after the collection.
+        url.split("/items").next().and_then(|p| p.rsplit('/').next()).unwrap_or("remote").to_string()
+    } else {
+        name.trim_end_matches(".geojson").trim_end_matches(".json").to_string()
+    }
+}
+
+/// The absolute URL of an OGC API `next` link in a page, if any (relative links resolve against
+/// the page's own URL).
+fn next_link(body: &[u8], page_url: &str) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Page {
+        #[serde(default)]
+        links: Vec<Link>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Link {
+        href: String,
+        #[serde(default)]
+        rel: String,
+        #[serde(default, rename = "type")]
+        media_type: Option<String>,
+    }
+    let page: Page = serde_json::from_slice(body).ok()?;
+    let link = page
+        .links
+        .into_iter()
+        .filter(|l| l.rel == "next")
+        .find(|l| l.media_type.as_deref().is_none_or(|t| t.contains("json")))?;
+    let base = reqwest::Url::parse(page_url).ok()?;
+    let next = base.join(&link.href).ok()?;
+    matches!(next.scheme(), "http" | "https").then(|| next.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::io::Write;
     use std::net::TcpListener;
 
-    /// A one-shot HTTP server on 127.0.0.1 answering each request with `respond`'s bytes.
-    fn serve(responses: Vec<Vec<u8>>, delay: Duration) -> String {
+    /// An HTTP server on 127.0.0.1 answering one request per response, in order; `build` gets the
+    /// server's base URL so responses can link back to it.
+    fn serve_with(build: impl FnOnce(&str) -> Vec<Vec<u8>>, delay: Duration) -> String {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let responses = build(&base);
         std::thread::spawn(move || {
             for r in responses {
                 let Ok((mut s, _)) = listener.accept() else { return };
@@ -142,7 +212,11 @@ mod tests {
                 let _ = s.write_all(&r);
             }
         });
-        format!("http://{addr}")
+        base
+    }
+
+    fn serve(responses: Vec<Vec<u8>>, delay: Duration) -> String {
+        serve_with(|_| responses, delay)
     }
 
     fn http(status: &str, ctype: &str, body: &[u8], declared: Option<usize>) -> Vec<u8> {
@@ -163,6 +237,31 @@ mod tests {
         let (layer, _) = fetch_layer(&format!("{base}/collections/wharves/items?limit=10"), Limits::default()).unwrap();
         assert_eq!(layer.id, "wharves");
         assert_eq!(layer.features[0].name_en, "Wharf");
+    }
+
+    #[test]
+    fn ogc_api_pages_are_followed_to_the_last() {
+        let page = |i: usize, next: Option<&str>| {
+            let link = next.map_or(String::new(), |n| {
+                format!(r#","links":[{{"rel":"self","href":"x"}},{{"rel":"next","type":"application/geo+json","href":"{n}"}}]"#)
+            });
+            let body = format!(
+                r#"{{"type":"FeatureCollection","features":[{{"type":"Feature","properties":{{"id":"w{i}","name_en":"Wharf {i}"}},"geometry":{{"type":"Point","coordinates":[121.2,31.{i}]}}}}]{link}}}"#
+            );
+            http("200 OK", "application/geo+json", body.as_bytes(), None)
+        };
+        // Page 1 links absolutely, page 2 relatively, page 3 is the last.
+        let base = serve_with(
+            |base| {
+                let first = format!("{base}/collections/wharves/items?offset=1");
+                vec![page(1, Some(&first)), page(2, Some("items?offset=2")), page(3, None)]
+            },
+            Duration::ZERO,
+        );
+        let (layer, _) = fetch_layer(&format!("{base}/collections/wharves/items"), Limits::default()).unwrap();
+        assert_eq!(layer.id, "wharves");
+        let names: Vec<&str> = layer.features.iter().map(|f| f.name_en.as_str()).collect();
+        assert_eq!(names, ["Wharf 1", "Wharf 2", "Wharf 3"]);
     }
 
     #[test]

@@ -350,13 +350,28 @@ fn basemap_tiles_line_up_work_offline_and_fail_visibly() {
     let shot = shoot(args(&wgs.template("ok"), &[]), "offline.png");
     assert!(marker_at(&shot, p, 20) > 400, "tiles from the cache with the server stopped");
 
-    // A failing server: the app still renders, warns, and the vector basemap (river blue) shows.
-    let shot = shoot(args(&gcj.template("500"), &[]), "http500.png");
+    // A failing tile server: the app still renders, warns, and the vector basemap (river blue)
+    // shows. A remote layer from the same host loads all the same.
+    let layer_url = format!("{}/layers/probe.geojson", gcj.base);
+    let shot = shoot(args(&gcj.template("500"), &["--layer", &layer_url]), "http500.png");
     assert!(shot.log.contains("HTTP 500"), "a visible, logged warning:\n{}", shot.log);
     let (bg, _) = shot.count(centre, 200, |c| near(c, BACKGROUND));
     assert_eq!(bg, 0, "no tiles from a failing server");
     let blue = |[r, _g, b]: [u8; 3]| (b as i32 - r as i32) > 40 && b > 180;
     let (water, n) = shot.count(centre, 10, blue);
     assert!(water * 10 >= n * 8, "vector basemap where tiles are missing: {water}/{n}");
+    // The remote square, in its default style: a translucent fill of its palette colour, so its
+    // pixels lie on the line from the river's colour towards the fill colour.
+    let fill = port_atlas::geodata::LayerMeta::fallback("probe").rgb().map(|v| v as f64);
+    let river = shot.img.get_pixel(centre.0 as u32, centre.1 as u32).0.map(|v| v as f64);
+    let towards_fill = |c: [u8; 3]| {
+        let d: Vec<f64> = (0..3).map(|i| fill[i] - river[i]).collect();
+        let v: Vec<f64> = (0..3).map(|i| c[i] as f64 - river[i]).collect();
+        let t = (0..3).map(|i| d[i] * v[i]).sum::<f64>() / (0..3).map(|i| d[i] * d[i]).sum::<f64>();
+        let off = (0..3).map(|i| (v[i] - t * d[i]).powi(2)).sum::<f64>().sqrt();
+        (0.2..1.05).contains(&t) && off < 40.0
+    };
+    let (square, n) = shot.count(shot.pixel(g.0, g.1), 8, towards_fill);
+    assert!(square * 10 >= n * 8, "remote layer drawn at its place: {square}/{n}");
     std::fs::remove_dir_all(&dir).ok();
 }

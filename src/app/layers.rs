@@ -271,6 +271,8 @@ pub struct Tessellation {
     pub realizing: bool,
     /// Places to focus once the files being read are in (a `--view` into a `--layer`).
     pub focus_after_load: Vec<String>,
+    /// The view was given explicitly (`--view LON,LAT`): loading layers must not move it.
+    pub keep_view: bool,
     /// Layers whose meshes exist.
     pub ready: Vec<bool>,
 }
@@ -714,7 +716,7 @@ pub fn finish_loads(
                 view.opacity.push(meta.opacity);
                 res.reindex();
                 spawn_task(&mut tess, &res, i);
-                if let Some(b) = res.atlas.layers[i].bounds() {
+                if let Some(b) = res.atlas.layers[i].bounds().filter(|_| !tess.keep_view) {
                     let frame = res.frame;
                     map.fit_lonlat(&frame, b, 40.0);
                 }

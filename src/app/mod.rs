@@ -238,6 +238,7 @@ pub fn run(atlas: Atlas, opts: AppOptions) -> anyhow::Result<ExitCode> {
             map.target_center = map.center;
             map.scale = scale.unwrap_or(10.0).clamp(camera::MIN_SCALE, camera::MAX_SCALE);
             map.target_scale = map.scale;
+            app.world_mut().resource_mut::<layers::Tessellation>().keep_view = true;
         }
         Some((id, None)) => {
             app.world_mut().write_message(AtlasCommand::FocusPlace(id.to_string()));

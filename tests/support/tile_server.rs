@@ -4,7 +4,8 @@
 //! `GET /{mode}/{z}/{x}/{y}.png` answers by `mode`: `ok` (a 256x256 PNG), `jpeg`, `500`, `html`
 //! (a web page), `trunc` (cut off mid-body), `corrupt` (PNG magic then garbage), `huge` (1 MiB,
 //! no length), `slow` (answers after 2 s). Tiles are `BACKGROUND` with a `MARKER` disc where
-//! the configured lon/lat (in the tiles' own CRS) falls.
+//! the configured lon/lat (in the tiles' own CRS) falls. `GET /layers/NAME.geojson` answers a
+//! GeoJSON square around that lon/lat.
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -96,6 +97,30 @@ fn handle(mut s: TcpStream, st: &Stats, marker: Option<(f64, f64)>) {
         let _ = s.write_all(head.as_bytes());
         let _ = s.write_all(body);
     };
+    if path.starts_with("/layers/") {
+        // A GeoJSON layer: a square of ±0.003° around the marker.
+        let (lon, lat) = marker.unwrap_or((121.2, 31.6));
+        let d = 0.003;
+        let ring = format!(
+            "[[{},{}],[{},{}],[{},{}],[{},{}],[{},{}]]",
+            lon - d,
+            lat - d,
+            lon + d,
+            lat - d,
+            lon + d,
+            lat + d,
+            lon - d,
+            lat + d,
+            lon - d,
+            lat - d
+        );
+        let body = format!(
+            r#"{{"type":"FeatureCollection","features":[{{"type":"Feature","properties":{{"id":"probe-square","accuracy":10}},"geometry":{{"type":"Polygon","coordinates":[{ring}]}}}}]}}"#
+        );
+        reply(&mut s, "200 OK", "application/geo+json", body.as_bytes(), Some(body.len()));
+        st.open.fetch_sub(1, Ordering::SeqCst);
+        return;
+    }
     let (Some(z), Some(x), Some(y)) = (z, x, y) else {
         reply(&mut s, "404 Not Found", "text/plain", b"no such tile", Some(12));
         st.open.fetch_sub(1, Ordering::SeqCst);
