@@ -14,6 +14,7 @@ pub mod proj;
 pub mod qgis;
 pub mod recipe;
 pub mod remote;
+pub mod settings;
 pub mod story;
 pub mod synth;
 pub mod tess;

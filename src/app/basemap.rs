@@ -18,6 +18,7 @@ use super::camera::MapView;
 use super::{AtlasRes, Problems};
 use crate::basemap::{FetchConfig, TileEvent, TileFetcher, TileImage};
 use crate::proj::Crs;
+use crate::settings::Settings;
 use crate::tiles::{NamedSource, TileCache, TileId, TileSource, builtin_sources, covering, zoom_for};
 
 const TILE_SHADER: Handle<Shader> = uuid_handle!("b3d4e5f6-1a2b-4c3d-8e9f-0a1b2c3d4e5f");
@@ -118,6 +119,10 @@ pub struct Basemap {
     wanted: Vec<TileId>,
     frame: u64,
     applied_style: (f32, bool),
+    /// Where the choice is remembered (interactive runs only), what was last written there, and
+    /// since when the current choice differs from it.
+    remember: Option<(PathBuf, Settings)>,
+    changed_at: Option<f64>,
 }
 
 impl Basemap {
@@ -162,7 +167,18 @@ impl Basemap {
             wanted: Vec::new(),
             frame: 0,
             applied_style: (1.0, false),
+            remember: None,
+            changed_at: None,
         }
+    }
+
+    /// The settings this basemap would be remembered as.
+    fn as_settings(&self, base: &Settings) -> Settings {
+        let mut s = base.clone();
+        s.set_basemap(self.source());
+        s.basemap_opacity = self.opacity;
+        s.basemap_muted = self.muted;
+        s
     }
 
     pub fn source(&self) -> Option<&TileSource> {
@@ -218,10 +234,12 @@ impl Basemap {
 }
 
 pub struct BasemapPlugin {
+    /// From the command line; overrides the remembered one.
     pub initial: Option<TileSource>,
     pub cache_dir: Option<PathBuf>,
-    /// Fade tiles in; off for screenshots, which must show final pixels.
-    pub fade: bool,
+    /// Interactive runs: fade tiles in, and remember the basemap in this settings file.
+    /// Screenshots and benchmarks neither fade nor read or write settings, so they are repeatable.
+    pub interactive: Option<PathBuf>,
 }
 
 impl Plugin for BasemapPlugin {
@@ -230,13 +248,32 @@ impl Plugin for BasemapPlugin {
         if let Err(e) = app.world_mut().resource_mut::<Assets<Shader>>().insert(TILE_SHADER.id(), shader) {
             error!("cannot register the tile shader: {e}");
         }
-        let mut basemap = Basemap::new(self.initial.clone(), self.cache_dir.clone());
-        if !self.fade {
+        let mut initial = self.initial.clone();
+        let mut remembered = None;
+        if let Some(path) = &self.interactive {
+            match Settings::load(path) {
+                Ok(s) => remembered = Some((path.clone(), s)),
+                // Reported, and never written over this session.
+                Err(e) => app.world_mut().resource_mut::<Problems>().push(e.to_string()),
+            }
+        }
+        if initial.is_none() {
+            initial = remembered.as_ref().and_then(|(_, s)| s.basemap_source());
+        }
+        let mut basemap = Basemap::new(initial, self.cache_dir.clone());
+        if let Some((_, s)) = &remembered {
+            basemap.opacity = s.basemap_opacity.clamp(0.0, 1.0);
+            basemap.muted = s.basemap_muted;
+        }
+        basemap.remember = remembered;
+        if self.interactive.is_none() {
             basemap.fade_s = 0.0;
         }
         app.add_plugins(Material2dPlugin::<TileMaterial>::default()).insert_resource(basemap).add_systems(
             Update,
-            (apply_source, receive_tiles, request_tiles, sync_style).chain().after(super::camera::CameraPluginSet),
+            (apply_source, receive_tiles, request_tiles, sync_style, remember)
+                .chain()
+                .after(super::camera::CameraPluginSet),
         );
     }
 }
@@ -495,6 +532,29 @@ fn sync_style(mut bm: ResMut<Basemap>, time: Res<Time>, mut materials: ResMut<As
             m.u.params.y = style.1 as u8 as f32;
             // No fade on a style change.
             m.u.params.w = 0.0;
+        }
+    }
+}
+
+/// Saves the basemap choice once it has been stable for half a second (a slider drag is one save).
+fn remember(mut bm: ResMut<Basemap>, time: Res<Time>, mut problems: ResMut<Problems>) {
+    let Some((path, saved)) = bm.remember.clone() else { return };
+    let now_settings = bm.as_settings(&saved);
+    if now_settings == saved {
+        bm.changed_at = None;
+        return;
+    }
+    let now = time.elapsed_secs_f64();
+    let since = *bm.changed_at.get_or_insert(now);
+    if now - since < 0.5 {
+        return;
+    }
+    bm.changed_at = None;
+    match now_settings.save(&path) {
+        Ok(()) => bm.remember = Some((path, now_settings)),
+        Err(e) => {
+            problems.push(e.to_string());
+            bm.remember = None;
         }
     }
 }

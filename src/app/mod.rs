@@ -225,7 +225,9 @@ pub fn run(atlas: Atlas, opts: AppOptions) -> anyhow::Result<ExitCode> {
         basemap::BasemapPlugin {
             initial: opts.basemap.clone(),
             cache_dir: opts.cache_dir.clone(),
-            fade: opts.screenshot.is_none(),
+            interactive: (opts.screenshot.is_none() && opts.pan_benchmark.is_none())
+                .then(crate::settings::Settings::default_path)
+                .flatten(),
         },
     ));
     app.world_mut().resource_mut::<layers::Tessellation>().loading.extend(reads);
