@@ -199,6 +199,7 @@ fn bench_geojson_and_render_prep() {
         layers: vec![],
         formats: vec![port_atlas::export::Format::GeoPackage],
         force: true,
+        basemap: None,
     };
     let (t, _) = best_of(3, || port_atlas::export::export(&atlas, &opts).expect("export"));
     println!(

@@ -55,12 +55,16 @@ pub struct ExportOptions {
     pub layers: Vec<String>,
     pub formats: Vec<Format>,
     pub force: bool,
+    /// The basemap to put in the QGIS project as an XYZ layer (WGS84 sources only).
+    pub basemap: Option<crate::tiles::TileSource>,
 }
 
 /// The files an export wrote.
 #[derive(Debug, Clone, Default)]
 pub struct ExportReport {
     pub files: Vec<PathBuf>,
+    /// Things the user should know about the result.
+    pub notes: Vec<String>,
 }
 
 /// Exports the atlas. Checks every target first, so a refused overwrite writes nothing.
@@ -113,7 +117,14 @@ pub fn export(atlas: &Atlas, opts: &ExportOptions) -> Result<ExportReport, Expor
     }
     if want_qgs {
         let pairs: Vec<(&Layer, &crate::geodata::LayerMeta)> = layers.iter().map(|l| (*l, meta_of(atlas, l))).collect();
-        let text = crate::qgis::project(&pairs, "port-atlas.gpkg", atlas.home);
+        let text = crate::qgis::project(&pairs, "port-atlas.gpkg", atlas.home, opts.basemap.as_ref());
+        if let Some(b) = opts.basemap.as_ref().filter(|b| b.crs != crate::proj::Crs::Wgs84) {
+            report.notes.push(format!(
+                "the basemap {} serves {} tiles, which QGIS would draw about 500 m off; it was left out of the project",
+                b.host(),
+                b.crs
+            ));
+        }
         write_atomic(&qgs, text.as_bytes()).map_err(|source| ExportError::Io { path: qgs.clone(), source })?;
         report.files.push(qgs);
     }
@@ -480,6 +491,7 @@ mod tests {
             layers: vec![],
             formats: vec![Format::GeoJson, Format::GeoPackage],
             force: false,
+            basemap: None,
         };
         let report = export(&atlas, &opts).unwrap();
         assert_eq!(report.files.len(), 7);
@@ -525,6 +537,7 @@ mod tests {
             layers: vec!["odd \"layer\"".into()],
             formats: vec![Format::GeoJson, Format::GeoPackage],
             force: false,
+            basemap: None,
         };
         export(&atlas, &opts).unwrap();
         let db = Connection::open(out.join("port-atlas.gpkg")).unwrap();

@@ -61,6 +61,16 @@ pub struct AppArgs {
     /// With --pan-benchmark: the zoom to pan at, in metres per pixel.
     #[arg(long, value_name = "M_PER_PX")]
     pan_scale: Option<f64>,
+    #[command(flatten)]
+    basemap: BasemapArgs,
+    /// Tile cache folder (default: the platform cache folder, e.g. ~/.cache/port-atlas/tiles).
+    #[arg(long, value_name = "DIR")]
+    cache_dir: Option<PathBuf>,
+}
+
+/// The basemap flags, shared by the app and `export`.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct BasemapArgs {
     /// Raster basemap: a built-in name (osm, carto-light, esri-imagery, gaode, none) or an XYZ
     /// URL template such as https://tile.example.org/{z}/{x}/{y}.png ({s} for subdomains a-c).
     #[arg(long, value_name = "NAME_OR_URL_TEMPLATE")]
@@ -72,9 +82,17 @@ pub struct AppArgs {
     /// Attribution text for a --basemap template, shown on the map.
     #[arg(long, value_name = "TEXT")]
     basemap_attribution: Option<String>,
-    /// Tile cache folder (default: the platform cache folder, e.g. ~/.cache/port-atlas/tiles).
-    #[arg(long, value_name = "DIR")]
-    cache_dir: Option<PathBuf>,
+}
+
+impl BasemapArgs {
+    fn source(&self) -> Result<Option<port_atlas::tiles::TileSource>> {
+        let crs = self.basemap_crs.as_deref().map(str::parse).transpose()?;
+        match &self.basemap {
+            Some(spec) => port_atlas::tiles::resolve_source(spec, crs, self.basemap_attribution.as_deref())
+                .with_context(|| format!("--basemap {spec}")),
+            None => Ok(None),
+        }
+    }
 }
 
 fn parse_size(s: &str) -> Result<(u32, u32), String> {
@@ -122,6 +140,9 @@ enum Command {
         /// Replace files that already exist in OUT.
         #[arg(long)]
         force: bool,
+        /// A basemap for the QGIS project (an XYZ layer; WGS84 sources only).
+        #[command(flatten)]
+        basemap: BasemapArgs,
     },
     /// Print the presentation steps of a document: passage line, places and view bounds.
     Story {
@@ -158,16 +179,18 @@ fn main() -> ExitCode {
         Some(Command::Check { dir }) => check(dir.as_deref()),
         Some(Command::Links { json }) => links(&cli.app, json),
         Some(Command::BuildAtlas { sources, recipes, out }) => build_atlas(&sources, &recipes, &out),
-        Some(Command::Export { out, layers, format, force }) => {
-            let opts = port_atlas::export::ExportOptions { out, layers, formats: format, force };
-            load_atlas(&cli.app).and_then(|atlas| {
-                let report = port_atlas::export::export(&atlas, &opts)?;
-                for f in &report.files {
-                    eprintln!("wrote {}", f.display());
-                }
-                Ok(ExitCode::SUCCESS)
-            })
-        }
+        Some(Command::Export { out, layers, format, force, basemap }) => basemap.source().and_then(|basemap| {
+            let opts = port_atlas::export::ExportOptions { out, layers, formats: format, force, basemap };
+            let atlas = load_atlas(&cli.app)?;
+            let report = port_atlas::export::export(&atlas, &opts)?;
+            for f in &report.files {
+                eprintln!("wrote {}", f.display());
+            }
+            for n in &report.notes {
+                eprintln!("note: {n}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }),
         Some(Command::Story { json }) => story(&cli.app, json),
         Some(Command::Synth { polygons, vertices, out }) => {
             let layer = port_atlas::synth::polygons(polygons, vertices.max(3), 7);
@@ -203,12 +226,7 @@ fn run_app(args: AppArgs, started: std::time::Instant) -> Result<ExitCode> {
         eprintln!("{d}");
     }
     let lang = args.lang.parse().map_err(anyhow::Error::msg)?;
-    let crs = args.basemap_crs.as_deref().map(str::parse).transpose()?;
-    let basemap = match &args.basemap {
-        Some(spec) => port_atlas::tiles::resolve_source(spec, crs, args.basemap_attribution.as_deref())
-            .with_context(|| format!("--basemap {spec}"))?,
-        None => None,
-    };
+    let basemap = args.basemap.source()?;
     port_atlas::app::run(
         atlas,
         port_atlas::app::AppOptions {

@@ -213,9 +213,54 @@ pub fn qml(meta: &LayerMeta, class: GeomClass) -> String {
 
 const WGS84_SRS: &str = "<spatialrefsys><wkt>GEOGCRS[\"WGS 84\",DATUM[\"World Geodetic System 1984\",ELLIPSOID[\"WGS 84\",6378137,298.257223563,LENGTHUNIT[\"metre\",1]]],PRIMEM[\"Greenwich\",0,ANGLEUNIT[\"degree\",0.0174532925199433]],CS[ellipsoidal,2],AXIS[\"geodetic latitude (Lat)\",north,ORDER[1],ANGLEUNIT[\"degree\",0.0174532925199433]],AXIS[\"geodetic longitude (Lon)\",east,ORDER[2],ANGLEUNIT[\"degree\",0.0174532925199433]],ID[\"EPSG\",4326]]</wkt><proj4>+proj=longlat +datum=WGS84 +no_defs</proj4><srsid>3452</srsid><srid>4326</srid><authid>EPSG:4326</authid><description>WGS 84</description><projectionacronym>longlat</projectionacronym><ellipsoidacronym>EPSG:7030</ellipsoidacronym><geographicflag>true</geographicflag></spatialrefsys>";
 
+const WEB_MERCATOR_SRS: &str = "<spatialrefsys><proj4>+proj=merc +a=6378137 +b=6378137 +lat_ts=0 +lon_0=0 +x_0=0 +y_0=0 +k=1 +units=m +nadgrids=@null +wktext +no_defs</proj4><srid>3857</srid><authid>EPSG:3857</authid><description>WGS 84 / Pseudo-Mercator</description><projectionacronym>merc</projectionacronym><ellipsoidacronym>EPSG:7030</ellipsoidacronym><geographicflag>false</geographicflag></spatialrefsys>";
+
+/// One map layer of the project.
+enum Entry<'a> {
+    /// A GeoPackage table (one geometry class of a layer).
+    Vector { id: String, source: String, title: String, class: GeomClass, meta: &'a LayerMeta },
+    /// The basemap as a QGIS XYZ tile layer.
+    Xyz { source: String, title: String, attribution: String },
+}
+
+impl Entry<'_> {
+    fn id(&self) -> &str {
+        match self {
+            Entry::Vector { id, .. } => id,
+            Entry::Xyz { .. } => "basemap_xyz",
+        }
+    }
+}
+
+/// QGIS's XYZ data source for a tile template: no `{s}` support (the first subdomain is used),
+/// and the template percent-encoded as one query value.
+pub fn xyz_datasource(source: &crate::tiles::TileSource) -> String {
+    let mut url = source.template.clone();
+    if let Some(s) = source.subdomains.first() {
+        url = url.replace("{s}", s);
+    }
+    let mut enc = String::new();
+    for b in url.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' | b':' => enc.push(b as char),
+            _ => {
+                let _ = write!(enc, "%{b:02X}");
+            }
+        }
+    }
+    format!("type=xyz&url={enc}&zmax={}&zmin=0", source.max_zoom)
+}
+
 /// A `.qgs` project over `gpkg_name` (relative, beside the project) with `layers` drawn in
-/// order (first at the bottom, as in the app) and the map extent `extent` [w, s, e, n].
-pub fn project(layers: &[(&Layer, &LayerMeta)], gpkg_name: &str, extent: Option<[f64; 4]>) -> String {
+/// order (first at the bottom, as in the app) and the map extent `extent` [w, s, e, n]. A WGS84
+/// `basemap` becomes an XYZ layer placed as in the app: above the vector-basemap layers, under
+/// the thematic ones.
+pub fn project(
+    layers: &[(&Layer, &LayerMeta)],
+    gpkg_name: &str,
+    extent: Option<[f64; 4]>,
+    basemap: Option<&crate::tiles::TileSource>,
+) -> String {
     let extent = extent
         .or_else(|| {
             union_bounds(layers.iter().filter_map(|(l, _)| l.bounds()))
@@ -239,21 +284,32 @@ pub fn project(layers: &[(&Layer, &LayerMeta)], gpkg_name: &str, extent: Option<
             } else {
                 format!("{} {}", meta.title_zh_hant, meta.title_en)
             };
-            entries.push((id, source, title, *c, *meta, meta.visible));
+            entries.push(Entry::Vector { id, source, title, class: *c, meta });
         }
+    }
+    if let Some(b) = basemap.filter(|b| b.crs == crate::proj::Crs::Wgs84) {
+        let at =
+            entries.iter().rposition(|e| matches!(e, Entry::Vector { meta, .. } if meta.basemap)).map_or(0, |i| i + 1);
+        let title = format!("底圖 Basemap ({})", b.host());
+        entries.insert(at, Entry::Xyz { source: xyz_datasource(b), title, attribution: b.attribution.clone() });
     }
     let mut out = String::new();
     out.push_str("<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n");
     out.push_str("<qgis projectname=\"port-atlas\" version=\"3.22.0\">\n<title>port-atlas: Suzhou port development and Taicang</title>\n");
     let _ = write!(out, "<projectCrs>{WGS84_SRS}</projectCrs>\n<layer-tree-group><customproperties/>\n");
     // The layer tree lists the top layer first.
-    for (id, source, title, _, _, visible) in entries.iter().rev() {
+    for e in entries.iter().rev() {
+        let (source, title, provider, visible) = match e {
+            Entry::Vector { source, title, meta, .. } => (source, title, "ogr", meta.visible),
+            Entry::Xyz { source, title, .. } => (source, title, "wms", true),
+        };
         let _ = writeln!(
             out,
-            "<layer-tree-layer id=\"{id}\" name=\"{}\" source=\"{}\" providerKey=\"ogr\" checked=\"{}\" expanded=\"1\"><customproperties/></layer-tree-layer>",
+            "<layer-tree-layer id=\"{}\" name=\"{}\" source=\"{}\" providerKey=\"{provider}\" checked=\"{}\" expanded=\"1\"><customproperties/></layer-tree-layer>",
+            e.id(),
             xml_escape(title),
             xml_escape(source),
-            if *visible { "Qt::Checked" } else { "Qt::Unchecked" }
+            if visible { "Qt::Checked" } else { "Qt::Unchecked" }
         );
     }
     out.push_str("</layer-tree-group>\n");
@@ -267,24 +323,40 @@ pub fn project(layers: &[(&Layer, &LayerMeta)], gpkg_name: &str, extent: Option<
         "<ProjectViewSettings UseProjectScales=\"0\"><Scales/><DefaultViewExtent xmin=\"{w}\" ymin=\"{s}\" xmax=\"{e}\" ymax=\"{n}\">{WGS84_SRS}</DefaultViewExtent></ProjectViewSettings>"
     );
     out.push_str("<projectlayers>\n");
-    for (id, source, title, class, meta, _) in &entries {
-        let (_, geometry) = class.names();
-        let _ = writeln!(
-            out,
-            "<maplayer type=\"vector\" geometry=\"{geometry}\" labelsEnabled=\"{}\" autoRefreshEnabled=\"0\" refreshOnNotifyEnabled=\"0\" hasScaleBasedVisibilityFlag=\"0\">\
-             <id>{id}</id><datasource>{}</datasource><layername>{}</layername><srs>{WGS84_SRS}</srs>\
-             <provider encoding=\"UTF-8\">ogr</provider>{}<blendMode>0</blendMode><featureBlendMode>0</featureBlendMode><layerOpacity>1</layerOpacity></maplayer>",
-            if meta.labels { 1 } else { 0 },
-            xml_escape(source),
-            xml_escape(title),
-            style_body(meta, *class, "name_zh_hant"),
-        );
+    for entry in &entries {
+        match entry {
+            Entry::Vector { id, source, title, class, meta } => {
+                let (_, geometry) = class.names();
+                let _ = writeln!(
+                    out,
+                    "<maplayer type=\"vector\" geometry=\"{geometry}\" labelsEnabled=\"{}\" autoRefreshEnabled=\"0\" refreshOnNotifyEnabled=\"0\" hasScaleBasedVisibilityFlag=\"0\">\
+                     <id>{id}</id><datasource>{}</datasource><layername>{}</layername><srs>{WGS84_SRS}</srs>\
+                     <provider encoding=\"UTF-8\">ogr</provider>{}<blendMode>0</blendMode><featureBlendMode>0</featureBlendMode><layerOpacity>1</layerOpacity></maplayer>",
+                    if meta.labels { 1 } else { 0 },
+                    xml_escape(source),
+                    xml_escape(title),
+                    style_body(meta, *class, "name_zh_hant"),
+                );
+            }
+            Entry::Xyz { source, title, attribution } => {
+                let _ = writeln!(
+                    out,
+                    "<maplayer type=\"raster\" autoRefreshEnabled=\"0\" refreshOnNotifyEnabled=\"0\" hasScaleBasedVisibilityFlag=\"0\">\
+                     <id>{}</id><datasource>{}</datasource><layername>{}</layername><srs>{WEB_MERCATOR_SRS}</srs>\
+                     <resourceMetadata><rights>{}</rights></resourceMetadata><provider>wms</provider><blendMode>0</blendMode></maplayer>",
+                    entry.id(),
+                    xml_escape(source),
+                    xml_escape(title),
+                    xml_escape(attribution),
+                );
+            }
+        }
     }
     out.push_str("</projectlayers>\n");
     // Layer order: bottom first, as drawn.
     out.push_str("<layerorder>");
-    for (id, ..) in &entries {
-        let _ = write!(out, "<layer id=\"{id}\"/>");
+    for e in &entries {
+        let _ = write!(out, "<layer id=\"{}\"/>", e.id());
     }
     out.push_str(
         "</layerorder>\n<properties><Paths><Absolute type=\"bool\">false</Absolute></Paths></properties>\n</qgis>\n",
@@ -305,7 +377,7 @@ mod tests {
     fn project_lists_layers_top_first_and_splits_mixed_geometry() {
         let atlas = crate::atlas::Atlas::builtin();
         let pairs: Vec<(&Layer, &LayerMeta)> = atlas.layers.iter().zip(&atlas.metas).collect();
-        let qgs = project(&pairs, "port-atlas.gpkg", atlas.home);
+        let qgs = project(&pairs, "port-atlas.gpkg", atlas.home, None);
         let sites = qgs.find("layer-tree-layer id=\"sites_point\"").unwrap();
         let context = qgs.find("layer-tree-layer id=\"context_polygon\"").unwrap();
         assert!(sites < context, "top layer first in the tree");
@@ -313,5 +385,28 @@ mod tests {
         assert!(qgs.contains("fontFamily=\"Noto Sans CJK TC\""));
         assert!(qgs.contains("f_diagonal"), "schematic areas are hatched");
         assert!(qgs.contains("<xmin>120.35</xmin>"));
+        assert!(!qgs.contains("type=xyz"));
+    }
+
+    #[test]
+    fn a_wgs84_basemap_becomes_an_xyz_layer_between_basemap_and_thematic_layers() {
+        use crate::tiles::resolve_source;
+        let atlas = crate::atlas::Atlas::builtin();
+        let pairs: Vec<(&Layer, &LayerMeta)> = atlas.layers.iter().zip(&atlas.metas).collect();
+        let carto = resolve_source("carto-light", None, None).unwrap();
+        let qgs = project(&pairs, "port-atlas.gpkg", atlas.home, carto.as_ref());
+        assert!(
+            qgs.contains(
+                "type=xyz&amp;url=https://a.basemaps.cartocdn.com/light_all/%7Bz%7D/%7Bx%7D/%7By%7D.png&amp;zmax=20"
+            ),
+            "{qgs}"
+        );
+        let order = &qgs[qgs.find("<layerorder>").unwrap()..];
+        let at = |id: &str| order.find(&format!("\"{id}\"")).unwrap();
+        assert!(at("water_polygon") < at("basemap_xyz") && at("basemap_xyz") < at("zones_polygon"), "{order}");
+        // Query strings survive as one value; GCJ-02 tiles are left out (QGIS cannot shift them).
+        let gaode = resolve_source("gaode", None, None).unwrap();
+        assert!(xyz_datasource(gaode.as_ref().unwrap()).contains("appmaptile%3Flang%3Dzh_cn%26size%3D1"));
+        assert!(!project(&pairs, "p.gpkg", None, gaode.as_ref()).contains("type=xyz"));
     }
 }

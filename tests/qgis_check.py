@@ -1,6 +1,7 @@
 """Opens a port-atlas QGIS project headless, reports every layer and renders the map to a PNG.
 
-Run with Debian's /usr/bin/python3 (python3-qgis):  qgis_check.py PROJECT.qgs OUT.png
+Run with Debian's /usr/bin/python3 (python3-qgis):  qgis_check.py PROJECT.qgs OUT.png [R,G,B]
+With R,G,B it also counts the sampled pixels of that colour (e.g. a test tile server's tiles).
 Prints one JSON object; exits through os._exit because PyQGIS can crash while shutting down.
 """
 import json
@@ -24,10 +25,11 @@ try:
         layers.append({
             "name": layer.name(),
             "valid": layer.isValid(),
-            "features": layer.featureCount(),
+            "provider": layer.providerType(),
+            "features": layer.featureCount() if hasattr(layer, "featureCount") else None,
             "crs": layer.crs().authid(),
             "renderer": layer.renderer().type() if layer.renderer() else None,
-            "labels": layer.labelsEnabled(),
+            "labels": layer.labelsEnabled() if hasattr(layer, "labelsEnabled") else None,
         })
     result["layers"] = layers
     canvas = project.viewSettings().defaultViewExtent()
@@ -43,12 +45,20 @@ try:
     image = job.renderedImage()
     image.save(sys.argv[2], "PNG")
     white = QColor(255, 255, 255).rgb()
+    want = [int(v) for v in sys.argv[3].split(",")] if len(sys.argv) > 3 else None
     painted = 0
+    matching = 0
     for y in range(0, image.height(), 4):
         for x in range(0, image.width(), 4):
-            if image.pixel(x, y) != white:
+            p = image.pixel(x, y)
+            if p != white:
                 painted += 1
+            if want:
+                c = QColor(p)
+                if abs(c.red() - want[0]) + abs(c.green() - want[1]) + abs(c.blue() - want[2]) < 30:
+                    matching += 1
     result["painted_samples"] = painted
+    result["matching_samples"] = matching
     result["samples"] = (image.height() // 4) * (image.width() // 4)
     result["ok"] = True
 except Exception as e:  # report, never hang

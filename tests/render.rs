@@ -246,11 +246,12 @@ fn qgis_project_opens_valid_and_renders() {
     let bin = env!("CARGO_BIN_EXE_port-atlas");
     let root = std::env::temp_dir().join(format!("port-atlas-qgs-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&root);
-    let run_check = |qgs: &Path, png: &Path| -> serde_json::Value {
+    let run_check = |qgs: &Path, png: &Path, colour: Option<[u8; 3]>| -> serde_json::Value {
         let o = Command::new("/usr/bin/python3")
             .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/qgis_check.py"))
             .arg(qgs)
             .arg(png)
+            .args(colour.map(|[r, g, b]| format!("{r},{g},{b}")))
             .env("QT_QPA_PLATFORM", "offscreen")
             .output()
             .expect("Debian's /usr/bin/python3 with python3-qgis (scripts/install-deps.sh)");
@@ -266,7 +267,7 @@ fn qgis_project_opens_valid_and_renders() {
     // The built-in atlas.
     let out = root.join("atlas");
     assert!(Command::new(bin).args(["export", "--format", "qgs", "--out"]).arg(&out).status().unwrap().success());
-    let r = run_check(&out.join("port-atlas.qgs"), &root.join("atlas.png"));
+    let r = run_check(&out.join("port-atlas.qgs"), &root.join("atlas.png"), None);
     assert_eq!(r["ok"], true, "{r}");
     let layers = r["layers"].as_array().unwrap();
     assert_eq!(layers.len(), 7, "six layers, ports split into areas and the port marker: {r}");
@@ -292,9 +293,30 @@ fn qgis_project_opens_valid_and_renders() {
     let out = root.join("odd");
     let st = Command::new(bin).args(["export", "--format", "qgs", "--data"]).arg(&data).arg("--out").arg(&out).status();
     assert!(st.unwrap().success());
-    let r = run_check(&out.join("port-atlas.qgs"), &root.join("odd.png"));
+    let r = run_check(&out.join("port-atlas.qgs"), &root.join("odd.png"), None);
     assert_eq!(r["layers"][0]["valid"], true, "{r}");
     assert_eq!(r["layers"][0]["features"], 1, "{r}");
+
+    // With a basemap from a tile server on 127.0.0.1: an XYZ layer that QGIS opens and draws,
+    // between the vector basemap and the thematic layers.
+    let server = tile_server::TileServer::start(None);
+    let out = root.join("basemap");
+    let st = Command::new(bin)
+        .args(["export", "--format", "gpkg,qgs", "--basemap", &server.template("ok"), "--out"])
+        .arg(&out)
+        .status();
+    assert!(st.unwrap().success());
+    let r = run_check(&out.join("port-atlas.qgs"), &root.join("basemap.png"), Some(tile_server::BACKGROUND));
+    let layers = r["layers"].as_array().unwrap();
+    let names: Vec<&str> = layers.iter().map(|l| l["name"].as_str().unwrap()).collect();
+    let xyz = layers.iter().position(|l| l["provider"] == "wms").unwrap_or_else(|| panic!("no XYZ layer: {r}"));
+    assert_eq!(layers[xyz]["valid"], true, "{r}");
+    assert!(names[xyz].contains("127.0.0.1"), "{names:?}");
+    // QGIS lists the top layer first: sites … zones, then the basemap, then water and context.
+    assert!(names[xyz + 1].contains("Yangtze") && names[xyz - 1].contains("Zones"), "{names:?}");
+    let tiles = r["matching_samples"].as_f64().unwrap() / r["samples"].as_f64().unwrap();
+    assert!(tiles > 0.2, "QGIS drew the tiles: {tiles} of the map");
+    assert!(server.stats.requests.load(std::sync::atomic::Ordering::SeqCst) > 0);
     std::fs::remove_dir_all(&root).ok();
 }
 

@@ -124,7 +124,7 @@ fn ui_system(
         legend(&ctx, &res, &view);
     } else {
         toolbar(&mut root, &mut view, &mut state, &mut problems, &mut cmds, &mut zoom_all, &mut present);
-        export_window(&ctx, &res, &mut state.export);
+        export_window(&ctx, &res, &mut state.export, basemap.source());
         if let Some(p) = presenter.as_deref_mut() {
             story_window(&ctx, &res, &map, p, &mut state.story_open);
         }
@@ -789,12 +789,23 @@ fn story_window(
 
 /// Export to a folder (GeoJSON, GeoPackage, QGIS project) on a worker thread, with a spinner
 /// while it runs and the outcome when it ends. Existing files are replaced only when asked.
-fn export_window(ctx: &egui::Context, res: &AtlasRes, st: &mut ExportState) {
+fn export_window(
+    ctx: &egui::Context,
+    res: &AtlasRes,
+    st: &mut ExportState,
+    basemap: Option<&crate::tiles::TileSource>,
+) {
     if st.job.as_ref().is_some_and(|j| j.is_finished())
         && let Some(job) = st.job.take()
     {
         st.message = Some(match job.join() {
-            Ok(Ok(report)) => (true, format!("Wrote {} files to {}", report.files.len(), st.dir)),
+            Ok(Ok(report)) => {
+                let mut m = format!("Wrote {} files to {}", report.files.len(), st.dir);
+                for n in &report.notes {
+                    m.push_str(&format!("\nNote: {n}"));
+                }
+                (true, m)
+            }
             Ok(Err(e)) => (false, e),
             Err(_) => (false, "the export stopped unexpectedly".into()),
         });
@@ -810,6 +821,9 @@ fn export_window(ctx: &egui::Context, res: &AtlasRes, st: &mut ExportState) {
     let mut open = st.open;
     egui::Window::new("Export for QGIS").open(&mut open).default_width(460.0).show(ctx, |ui| {
         ui.label("GeoJSON per layer, one GeoPackage with styles, passages and links, and a QGIS project.");
+        if let Some(b) = basemap {
+            ui.weak(format!("The project includes the basemap ({}) as an XYZ layer.", b.host()));
+        }
         ui.horizontal(|ui| {
             ui.label("Folder:");
             ui.add(egui::TextEdit::singleline(&mut st.dir).desired_width(320.0));
@@ -824,6 +838,7 @@ fn export_window(ctx: &egui::Context, res: &AtlasRes, st: &mut ExportState) {
                     layers: Vec::new(),
                     formats: vec![crate::export::Format::GeoJson, crate::export::Format::Qgs],
                     force: st.force,
+                    basemap: basemap.cloned(),
                 };
                 st.message = None;
                 st.job = Some(std::thread::spawn(move || {
