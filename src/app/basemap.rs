@@ -83,6 +83,9 @@ pub struct FailureKind {
     pub example: String,
 }
 
+/// A cache size measured (or a clear done) on another thread: the size and any problem.
+type SizeProbe = std::sync::Mutex<std::sync::mpsc::Receiver<(u64, Option<String>)>>;
+
 /// The basemap the user chose and everything needed to draw it.
 #[derive(Resource)]
 pub struct Basemap {
@@ -108,7 +111,7 @@ pub struct Basemap {
     fetcher: Option<TileFetcher>,
     fetcher_failed: bool,
     /// The cache's size, measured once on a thread at startup (walking a big cache takes time).
-    size_probe: Option<std::sync::Mutex<std::sync::mpsc::Receiver<u64>>>,
+    size_probe: Option<SizeProbe>,
     generation: u64,
     dirty: bool,
     tiles: HashMap<TileId, Loaded>,
@@ -138,7 +141,7 @@ impl Basemap {
         let cache = cache_dir.or_else(TileCache::default_dir).map(|d| TileCache::new(&d, CACHE_LIMIT));
         let size_probe = cache.clone().map(|c| {
             let (tx, rx) = std::sync::mpsc::channel();
-            std::thread::spawn(move || tx.send(c.size()));
+            std::thread::spawn(move || tx.send((c.size(), None)));
             std::sync::Mutex::new(rx)
         });
         Basemap {
@@ -218,12 +221,17 @@ impl Basemap {
     pub fn clear_cache(&mut self) {
         if let Some(f) = &self.fetcher {
             f.clear_cache();
-        } else if let Some(c) = &self.cache {
-            // No thread yet (no source chosen this session): a small synchronous clear.
-            if let Err(e) = c.clear() {
-                warn!("{}: cannot clear the tile cache: {e}", c.dir().display());
-            }
-            self.cache_bytes = Some(c.size());
+        } else if let Some(c) = self.cache.clone() {
+            // No tile thread yet (no basemap chosen this session): clear on a thread of its own,
+            // since a full cache is thousands of files, and report the new size like the probe.
+            let (tx, rx) = std::sync::mpsc::channel();
+            std::thread::spawn(move || {
+                let problem =
+                    c.clear().err().map(|e| format!("{}: cannot clear the tile cache: {e}", c.dir().display()));
+                let _ = tx.send((c.size(), problem));
+            });
+            self.cache_bytes = None;
+            self.size_probe = Some(std::sync::Mutex::new(rx));
         }
     }
 
@@ -329,10 +337,13 @@ fn receive_tiles(
     mut materials: ResMut<Assets<TileMaterial>>,
     mut problems: ResMut<Problems>,
 ) {
-    if let Some(size) = bm.size_probe.as_ref().and_then(|p| p.lock().ok()?.try_recv().ok()) {
+    if let Some((size, problem)) = bm.size_probe.as_ref().and_then(|p| p.lock().ok()?.try_recv().ok()) {
         bm.size_probe = None;
         // The tile thread's own figure, once it has one, is newer.
         bm.cache_bytes.get_or_insert(size);
+        if let Some(p) = problem {
+            problems.push(p);
+        }
     }
     let Some(events) = bm.fetcher.as_ref().map(|f| f.poll()) else { return };
     let base_z = tile_base_z(&res);
