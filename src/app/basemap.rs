@@ -30,6 +30,8 @@ const GPU_TILES: usize = 320;
 const MAX_WANTED: usize = 96;
 /// A failed tile is not asked for again for this long (seconds), unless the user retries.
 const RETRY_AFTER_S: f64 = 30.0;
+/// Tiles turned into textures per frame (each is a 256 KB upload).
+const UPLOADS_PER_FRAME: usize = 16;
 /// Disk cache size limit.
 pub const CACHE_LIMIT: u64 = 512 << 20;
 
@@ -118,6 +120,8 @@ pub struct Basemap {
     /// Materials still fading in, with when their fade ends (seconds of `Time`).
     fading: Vec<(Handle<TileMaterial>, f64)>,
     requested: HashSet<TileId>,
+    /// Events from the tile thread not yet handled (uploads are spread over frames).
+    arrived: std::collections::VecDeque<TileEvent>,
     failed: HashMap<TileId, f64>,
     wanted: Vec<TileId>,
     frame: u64,
@@ -166,6 +170,7 @@ impl Basemap {
             tiles: HashMap::new(),
             fading: Vec::new(),
             requested: HashSet::new(),
+            arrived: Default::default(),
             failed: HashMap::new(),
             wanted: Vec::new(),
             frame: 0,
@@ -304,6 +309,7 @@ fn apply_source(mut commands: Commands, mut bm: ResMut<Basemap>, mut problems: R
     }
     bm.fading.clear();
     bm.requested.clear();
+    bm.arrived.clear();
     bm.failed.clear();
     bm.failures.clear();
     bm.wanted.clear();
@@ -346,8 +352,15 @@ fn receive_tiles(
         }
     }
     let Some(events) = bm.fetcher.as_ref().map(|f| f.poll()) else { return };
+    bm.arrived.extend(events);
     let base_z = tile_base_z(&res);
-    for ev in events {
+    // A burst of cached tiles (a jump across the map) is uploaded over a few frames, not one.
+    let mut uploads = 0;
+    while uploads < UPLOADS_PER_FRAME {
+        let Some(ev) = bm.arrived.pop_front() else { break };
+        if matches!(ev, TileEvent::Ready { .. }) {
+            uploads += 1;
+        }
         match ev {
             TileEvent::CacheSize(n) => bm.cache_bytes = Some(n),
             TileEvent::CacheProblem(m) => problems.push(format!("Basemap tile cache: {m}")),
