@@ -23,11 +23,11 @@ use crate::tiles::{NamedSource, TileCache, TileId, TileSource, builtin_sources, 
 
 const TILE_SHADER: Handle<Shader> = uuid_handle!("b3d4e5f6-1a2b-4c3d-8e9f-0a1b2c3d4e5f");
 
-/// Tiles kept on the GPU; beyond this the least recently shown are dropped (the disk cache
-/// still has them).
-const GPU_TILES: usize = 320;
-/// Most tiles asked for per view (a 4K screen needs about 60).
-const MAX_WANTED: usize = 96;
+/// Tiles kept on the GPU (256 KB each); beyond this the least recently shown are dropped (the
+/// disk cache still has them).
+const GPU_TILES: usize = 480;
+/// Most tiles asked for per view (a 4K screen at 2x needs about 160).
+const MAX_WANTED: usize = 192;
 /// A failed tile is not asked for again for this long (seconds), unless the user retries.
 const RETRY_AFTER_S: f64 = 30.0;
 /// Tiles turned into textures per frame (each is a 256 KB upload).
@@ -446,6 +446,7 @@ fn request_tiles(
     res: Res<AtlasRes>,
     map: Res<MapView>,
     time: Res<Time>,
+    windows: Query<&Window, With<bevy::window::PrimaryWindow>>,
     mut vis: Query<&mut Visibility, With<BasemapTile>>,
 ) {
     bm.frame += 1;
@@ -463,7 +464,10 @@ fn request_tiles(
     let r = map.visible_lonlat(&res.frame);
     let (w, s) = source.crs.from_wgs84(r.min().x, r.min().y);
     let (e, n) = source.crs.from_wgs84(r.max().x, r.max().y);
-    let z = zoom_for(map.scale, source.max_zoom);
+    // Tiles at physical pixels, as map sites do on high-density screens ("retina" tiles): on a
+    // 2x screen or a 2x slide, one zoom level finer, so tile text stays sharp.
+    let density = windows.single().map_or(1.0, |w| w.scale_factor()).max(1.0) as f64;
+    let z = zoom_for(map.scale / density, source.max_zoom);
     let needed = covering([w, s, e, n], z, MAX_WANTED);
     let frame = bm.frame;
     let mut show: HashSet<TileId> = HashSet::new();
