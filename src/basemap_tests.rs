@@ -123,7 +123,12 @@ fn tiles_leaving_the_view_are_cancelled_and_few_download_at_once() {
     let config = FetchConfig { parallel: 3, ..Default::default() };
     let f = fetcher(None, &server.template("slow"), config);
     f.want(taicang_tiles(12));
-    std::thread::sleep(Duration::from_millis(500));
+    // The server holds each answer for 2 s: wait for the first downloads to be under way.
+    let end = std::time::Instant::now() + Duration::from_secs(1);
+    while server.stats.max_open.load(Ordering::SeqCst) < 3 && std::time::Instant::now() < end {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    std::thread::sleep(Duration::from_millis(100));
     assert_eq!(server.stats.max_open.load(Ordering::SeqCst), 3, "at most `parallel` at once");
     // The view moved on: nothing of the old list may arrive, and the rest is never asked for.
     f.want(Vec::new());
