@@ -86,7 +86,7 @@ pub enum TileEvent {
 /// Limits for the tile thread.
 #[derive(Debug, Clone, Copy)]
 pub struct FetchConfig {
-    /// Downloads at once: tile servers' usage policies ask for few (OSM: "2 at most" per client).
+    /// Downloads at once, at most (a source may ask for fewer: [`TileSource::max_parallel`]).
     pub parallel: usize,
     pub timeout: Duration,
     /// Largest tile body accepted; real tiles are 5-60 KB.
@@ -204,7 +204,7 @@ async fn run(
     };
     loop {
         if let Some(src) = &source {
-            while in_flight.len() < config.parallel.max(1) {
+            while in_flight.len() < config.parallel.min(src.max_parallel).max(1) {
                 let Some(t) = queue.pop_front() else { break };
                 let job = load_tile(client.clone(), src.clone(), cache.clone(), config, t);
                 let g = generation;

@@ -69,6 +69,8 @@ pub struct TileSource {
     pub crs: Crs,
     pub attribution: String,
     pub max_zoom: u8,
+    /// Downloads at once this server is asked to bear (its usage policy's figure, if any).
+    pub max_parallel: usize,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -99,7 +101,14 @@ impl TileSource {
         if t.contains("{s}") && subdomains.is_empty() {
             return Err(TemplateError::NoSubdomains(t.into()));
         }
-        Ok(TileSource { template: t.into(), subdomains, crs, attribution: attribution.into(), max_zoom: 19 })
+        Ok(TileSource {
+            template: t.into(),
+            subdomains,
+            crs,
+            attribution: attribution.into(),
+            max_zoom: 19,
+            max_parallel: 4,
+        })
     }
 
     /// The URL of a tile; subdomains rotate by tile so requests spread across hosts.
@@ -203,16 +212,21 @@ pub fn builtin_sources() -> Vec<NamedSource> {
             .expect("built-in templates are valid")
             .with_max_zoom(max_zoom),
     };
+    let osm = mk(
+        "osm",
+        "OpenStreetMap",
+        "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+        &[],
+        Crs::Wgs84,
+        "© OpenStreetMap contributors",
+        19,
+    );
     vec![
-        mk(
-            "osm",
-            "OpenStreetMap",
-            "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
-            &[],
-            Crs::Wgs84,
-            "© OpenStreetMap contributors",
-            19,
-        ),
+        NamedSource {
+            // The OSM Foundation's tile usage policy asks for few parallel downloads.
+            source: TileSource { max_parallel: 2, ..osm.source },
+            ..osm
+        },
         mk(
             "carto-light",
             "CARTO Positron (light)",
@@ -437,6 +451,7 @@ mod tests {
         assert_eq!(resolve_source("none", None, None), Ok(None));
         let osm = resolve_source("OSM", None, None).unwrap().unwrap();
         assert!(osm.template.contains("openstreetmap") && osm.attribution.contains("OpenStreetMap"));
+        assert_eq!(osm.max_parallel, 2, "the OSM tile policy");
         let gaode = resolve_source("gaode", None, None).unwrap().unwrap();
         assert_eq!((gaode.crs, gaode.subdomains.len()), (Crs::Gcj02, 4));
         let t = resolve_source("http://127.0.0.1:8000/{z}/{x}/{y}.png", Some(Crs::Gcj02), None).unwrap().unwrap();
