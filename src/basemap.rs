@@ -389,11 +389,11 @@ async fn download(client: &reqwest::Client, url: &str, config: FetchConfig) -> R
     Ok(body)
 }
 
-/// Decodes PNG or JPEG bytes into RGBA, refusing images over `max_side` before allocating.
+/// Decodes PNG, JPEG or WebP bytes into RGBA, refusing images over `max_side` before allocating.
 pub fn decode(bytes: &[u8], max_side: u32) -> Result<TileImage, String> {
     let mut reader = image::ImageReader::new(Cursor::new(bytes)).with_guessed_format().map_err(|e| e.to_string())?;
     if reader.format().is_none() {
-        return Err("unknown image format (PNG and JPEG tiles are supported)".into());
+        return Err("unknown image format (PNG, JPEG and WebP tiles are supported)".into());
     }
     let mut limits = image::Limits::default();
     limits.max_image_width = Some(max_side);

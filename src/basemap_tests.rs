@@ -107,14 +107,16 @@ fn bad_servers_give_a_missing_tile_and_a_clear_error() {
 }
 
 #[test]
-fn jpeg_tiles_decode() {
+fn jpeg_and_webp_tiles_decode() {
     let server = TileServer::start(None);
-    let f = fetcher(None, &server.template("jpeg"), FetchConfig::default());
-    f.want(vec![TileId { z: 10, x: 856, y: 417 }]);
-    let got = answers(&f, 1, Duration::from_secs(10));
-    let [TileEvent::Ready { image, .. }] = got.as_slice() else { panic!("{got:?}") };
-    let px = &image.rgba[..3];
-    assert!(px.iter().zip(BACKGROUND).all(|(a, b)| a.abs_diff(b) < 12), "{px:?}");
+    for mode in ["jpeg", "webp"] {
+        let f = fetcher(None, &server.template(mode), FetchConfig::default());
+        f.want(vec![TileId { z: 10, x: 856, y: 417 }]);
+        let got = answers(&f, 1, Duration::from_secs(10));
+        let [TileEvent::Ready { image, .. }] = got.as_slice() else { panic!("{mode}: {got:?}") };
+        let px = &image.rgba[..3];
+        assert!(px.iter().zip(BACKGROUND).all(|(a, b)| a.abs_diff(b) < 12), "{mode}: {px:?}");
+    }
 }
 
 #[test]

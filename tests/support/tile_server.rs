@@ -1,7 +1,7 @@
 //! A tile server for tests, on 127.0.0.1 with a free port, so no test touches the internet.
 #![allow(dead_code)] // Each test binary uses a different part of it.
 //!
-//! `GET /{mode}/{z}/{x}/{y}.png` answers by `mode`: `ok` (a 256x256 PNG), `jpeg`, `500`, `html`
+//! `GET /{mode}/{z}/{x}/{y}.png` answers by `mode`: `ok` (a 256x256 PNG), `jpeg`, `webp`, `500`, `html`
 //! (a web page), `trunc` (cut off mid-body), `corrupt` (PNG magic then garbage), `huge` (1 MiB,
 //! no length), `slow` (answers after 2 s). Tiles are `BACKGROUND` with a `MARKER` disc where
 //! the configured lon/lat (in the tiles' own CRS) falls. `GET /layers/NAME.geojson` answers a
@@ -135,6 +135,10 @@ fn handle(mut s: TcpStream, st: &Stats, marker: Option<(f64, f64)>) {
         "jpeg" => {
             let b = tile_png(z, x, y, marker, image::ImageFormat::Jpeg);
             reply(&mut s, "200 OK", "image/jpeg", &b, Some(b.len()))
+        }
+        "webp" => {
+            let b = tile_png(z, x, y, marker, image::ImageFormat::WebP);
+            reply(&mut s, "200 OK", "image/webp", &b, Some(b.len()))
         }
         "slow" => {
             std::thread::sleep(Duration::from_secs(2));
