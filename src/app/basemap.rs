@@ -460,15 +460,24 @@ fn request_tiles(
     }
     let now = time.elapsed_secs_f64();
     bm.failed.retain(|_, at| now - *at < RETRY_AFTER_S);
-    // The view's bounds in the tiles' own CRS (a GCJ-02 source's tiles sit ~500 m east).
-    let r = map.visible_lonlat(&res.frame);
-    let (w, s) = source.crs.from_wgs84(r.min().x, r.min().y);
-    let (e, n) = source.crs.from_wgs84(r.max().x, r.max().y);
     // Tiles at physical pixels, as map sites do on high-density screens ("retina" tiles): on a
     // 2x screen or a 2x slide, one zoom level finer, so tile text stays sharp.
     let density = windows.single().map_or(1.0, |w| w.scale_factor()).max(1.0) as f64;
-    let z = zoom_for(map.scale / density, source.max_zoom);
-    let needed = covering([w, s, e, n], z, MAX_WANTED);
+    let tiles_for = |center: bevy::math::DVec2, scale: f64, limit: usize| {
+        // The view's bounds in the tiles' own CRS (a GCJ-02 source's tiles sit ~500 m east).
+        let half = bevy::math::DVec2::new(map.viewport.width() as f64, map.viewport.height() as f64) * scale / 2.0;
+        let (w, s) = res.frame.unproject(center.x - half.x, center.y - half.y);
+        let (e, n) = res.frame.unproject(center.x + half.x, center.y + half.y);
+        let (w, s) = source.crs.from_wgs84(w, s);
+        let (e, n) = source.crs.from_wgs84(e, n);
+        covering([w, s, e, n], zoom_for(scale / density, source.max_zoom), limit)
+    };
+    let needed = tiles_for(map.center, map.scale, MAX_WANTED);
+    // During a flight (presenter steps, search, zoom to all) the destination's tiles are asked
+    // for too, after the current view's, so the map is complete when the camera lands.
+    let flying =
+        (map.target_center - map.center).length() > map.scale || (map.target_scale / map.scale - 1.0).abs() > 0.01;
+    let destination = if flying { tiles_for(map.target_center, map.target_scale, MAX_WANTED) } else { Vec::new() };
     let frame = bm.frame;
     let mut show: HashSet<TileId> = HashSet::new();
     let mut want: Vec<TileId> = Vec::new();
@@ -502,6 +511,11 @@ fn request_tiles(
         }
     }
     want.extend(stand_ins);
+    for t in destination {
+        if !bm.tiles.contains_key(&t) && !bm.failed.contains_key(&t) && !want.contains(&t) {
+            want.push(t);
+        }
+    }
     bm.needed = needed.len();
     bm.shown = needed.iter().filter(|t| bm.tiles.contains_key(t)).count();
     if want != bm.wanted {
