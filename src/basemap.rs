@@ -11,7 +11,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::task::{AbortHandle, JoinSet};
 
-use crate::remote::USER_AGENT;
+use crate::http::{Expect, HttpError};
 use crate::tiles::{TileCache, TileId, TileSource};
 
 /// A decoded tile, RGBA8 (sRGB) rows top to bottom.
@@ -33,16 +33,8 @@ impl std::fmt::Debug for TileImage {
 /// Why a tile is missing. Every variant names the URL, never the cache path.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum TileError {
-    #[error("{url}: request failed: {message}")]
-    Request { url: String, message: String },
-    #[error("{url}: server answered HTTP {status}")]
-    Status { url: String, status: u16 },
-    #[error("{url}: server sent {content_type:?}, not an image")]
-    ContentType { url: String, content_type: String },
-    #[error("{url}: tile is larger than the {limit} byte limit")]
-    TooLarge { url: String, limit: u64 },
-    #[error("{url}: the tile was cut off: {message}")]
-    Truncated { url: String, message: String },
+    #[error(transparent)]
+    Http(#[from] HttpError),
     #[error("{url}: not a readable image: {message}")]
     Corrupt { url: String, message: String },
 }
@@ -51,12 +43,12 @@ impl TileError {
     /// A short name for the kind of failure, so the UI can report "HTTP 500" once, not per tile.
     pub fn kind(&self) -> String {
         match self {
-            TileError::Request { message, .. } if message.contains("timed out") => "timeout".into(),
-            TileError::Request { .. } => "unreachable".into(),
-            TileError::Status { status, .. } => format!("HTTP {status}"),
-            TileError::ContentType { .. } => "not an image".into(),
-            TileError::TooLarge { .. } => "too large".into(),
-            TileError::Truncated { .. } => "truncated".into(),
+            TileError::Http(HttpError::Request { message, .. }) if message.contains("timed out") => "timeout".into(),
+            TileError::Http(HttpError::Request { .. }) => "unreachable".into(),
+            TileError::Http(HttpError::Status { status, .. }) => format!("HTTP {status}"),
+            TileError::Http(HttpError::ContentType { .. }) => "not an image".into(),
+            TileError::Http(HttpError::TooLarge { .. }) => "too large".into(),
+            TileError::Http(HttpError::Truncated { .. }) => "truncated".into(),
             TileError::Corrupt { .. } => "corrupt image".into(),
         }
     }
@@ -181,13 +173,8 @@ async fn run(
     cache: Option<Arc<TileCache>>,
     config: FetchConfig,
 ) {
-    let client = reqwest::Client::builder()
-        .user_agent(USER_AGENT)
-        .timeout(config.timeout)
-        .connect_timeout(config.timeout.min(CONNECT_TIMEOUT))
-        .build()
-        .map_err(|e| error_chain(&e));
     // The client is cheap to clone (an Arc); an Err here (no TLS backend) fails each tile visibly.
+    let client = crate::http::client(config.timeout, CONNECT_TIMEOUT);
     let mut source: Option<Arc<TileSource>> = None;
     let mut generation = 0;
     let mut queue: VecDeque<TileId> = VecDeque::new();
@@ -320,8 +307,14 @@ async fn load_tile(
             return Ok(Fetched { image, cached: true, cache_error: None });
         }
     }
-    let client = client.map_err(|message| TileError::Request { url: url.clone(), message })?;
-    let bytes = download(&client, &url, config).await?;
+    let client = client.map_err(|message| HttpError::Request { url: url.clone(), message })?;
+    let expect = Expect {
+        accept: "image/*",
+        content_type_ok: |t| t.starts_with("image/"),
+        what: "an image",
+        max_bytes: config.max_bytes,
+    };
+    let bytes = crate::http::download(&client, &url, expect, (config.timeout, CONNECT_TIMEOUT)).await?;
     let (img, bytes) = tokio::task::spawn_blocking(move || (decode(&bytes, config.max_side), bytes))
         .await
         .map_err(|e| TileError::Corrupt { url: url.clone(), message: e.to_string() })?;
@@ -335,58 +328,6 @@ async fn load_tile(
         }
     }
     Ok(Fetched { image, cached: false, cache_error })
-}
-
-async fn download(client: &reqwest::Client, url: &str, config: FetchConfig) -> Result<Vec<u8>, TileError> {
-    let req_err = |e: reqwest::Error| {
-        let message = if e.is_timeout() {
-            let connect = config.timeout.min(CONNECT_TIMEOUT);
-            format!("timed out (limits: {connect:?} to connect, {:?} in all)", config.timeout)
-        } else {
-            // The URL is already at the front of the message.
-            error_chain(&e.without_url())
-        };
-        TileError::Request { url: url.into(), message }
-    };
-    let mut resp = client.get(url).header(reqwest::header::ACCEPT, "image/*").send().await.map_err(req_err)?;
-    let status = resp.status();
-    if !status.is_success() {
-        return Err(TileError::Status { url: url.into(), status: status.as_u16() });
-    }
-    let content_type = resp
-        .headers()
-        .get(reqwest::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    // Some servers omit the type or send octet-stream; decoding decides for those.
-    if !(content_type.is_empty() || content_type.starts_with("image/") || content_type.contains("octet-stream")) {
-        return Err(TileError::ContentType { url: url.into(), content_type });
-    }
-    let expected = resp.content_length();
-    if expected.is_some_and(|n| n > config.max_bytes) {
-        return Err(TileError::TooLarge { url: url.into(), limit: config.max_bytes });
-    }
-    let mut body = Vec::with_capacity(expected.unwrap_or(32 << 10).min(config.max_bytes) as usize);
-    loop {
-        match resp.chunk().await {
-            Ok(Some(chunk)) => {
-                body.extend_from_slice(&chunk);
-                if body.len() as u64 > config.max_bytes {
-                    return Err(TileError::TooLarge { url: url.into(), limit: config.max_bytes });
-                }
-            }
-            Ok(None) => break,
-            Err(e) if e.is_timeout() => return Err(req_err(e)),
-            Err(e) => return Err(TileError::Truncated { url: url.into(), message: error_chain(&e) }),
-        }
-    }
-    if let Some(n) = expected
-        && (body.len() as u64) < n
-    {
-        return Err(TileError::Truncated { url: url.into(), message: format!("{} of {n} bytes", body.len()) });
-    }
-    Ok(body)
 }
 
 /// Decodes PNG, JPEG or WebP bytes into RGBA, refusing images over `max_side` before allocating.
@@ -403,21 +344,6 @@ pub fn decode(bytes: &[u8], max_side: u32) -> Result<TileImage, String> {
     let img = reader.decode().map_err(|e| e.to_string())?.to_rgba8();
     let opaque = img.pixels().all(|p| p.0[3] == 255);
     Ok(TileImage { width: img.width(), height: img.height(), rgba: img.into_raw(), opaque })
-}
-
-/// reqwest's top-level message is terse ("error sending request"); the cause is further down.
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        let m = c.to_string();
-        if !s.contains(&m) {
-            s.push_str(": ");
-            s.push_str(&m);
-        }
-        cur = c.source();
-    }
-    s
 }
 
 #[cfg(test)]

@@ -72,7 +72,9 @@ fn tiles_arrive_decoded_and_the_second_run_reads_the_cache_with_the_server_stopp
     let other = TileId { z: 12, x: 3, y: 5 };
     f.want(vec![other]);
     let got = answers(&f, 1, Duration::from_secs(20));
-    let [TileEvent::Failed { error: TileError::Request { url, .. }, .. }] = got.as_slice() else { panic!("{got:?}") };
+    let [TileEvent::Failed { error: TileError::Http(HttpError::Request { url, .. }), .. }] = got.as_slice() else {
+        panic!("{got:?}")
+    };
     assert!(url.contains("/ok/12/3/5.png"), "{url}");
     std::fs::remove_dir_all(cache.dir()).ok();
 }
@@ -103,7 +105,10 @@ fn bad_servers_give_a_missing_tile_and_a_clear_error() {
     let f = fetcher(None, "http://127.0.0.1:9/{z}/{x}/{y}.png", config);
     f.want(vec![TileId { z: 1, x: 0, y: 0 }]);
     let got = answers(&f, 1, Duration::from_secs(10));
-    assert!(matches!(got.as_slice(), [TileEvent::Failed { error: TileError::Request { .. }, .. }]), "{got:?}");
+    assert!(
+        matches!(got.as_slice(), [TileEvent::Failed { error: TileError::Http(HttpError::Request { .. }), .. }]),
+        "{got:?}"
+    );
 }
 
 #[test]

@@ -9,6 +9,7 @@ pub mod document;
 pub mod export;
 pub mod gazetteer;
 pub mod geodata;
+pub mod http;
 pub mod index;
 pub mod proj;
 pub mod qgis;

@@ -2,13 +2,11 @@
 //! HTTP(S) with a timeout, a size limit and a content-type check, so a slow, dead or lying server
 //! gives a clear error instead of a hang or a crash.
 
-use std::io::Read;
 use std::time::Duration;
 
 use crate::geodata::{Diagnostic, Layer, LoadError, ReadOptions, parse_layer};
-
-/// Sent with every request, so server operators can see who is asking.
-pub const USER_AGENT: &str = concat!("port-atlas/", env!("CARGO_PKG_VERSION"), " (desktop GIS; GeoJSON layers)");
+pub use crate::http::is_url;
+use crate::http::{Expect, HttpError};
 
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
@@ -22,80 +20,38 @@ impl Default for Limits {
     }
 }
 
+/// A server that does not accept the connection this fast is treated as down.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
 #[derive(Debug, thiserror::Error)]
 pub enum RemoteError {
     #[error("{url}: not an http(s) URL")]
     NotHttp { url: String },
-    #[error("{url}: request failed: {message}")]
-    Request { url: String, message: String },
-    #[error("{url}: server answered HTTP {status}")]
-    Status { url: String, status: u16 },
-    #[error("{url}: server sent {content_type:?}, not GeoJSON")]
-    ContentType { url: String, content_type: String },
-    #[error("{url}: response is larger than the {limit} byte limit")]
-    TooLarge { url: String, limit: u64 },
-    #[error("{url}: the response was cut off: {message}")]
-    Truncated { url: String, message: String },
+    #[error(transparent)]
+    Http(#[from] HttpError),
     #[error(transparent)]
     Load(#[from] LoadError),
 }
 
-/// Whether `s` names a remote layer rather than a file.
-pub fn is_url(s: &str) -> bool {
-    s.starts_with("http://") || s.starts_with("https://")
-}
-
-/// Downloads GeoJSON bytes within the limits.
+/// Downloads GeoJSON bytes within the limits. Called from a reader thread: it runs the shared
+/// async download on a small runtime of its own and blocks that thread, never the UI.
 pub fn fetch(url: &str, limits: Limits) -> Result<Vec<u8>, RemoteError> {
     if !is_url(url) {
         return Err(RemoteError::NotHttp { url: url.into() });
     }
-    let req_err = |e: reqwest::Error| RemoteError::Request { url: url.into(), message: e.to_string() };
-    let client = reqwest::blocking::Client::builder()
-        .user_agent(USER_AGENT)
-        .timeout(limits.timeout)
-        .connect_timeout(limits.timeout.min(Duration::from_secs(10)))
+    let request_failed = |message: String| HttpError::Request { url: url.into(), message };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
         .build()
-        .map_err(req_err)?;
-    let resp = client
-        .get(url)
-        .header(reqwest::header::ACCEPT, "application/geo+json, application/json;q=0.9")
-        .send()
-        .map_err(req_err)?;
-    let status = resp.status();
-    if !status.is_success() {
-        return Err(RemoteError::Status { url: url.into(), status: status.as_u16() });
-    }
-    let content_type = resp
-        .headers()
-        .get(reqwest::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    let json_like = content_type.is_empty()
-        || content_type.contains("json")
-        || content_type.starts_with("text/plain")
-        || content_type.starts_with("application/octet-stream");
-    if !json_like {
-        return Err(RemoteError::ContentType { url: url.into(), content_type });
-    }
-    if resp.content_length().is_some_and(|n| n > limits.max_bytes) {
-        return Err(RemoteError::TooLarge { url: url.into(), limit: limits.max_bytes });
-    }
-    let expected = resp.content_length();
-    let mut body = Vec::new();
-    resp.take(limits.max_bytes + 1)
-        .read_to_end(&mut body)
-        .map_err(|e| RemoteError::Truncated { url: url.into(), message: e.to_string() })?;
-    if body.len() as u64 > limits.max_bytes {
-        return Err(RemoteError::TooLarge { url: url.into(), limit: limits.max_bytes });
-    }
-    if let Some(n) = expected
-        && (body.len() as u64) < n
-    {
-        return Err(RemoteError::Truncated { url: url.into(), message: format!("{} of {n} bytes", body.len()) });
-    }
-    Ok(body)
+        .map_err(|e| request_failed(e.to_string()))?;
+    let client = crate::http::client(limits.timeout, CONNECT_TIMEOUT).map_err(request_failed)?;
+    let expect = Expect {
+        accept: "application/geo+json, application/json;q=0.9",
+        content_type_ok: |t| t.contains("json") || t.starts_with("text/plain"),
+        what: "GeoJSON",
+        max_bytes: limits.max_bytes,
+    };
+    Ok(runtime.block_on(crate::http::download(&client, url, expect, (limits.timeout, CONNECT_TIMEOUT)))?)
 }
 
 /// Most pages followed for one OGC API Features layer (servers page 10-1,000 features at a time).
@@ -113,7 +69,9 @@ pub fn fetch_layer(url: &str, limits: Limits) -> Result<(Layer, Vec<Diagnostic>)
     for page in 1.. {
         let body = fetch(&page_url, Limits { max_bytes: left, ..limits }).map_err(|e| match e {
             // The limit is for the whole layer, so say so.
-            RemoteError::TooLarge { .. } => RemoteError::TooLarge { url: url.into(), limit: limits.max_bytes },
+            RemoteError::Http(HttpError::TooLarge { .. }) => {
+                HttpError::TooLarge { url: url.into(), limit: limits.max_bytes }.into()
+            }
             e => e,
         })?;
         left = left.saturating_sub(body.len() as u64);
@@ -143,7 +101,7 @@ pub fn fetch_layer(url: &str, limits: Limits) -> Result<(Layer, Vec<Diagnostic>)
         }
         page_url = next;
     }
-    let mut layer = layer.ok_or_else(|| RemoteError::Request { url: url.into(), message: "no response".into() })?;
+    let mut layer = layer.ok_or_else(|| HttpError::Request { url: url.into(), message: "no response".into() })?;
     layer.id = name;
     if layer.features.is_empty() {
         return Err(RemoteError::Load(LoadError::NotGeoJson {
@@ -194,7 +152,7 @@ fn next_link(body: &[u8], page_url: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::Write;
+    use std::io::{Read, Write};
     use std::net::TcpListener;
 
     /// An HTTP server on 127.0.0.1 answering one request per response, in order; `build` gets the
@@ -282,7 +240,7 @@ mod tests {
             assert!(err.contains("127.0.0.1"), "the URL is named: {err}");
         }
         let err = fetch("http://127.0.0.1:9/x.geojson", limits).unwrap_err();
-        assert!(matches!(err, RemoteError::Request { .. }), "{err}");
+        assert!(matches!(err, RemoteError::Http(HttpError::Request { .. })), "{err}");
         assert!(matches!(fetch("ftp://x/y", limits), Err(RemoteError::NotHttp { .. })));
     }
 }

@@ -129,6 +129,10 @@ pub struct Basemap {
     /// Where the choice is remembered (interactive runs only), what was last written there, and
     /// since when the current choice differs from it.
     remember: Option<(PathBuf, Settings)>,
+    /// Bumped whenever a source choice is applied; with opacity and muted it tells, cheaply each
+    /// frame, whether anything to remember may have changed, and since when.
+    choice_epoch: u64,
+    last_key: (u64, u32, bool),
     changed_at: Option<f64>,
 }
 
@@ -176,6 +180,8 @@ impl Basemap {
             frame: 0,
             applied_style: (1.0, false),
             remember: None,
+            choice_epoch: 0,
+            last_key: (0, 1.0f32.to_bits(), false),
             changed_at: None,
         }
     }
@@ -304,6 +310,7 @@ fn apply_source(mut commands: Commands, mut bm: ResMut<Basemap>, mut problems: R
         return;
     }
     bm.dirty = false;
+    bm.choice_epoch += 1;
     for (_, t) in bm.tiles.drain() {
         commands.entity(t.entity).despawn();
     }
@@ -580,20 +587,27 @@ fn sync_style(mut bm: ResMut<Basemap>, time: Res<Time>, mut materials: ResMut<As
 
 /// Saves the basemap choice once it has been stable for half a second (a slider drag is one save).
 fn remember(mut bm: ResMut<Basemap>, time: Res<Time>, mut problems: ResMut<Problems>) {
-    let Some((path, saved)) = bm.remember.clone() else { return };
-    let now_settings = bm.as_settings(&saved);
-    if now_settings == saved {
-        bm.changed_at = None;
+    if bm.remember.is_none() {
         return;
     }
     let now = time.elapsed_secs_f64();
-    let since = *bm.changed_at.get_or_insert(now);
-    if now - since < 0.5 {
+    let key = (bm.choice_epoch, bm.opacity.to_bits(), bm.muted);
+    if key != bm.last_key {
+        bm.last_key = key;
+        bm.changed_at = Some(now);
+        return;
+    }
+    if bm.changed_at.is_none_or(|since| now - since < 0.5) {
         return;
     }
     bm.changed_at = None;
-    match now_settings.save(&path) {
-        Ok(()) => bm.remember = Some((path, now_settings)),
+    let Some((path, saved)) = bm.remember.clone() else { return };
+    let settings = bm.as_settings(&saved);
+    if settings == saved {
+        return;
+    }
+    match settings.save(&path) {
+        Ok(()) => bm.remember = Some((path, settings)),
         Err(e) => {
             problems.push(e.to_string());
             bm.remember = None;
