@@ -246,6 +246,11 @@ fn qgis_project_opens_valid_and_renders() {
     let bin = env!("CARGO_BIN_EXE_port-atlas");
     let root = std::env::temp_dir().join(format!("port-atlas-qgs-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&root);
+    // QGIS keeps a network cache and a profile under the home folder. A home of its own per run
+    // means a tile it drew came from this run's server, not from a cache an earlier run left at
+    // the same port, and the user's QGIS profile is never touched.
+    let home = root.join("home");
+    std::fs::create_dir_all(&home).unwrap();
     let run_check = |qgs: &Path, png: &Path, colour: Option<[u8; 3]>| -> serde_json::Value {
         let o = Command::new("/usr/bin/python3")
             .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/qgis_check.py"))
@@ -253,6 +258,10 @@ fn qgis_project_opens_valid_and_renders() {
             .arg(png)
             .args(colour.map(|[r, g, b]| format!("{r},{g},{b}")))
             .env("QT_QPA_PLATFORM", "offscreen")
+            .env("HOME", &home)
+            .env("XDG_CACHE_HOME", home.join("cache"))
+            .env("XDG_DATA_HOME", home.join("data"))
+            .env("XDG_CONFIG_HOME", home.join("config"))
             .output()
             .expect("Debian's /usr/bin/python3 with python3-qgis (scripts/install-deps.sh)");
         let stdout = String::from_utf8_lossy(&o.stdout);
