@@ -257,7 +257,7 @@ fn bench_tiles() {
     run("download");
     run("cache");
     let png = cache.get(&TileSource::new(&server.template("ok"), &[], Crs::Wgs84, "").expect("t"), tiles[0]);
-    let png = png.expect("cached tile");
+    let png = png.expect("cached tile").bytes;
     let (t, _) = best_of(3, || (0..200).map(|_| black_box(decode(&png, 1024).expect("decodes")).width).sum::<u32>());
     println!("tiles/decode    PNG 256x256 to RGBA: {:.0} µs per tile", t.as_secs_f64() / 200.0 * 1e6);
     let gcj = TileSource::new(&server.template("ok"), &[], Crs::Gcj02, "").expect("template");

@@ -1,18 +1,19 @@
 //! The basemap tile thread: its own tokio runtime, a few downloads in parallel, cancellation when
-//! tiles leave the view, and only validated images reaching the disk cache. No Bevy here: the app
-//! sends the tiles it wants and polls for decoded images once a frame, so it never waits.
+//! tiles leave the view, only validated images reaching the disk cache, and stale cached tiles
+//! shown at once and revalidated behind them. No Bevy here: the app sends the tiles it wants and
+//! polls for decoded images once a frame, so it never waits.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::io::Cursor;
 use std::sync::mpsc as std_mpsc;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 use tokio::task::{AbortHandle, JoinSet};
 
-use crate::http::{Expect, HttpError};
-use crate::tiles::{TileCache, TileId, TileSource};
+use crate::http::{Body, Expect, HttpError};
+use crate::tiles::{TileCache, TileId, TileMeta, TileSource, unix_now};
 
 /// A decoded tile, RGBA8 (sRGB) rows top to bottom.
 #[derive(Clone, PartialEq)]
@@ -57,7 +58,8 @@ impl TileError {
 /// What the tile thread reports back.
 #[derive(Debug, Clone, PartialEq)]
 pub enum TileEvent {
-    /// A tile for the source set with `generation`; `cached` when it came from disk.
+    /// A tile for the source set with `generation`; `cached` when it came from disk. A tile may
+    /// come twice: from the cache while stale, then again when the server has a newer one.
     Ready {
         generation: u64,
         tile: TileId,
@@ -85,13 +87,29 @@ pub struct FetchConfig {
     pub max_bytes: u64,
     /// Largest width or height accepted, so a lying server cannot make us allocate gigabytes.
     pub max_side: u32,
+    /// How long a tile stays fresh when its server sends no caching headers. Seven days is the
+    /// least OpenStreetMap's tile usage policy asks for.
+    pub default_freshness: Duration,
+    /// After a revalidation cannot reach the server (offline), no more are tried for this long.
+    pub offline_pause: Duration,
 }
 
 impl Default for FetchConfig {
     fn default() -> Self {
-        FetchConfig { parallel: 4, timeout: Duration::from_secs(15), max_bytes: 4 << 20, max_side: 1024 }
+        FetchConfig {
+            parallel: 4,
+            timeout: Duration::from_secs(15),
+            max_bytes: 4 << 20,
+            max_side: 1024,
+            default_freshness: Duration::from_secs(7 * 86400),
+            offline_pause: Duration::from_secs(60),
+        }
     }
 }
+
+/// Stale tiles waiting to be revalidated, at most; more are dropped (they are queued again the
+/// next time they are loaded from the cache).
+const MAX_REVALIDATE_QUEUE: usize = 512;
 
 /// A server that does not even accept the connection this fast is treated as down.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -160,12 +178,25 @@ impl TileFetcher {
 
 /// A tile that loaded; `cache_error` when it could not be stored (the tile still shows).
 struct Fetched {
-    image: TileImage,
+    /// `None` from a revalidation that found the cached tile current.
+    image: Option<TileImage>,
     cached: bool,
+    /// Came from the cache past its freshness: to be revalidated.
+    stale: bool,
+    /// How much the cache file grew (or shrank) in bytes.
+    disk_delta: i64,
     cache_error: Option<String>,
 }
 
-type TaskResult = (u64, TileId, Result<Fetched, TileError>);
+/// Why a tile is loaded: to show it (cache first), or to ask the server whether the cached copy
+/// is still current.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Job {
+    Show,
+    Revalidate,
+}
+
+type TaskResult = (u64, TileId, Job, Result<Fetched, TileError>);
 
 async fn run(
     mut msgs: mpsc::UnboundedReceiver<Msg>,
@@ -179,6 +210,11 @@ async fn run(
     let mut generation = 0;
     let mut queue: VecDeque<TileId> = VecDeque::new();
     let mut in_flight: HashMap<TileId, AbortHandle> = HashMap::new();
+    // Revalidations run one at a time and only while no wanted tile waits, so they never slow
+    // the view; they are not cancelled by `want` (their tile is already on screen).
+    let mut revalidate: VecDeque<TileId> = VecDeque::new();
+    let mut revalidating: HashSet<TileId> = HashSet::new();
+    let mut offline_until: Option<Instant> = None;
     let mut tasks: JoinSet<TaskResult> = JoinSet::new();
     // The starting size is measured beside the downloads, not before them.
     let mut cache_bytes = 0u64;
@@ -191,14 +227,36 @@ async fn run(
     };
     loop {
         if let Some(src) = &source {
-            while in_flight.len() < config.parallel.min(src.max_parallel).max(1) {
+            let parallel = config.parallel.min(src.max_parallel).max(1);
+            while in_flight.len() + revalidating.len() < parallel {
                 let Some(t) = queue.pop_front() else { break };
-                let job = load_tile(client.clone(), src.clone(), cache.clone(), config, t);
+                let load = load_tile(client.clone(), src.clone(), cache.clone(), config, t, Job::Show);
                 let g = generation;
-                let handle = tasks.spawn(async move { (g, t, job.await) });
+                let handle = tasks.spawn(async move { (g, t, Job::Show, load.await) });
                 in_flight.insert(t, handle);
             }
+            let online = offline_until.is_none_or(|until| Instant::now() >= until);
+            if queue.is_empty()
+                && revalidating.is_empty()
+                && in_flight.len() < parallel
+                && online
+                && let Some(t) = revalidate.pop_front()
+            {
+                offline_until = None;
+                let load = load_tile(client.clone(), src.clone(), cache.clone(), config, t, Job::Revalidate);
+                let g = generation;
+                tasks.spawn(async move { (g, t, Job::Revalidate, load.await) });
+                revalidating.insert(t);
+            }
         }
+        // Wakes the loop when an offline pause ends with revalidations waiting.
+        let pause_end = offline_until.filter(|_| !revalidate.is_empty());
+        let pause = async move {
+            match pause_end {
+                Some(until) => tokio::time::sleep_until(until.into()).await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
             msg = msgs.recv() => match msg {
                 None => break,
@@ -206,6 +264,9 @@ async fn run(
                     tasks.abort_all();
                     in_flight.clear();
                     queue.clear();
+                    revalidate.clear();
+                    revalidating.clear();
+                    offline_until = None;
                     source = s.map(Arc::new);
                     generation = g;
                 }
@@ -235,21 +296,37 @@ async fn run(
                 cache_bytes += measured.unwrap_or(0);
                 let _ = events.send(TileEvent::CacheSize(cache_bytes));
             }
+            () = pause => {}
             Some(done) = tasks.join_next(), if !tasks.is_empty() => {
                 // Cancelled tasks end in a JoinError and were already forgotten.
-                let Ok((g, t, result)) = done else { continue };
+                let Ok((g, t, job, result)) = done else { continue };
                 if g != generation {
                     continue;
                 }
-                in_flight.remove(&t);
+                match job {
+                    Job::Show => {
+                        in_flight.remove(&t);
+                    }
+                    Job::Revalidate => {
+                        revalidating.remove(&t);
+                    }
+                }
                 let event = match result {
-                    Ok(Fetched { image, cached, cache_error }) => {
+                    Ok(Fetched { image, cached, stale, disk_delta, cache_error }) => {
                         if let Some(e) = cache_error {
                             cache_problem(e);
                         }
-                        if !cached && let Some(c) = cache.clone() {
+                        if stale
+                            && cache.is_some()
+                            && revalidate.len() < MAX_REVALIDATE_QUEUE
+                            && !revalidating.contains(&t)
+                            && !revalidate.contains(&t)
+                        {
+                            revalidate.push_back(t);
+                        }
+                        if disk_delta != 0 && let Some(c) = cache.clone() {
                             // Walk the folder only when over the limit; otherwise count the tile in.
-                            cache_bytes += image_len_on_disk(&c, source.as_deref(), t);
+                            cache_bytes = cache_bytes.saturating_add_signed(disk_delta);
                             if cache_bytes > c.limit() && sizing.is_none() {
                                 let (evicted, size) = tokio::task::spawn_blocking(move || (c.evict(), c.size()))
                                     .await
@@ -261,7 +338,17 @@ async fn run(
                             }
                             let _ = events.send(TileEvent::CacheSize(cache_bytes));
                         }
+                        // A revalidation that found the tile current has nothing to show.
+                        let Some(image) = image else { continue };
                         TileEvent::Ready { generation: g, tile: t, image, cached }
+                    }
+                    Err(error) if job == Job::Revalidate => {
+                        // The cached tile stays on screen; a server that cannot be reached at
+                        // all (offline) is left alone for a while rather than asked per tile.
+                        if matches!(error, TileError::Http(HttpError::Request { .. })) {
+                            offline_until = Some(Instant::now() + config.offline_pause);
+                        }
+                        continue;
                     }
                     Err(error) => TileEvent::Failed { generation: g, tile: t, error },
                 };
@@ -274,25 +361,32 @@ async fn run(
     tasks.abort_all();
 }
 
-fn image_len_on_disk(cache: &TileCache, source: Option<&TileSource>, t: TileId) -> u64 {
-    source.and_then(|s| std::fs::metadata(cache.path(s, t)).ok()).map_or(0, |m| m.len())
+fn file_len(cache: &TileCache, source: &TileSource, t: TileId) -> i64 {
+    std::fs::metadata(cache.path(source, t)).map_or(0, |m| m.len() as i64)
 }
 
-/// One tile: from the cache if it decodes, otherwise from the server, validated, then cached.
+/// One tile. To show it: from the cache if it decodes (marked stale past its freshness),
+/// otherwise from the server, validated, then cached. To revalidate it: a conditional request
+/// with the cached copy's validators; a changed tile replaces the cached one.
 async fn load_tile(
     client: Result<reqwest::Client, String>,
     source: Arc<TileSource>,
     cache: Option<Arc<TileCache>>,
     config: FetchConfig,
     t: TileId,
+    job: Job,
 ) -> Result<Fetched, TileError> {
     let url = source.url(t);
+    let mut old = None;
     if let Some(c) = cache.clone() {
         let src = source.clone();
-        let hit = tokio::task::spawn_blocking(move || {
-            let bytes = c.get(&src, t)?;
-            match decode(&bytes, config.max_side) {
-                Ok(img) => Some(img),
+        old = tokio::task::spawn_blocking(move || {
+            let tile = c.get(&src, t)?;
+            if job == Job::Revalidate {
+                return Some((tile, None));
+            }
+            match decode(&tile.bytes, config.max_side) {
+                Ok(img) => Some((tile, Some(img))),
                 Err(_) => {
                     // A damaged cache file (disk full, killed mid-write by another tool): drop it.
                     let _ = std::fs::remove_file(c.path(&src, t));
@@ -303,10 +397,17 @@ async fn load_tile(
         .await
         .ok()
         .flatten();
-        if let Some(image) = hit {
-            return Ok(Fetched { image, cached: true, cache_error: None });
+        if let Some((tile, Some(image))) = &old {
+            let stale = !tile.meta.is_fresh(unix_now());
+            let image = Some(image.clone());
+            return Ok(Fetched { image, cached: true, stale, disk_delta: 0, cache_error: None });
         }
     }
+    // Revalidating a tile whose file has since gone (cleared, evicted): nothing to refresh.
+    if job == Job::Revalidate && old.is_none() {
+        return Ok(Fetched { image: None, cached: true, stale: false, disk_delta: 0, cache_error: None });
+    }
+    let old = old.map(|(tile, _)| tile);
     let client = client.map_err(|message| HttpError::Request { url: url.clone(), message })?;
     let expect = Expect {
         accept: "image/*",
@@ -314,20 +415,74 @@ async fn load_tile(
         what: "an image",
         max_bytes: config.max_bytes,
     };
-    let bytes = crate::http::download(&client, &url, expect, (config.timeout, CONNECT_TIMEOUT)).await?;
+    let validators = old.as_ref().map(|o| &o.meta.validators);
+    let timeouts = (config.timeout, CONNECT_TIMEOUT);
+    let response = crate::http::get(&client, &url, expect, timeouts, validators).await?;
+    let (Some(c), Some(old)) = (&cache, &old) else {
+        let Body::Modified(bytes) = response.body else {
+            return Err(HttpError::Status { url, status: 304 }.into());
+        };
+        let meta = TileMeta::fetched_now(response.cache.lifetime(config.default_freshness), response.cache.validators);
+        return store_new(bytes, meta, source, cache, config, t, url).await;
+    };
+    // The server's answer for a tile we hold: current (304, or the same bytes), or new.
+    let lifetime = if response.cache.cache_control.is_none() && response.cache.expires.is_none() {
+        // A 304 need not repeat the caching headers; the stored lifetime still holds.
+        Duration::from_secs(old.meta.fresh_for)
+    } else {
+        response.cache.lifetime(config.default_freshness)
+    };
+    let new_validators = |v: crate::http::Validators| if v.is_empty() { old.meta.validators.clone() } else { v };
+    let bytes = match response.body {
+        Body::Modified(bytes) if bytes != old.bytes => bytes,
+        _ => {
+            let meta = TileMeta::fetched_now(lifetime, new_validators(response.cache.validators));
+            let (c, src, bytes) = (c.clone(), source.clone(), old.bytes.clone());
+            let stored = tokio::task::spawn_blocking(move || c.put(&src, t, &bytes, &meta)).await;
+            let cache_error = match stored {
+                Ok(Err(e)) => Some(format!("{}: cannot store tiles: {e}", c_dir(&cache))),
+                _ => None,
+            };
+            return Ok(Fetched { image: None, cached: true, stale: false, disk_delta: 0, cache_error });
+        }
+    };
+    let meta = TileMeta::fetched_now(lifetime, new_validators(response.cache.validators));
+    store_new(bytes, meta, source, cache, config, t, url).await
+}
+
+fn c_dir(cache: &Option<Arc<TileCache>>) -> String {
+    cache.as_ref().map(|c| c.dir().display().to_string()).unwrap_or_default()
+}
+
+/// Decodes a downloaded tile and, only if it is a readable image, stores it.
+async fn store_new(
+    bytes: Vec<u8>,
+    meta: TileMeta,
+    source: Arc<TileSource>,
+    cache: Option<Arc<TileCache>>,
+    config: FetchConfig,
+    t: TileId,
+    url: String,
+) -> Result<Fetched, TileError> {
     let (img, bytes) = tokio::task::spawn_blocking(move || (decode(&bytes, config.max_side), bytes))
         .await
         .map_err(|e| TileError::Corrupt { url: url.clone(), message: e.to_string() })?;
     let image = img.map_err(|message| TileError::Corrupt { url: url.clone(), message })?;
-    let mut cache_error = None;
-    if let Some(c) = cache {
+    let (mut cache_error, mut disk_delta) = (None, 0);
+    if let Some(c) = cache.clone() {
         // A cache that cannot be written (read-only disk, disk full) costs speed, not the tile.
-        let dir = c.dir().display().to_string();
-        if let Ok(Err(e)) = tokio::task::spawn_blocking(move || c.put(&source, t, &bytes)).await {
-            cache_error = Some(format!("{dir}: cannot store tiles: {e}"));
+        let stored = tokio::task::spawn_blocking(move || {
+            let before = file_len(&c, &source, t);
+            c.put(&source, t, &bytes, &meta).map(|()| file_len(&c, &source, t) - before)
+        })
+        .await;
+        match stored {
+            Ok(Ok(delta)) => disk_delta = delta,
+            Ok(Err(e)) => cache_error = Some(format!("{}: cannot store tiles: {e}", c_dir(&cache))),
+            Err(_) => {}
         }
     }
-    Ok(Fetched { image, cached: false, cache_error })
+    Ok(Fetched { image: Some(image), cached: false, stale: false, disk_delta, cache_error })
 }
 
 /// Decodes PNG, JPEG or WebP bytes into RGBA, refusing images over `max_side` before allocating.

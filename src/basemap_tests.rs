@@ -8,7 +8,7 @@ use crate::proj::Crs;
 
 #[path = "../tests/support/tile_server.rs"]
 mod tile_server;
-use tile_server::{BACKGROUND, MARKER, TileServer};
+use tile_server::{BACKGROUND, CHANGED, MARKER, TileServer};
 
 fn temp_cache(name: &str) -> TileCache {
     let dir = std::env::temp_dir().join(format!("port-atlas-basemap-{name}-{}", std::process::id()));
@@ -76,6 +76,93 @@ fn tiles_arrive_decoded_and_the_second_run_reads_the_cache_with_the_server_stopp
         panic!("{got:?}")
     };
     assert!(url.contains("/ok/12/3/5.png"), "{url}");
+    std::fs::remove_dir_all(cache.dir()).ok();
+}
+
+/// Waits until `done()` or `timeout`, for counts the server keeps.
+fn wait_for(timeout: Duration, done: impl Fn() -> bool) -> bool {
+    let end = std::time::Instant::now() + timeout;
+    while !done() {
+        if std::time::Instant::now() > end {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    true
+}
+
+#[test]
+fn stale_tiles_show_from_the_cache_at_once_and_are_revalidated_behind() {
+    let server = TileServer::start(None);
+    let stats = server.stats.clone();
+    let cache = temp_cache("revalidate");
+    let template = server.template("revalidate");
+    let src = TileSource::new(&template, &[], Crs::Wgs84, "test").unwrap();
+    let tiles = taicang_tiles(12)[..3].to_vec();
+    let n = tiles.len();
+    let run = || {
+        let f = fetcher(Some(cache.clone()), &template, FetchConfig::default());
+        f.want(tiles.clone());
+        let got = answers(&f, n, Duration::from_secs(20));
+        (f, got)
+    };
+    let colours = |got: &[TileEvent]| -> Vec<(bool, [u8; 3])> {
+        got.iter()
+            .map(|e| match e {
+                TileEvent::Ready { image, cached, .. } => (*cached, [image.rgba[0], image.rgba[1], image.rgba[2]]),
+                e => panic!("{e:?}"),
+            })
+            .collect()
+    };
+
+    // First run: downloaded, stored with the server's ETag and `no-cache` (stale at once).
+    let (f, got) = run();
+    assert_eq!(colours(&got), vec![(false, BACKGROUND); n]);
+    drop(f);
+    let stored = cache.get(&src, tiles[0]).unwrap().meta;
+    assert_eq!((stored.fresh_for, stored.validators.etag.as_deref()), (0, Some("\"v0\"")));
+
+    // Stale: shown from the cache, then asked about with If-None-Match; 304 keeps the tile and
+    // sends nothing more to the UI.
+    let requests = stats.requests.load(Ordering::SeqCst);
+    let (f, got) = run();
+    assert_eq!(colours(&got), vec![(true, BACKGROUND); n]);
+    assert!(wait_for(Duration::from_secs(10), || stats.not_modified.load(Ordering::SeqCst) == n), "three 304s");
+    assert_eq!(answers(&f, 1, Duration::from_millis(300)), vec![], "a current tile is not sent again");
+    assert_eq!(stats.requests.load(Ordering::SeqCst), requests + n, "one conditional request per tile");
+    assert!(cache.get(&src, tiles[0]).unwrap().meta.fetched >= stored.fetched);
+    drop(f);
+
+    // The server's tiles changed: the old ones show first, the new ones replace them and the cache.
+    stats.version.store(1, Ordering::SeqCst);
+    let (f, got) = run();
+    assert_eq!(colours(&got), vec![(true, BACKGROUND); n]);
+    let got = answers(&f, n, Duration::from_secs(10));
+    assert_eq!(colours(&got), vec![(false, CHANGED); n]);
+    let stored = cache.get(&src, tiles[0]).unwrap();
+    assert_eq!(stored.meta.validators.etag.as_deref(), Some("\"v1\""));
+    assert_eq!(&decode(&stored.bytes, 1024).unwrap().rgba[..3], &CHANGED);
+    drop(f);
+
+    // Offline: stale tiles still show, and failing to revalidate is not a failed tile.
+    server.stop();
+    let (f, got) = run();
+    assert_eq!(colours(&got), vec![(true, CHANGED); n]);
+    assert_eq!(answers(&f, 1, Duration::from_millis(500)), vec![], "no warning for a tile on screen");
+    drop(f);
+
+    // Fresh tiles (max-age=3600) are not asked about at all.
+    let fresh = TileServer::start(None);
+    let f = fetcher(Some(cache.clone()), &fresh.template("fresh"), FetchConfig::default());
+    f.want(tiles.clone());
+    assert_eq!(answers(&f, n, Duration::from_secs(20)).len(), n);
+    drop(f);
+    let requests = fresh.stats.requests.load(Ordering::SeqCst);
+    let f = fetcher(Some(cache.clone()), &fresh.template("fresh"), FetchConfig::default());
+    f.want(tiles.clone());
+    assert_eq!(colours(&answers(&f, n, Duration::from_secs(20))), vec![(true, BACKGROUND); n]);
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(fresh.stats.requests.load(Ordering::SeqCst), requests, "fresh tiles need no request");
     std::fs::remove_dir_all(cache.dir()).ok();
 }
 
@@ -160,12 +247,19 @@ fn a_damaged_cache_file_is_replaced_from_the_server() {
     let cache = temp_cache("damaged");
     let src = TileSource::new(&server.template("ok"), &[], Crs::Wgs84, "").unwrap();
     let t = TileId { z: 9, x: 428, y: 208 };
-    cache.put(&src, t, b"\x89PNG\r\n\x1a\n half a file").unwrap();
+    cache
+        .put(
+            &src,
+            t,
+            b"\x89PNG\r\n\x1a\n half a file",
+            &TileMeta::fetched_now(Duration::from_secs(3600), Default::default()),
+        )
+        .unwrap();
     let f = fetcher(Some(cache.clone()), &server.template("ok"), FetchConfig::default());
     f.want(vec![t]);
     let got = answers(&f, 1, Duration::from_secs(10));
     assert!(matches!(got.as_slice(), [TileEvent::Ready { cached: false, .. }]), "{got:?}");
-    assert!(decode(&cache.get(&src, t).unwrap(), 1024).is_ok());
+    assert!(decode(&cache.get(&src, t).unwrap().bytes, 1024).is_ok());
     std::fs::remove_dir_all(cache.dir()).ok();
 }
 

@@ -49,6 +49,91 @@ pub fn client(timeout: Duration, connect: Duration) -> Result<reqwest::Client, S
         .map_err(|e| error_chain(&e))
 }
 
+/// What identifies a stored copy to its server, for a conditional request that costs a few bytes
+/// (`304 Not Modified`) when the copy is still current.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Validators {
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+}
+
+impl Validators {
+    pub fn is_empty(&self) -> bool {
+        self.etag.is_none() && self.last_modified.is_none()
+    }
+}
+
+/// The headers of a response that say how long it may be reused (RFC 9111).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CacheHeaders {
+    pub cache_control: Option<String>,
+    pub expires: Option<String>,
+    pub date: Option<String>,
+    pub age: Option<String>,
+    pub validators: Validators,
+}
+
+impl CacheHeaders {
+    fn from(headers: &reqwest::header::HeaderMap) -> Self {
+        use reqwest::header;
+        // Header values that are not visible ASCII are ignored, never stored.
+        let get = |name: header::HeaderName| {
+            headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim).filter(|v| !v.is_empty()).map(String::from)
+        };
+        CacheHeaders {
+            cache_control: get(header::CACHE_CONTROL),
+            expires: get(header::EXPIRES),
+            date: get(header::DATE),
+            age: get(header::AGE),
+            validators: Validators { etag: get(header::ETAG), last_modified: get(header::LAST_MODIFIED) },
+        }
+    }
+
+    /// How long the response stays fresh: `max-age` less `Age`, else `Expires` less `Date`, else
+    /// `heuristic` (servers that say nothing). `no-cache` and `no-store` give zero: a private,
+    /// offline-capable cache still keeps the copy but asks the server before trusting it.
+    pub fn lifetime(&self, heuristic: Duration) -> Duration {
+        if let Some(cc) = &self.cache_control {
+            let mut max_age = None;
+            for d in cc.split(',').map(|d| d.trim().to_ascii_lowercase()) {
+                if d == "no-cache" || d == "no-store" || d.starts_with("no-cache=") {
+                    return Duration::ZERO;
+                }
+                if let Some(v) = d.strip_prefix("max-age=") {
+                    // An unparsable max-age counts as stale (RFC 9111 4.2.1).
+                    max_age = Some(v.trim_matches('"').parse::<u64>().unwrap_or(0));
+                }
+            }
+            if let Some(s) = max_age {
+                let age = self.age.as_deref().and_then(|a| a.parse::<u64>().ok()).unwrap_or(0);
+                return Duration::from_secs(s.saturating_sub(age));
+            }
+        }
+        if let Some(expires) = &self.expires {
+            // An Expires that does not parse ("0", "-1") means already expired.
+            let Ok(expires) = httpdate::parse_http_date(expires) else { return Duration::ZERO };
+            let date = self.date.as_deref().and_then(|d| httpdate::parse_http_date(d).ok());
+            let date = date.unwrap_or_else(std::time::SystemTime::now);
+            return expires.duration_since(date).unwrap_or(Duration::ZERO);
+        }
+        heuristic
+    }
+}
+
+/// A response body, or word that the stored copy is current.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Body {
+    Modified(Vec<u8>),
+    NotModified,
+}
+
+/// What [`get`] brings back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Response {
+    pub body: Body,
+    pub cache: CacheHeaders,
+}
+
 /// Downloads `url` within `expect`'s limits. `timeouts` only words the error of a timed-out
 /// request (the client enforces them).
 pub async fn download(
@@ -57,6 +142,22 @@ pub async fn download(
     expect: Expect,
     timeouts: (Duration, Duration),
 ) -> Result<Vec<u8>, HttpError> {
+    match get(client, url, expect, timeouts, None).await?.body {
+        Body::Modified(bytes) => Ok(bytes),
+        // Only a conditional request may be answered 304.
+        Body::NotModified => Err(HttpError::Status { url: url.into(), status: 304 }),
+    }
+}
+
+/// Like [`download`], with the response's caching headers; with `validators`, a conditional
+/// request that may come back [`Body::NotModified`].
+pub async fn get(
+    client: &reqwest::Client,
+    url: &str,
+    expect: Expect,
+    timeouts: (Duration, Duration),
+    validators: Option<&Validators>,
+) -> Result<Response, HttpError> {
     let req_err = |e: reqwest::Error| {
         let message = if e.is_timeout() {
             let (timeout, connect) = timeouts;
@@ -67,8 +168,21 @@ pub async fn download(
         };
         HttpError::Request { url: url.into(), message }
     };
-    let mut resp = client.get(url).header(reqwest::header::ACCEPT, expect.accept).send().await.map_err(req_err)?;
+    let mut req = client.get(url).header(reqwest::header::ACCEPT, expect.accept);
+    if let Some(v) = validators {
+        if let Some(etag) = &v.etag {
+            req = req.header(reqwest::header::IF_NONE_MATCH, etag);
+        }
+        if let Some(date) = &v.last_modified {
+            req = req.header(reqwest::header::IF_MODIFIED_SINCE, date);
+        }
+    }
+    let mut resp = req.send().await.map_err(req_err)?;
     let status = resp.status();
+    let cache = CacheHeaders::from(resp.headers());
+    if status == reqwest::StatusCode::NOT_MODIFIED && validators.is_some_and(|v| !v.is_empty()) {
+        return Ok(Response { body: Body::NotModified, cache });
+    }
     if !status.is_success() {
         return Err(HttpError::Status { url: url.into(), status: status.as_u16() });
     }
@@ -109,7 +223,7 @@ pub async fn download(
     {
         return Err(HttpError::Truncated { url: url.into(), message: format!("{} of {n} bytes", body.len()) });
     }
-    Ok(body)
+    Ok(Response { body: Body::Modified(body), cache })
 }
 
 /// reqwest's top-level message is terse ("error sending request"); the cause is further down.
@@ -125,4 +239,45 @@ pub fn error_chain(e: &dyn std::error::Error) -> String {
         cur = c.source();
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn freshness_follows_the_servers_caching_headers() {
+        let week = Duration::from_secs(7 * 86400);
+        let h = |cc: Option<&str>, expires: Option<&str>, date: Option<&str>, age: Option<&str>| CacheHeaders {
+            cache_control: cc.map(String::from),
+            expires: expires.map(String::from),
+            date: date.map(String::from),
+            age: age.map(String::from),
+            validators: Validators::default(),
+        };
+        let date = "Wed, 25 Nov 2026 12:00:00 GMT";
+        // OpenStreetMap's tile servers send max-age plus Expires; max-age wins.
+        let osm = h(
+            Some("max-age=86400, stale-while-revalidate=604800"),
+            Some("Fri, 27 Nov 2026 12:00:00 GMT"),
+            Some(date),
+            None,
+        );
+        assert_eq!(osm.lifetime(week), Duration::from_secs(86400));
+        assert_eq!(h(Some("public, max-age=600"), None, None, Some("100")).lifetime(week), Duration::from_secs(500));
+        assert_eq!(h(Some("max-age=60"), None, None, Some("900")).lifetime(week), Duration::ZERO);
+        assert_eq!(h(Some("no-cache"), None, None, None).lifetime(week), Duration::ZERO);
+        assert_eq!(h(Some("No-Store, max-age=600"), None, None, None).lifetime(week), Duration::ZERO);
+        assert_eq!(h(Some("max-age=soon"), None, None, None).lifetime(week), Duration::ZERO);
+        // Expires counts from the server's Date, not our clock.
+        assert_eq!(
+            h(None, Some("Wed, 25 Nov 2026 13:00:00 GMT"), Some(date), None).lifetime(week),
+            Duration::from_secs(3600)
+        );
+        assert_eq!(h(None, Some("Wed, 25 Nov 2026 11:00:00 GMT"), Some(date), None).lifetime(week), Duration::ZERO);
+        assert_eq!(h(None, Some("0"), Some(date), None).lifetime(week), Duration::ZERO, "invalid Expires: expired");
+        // A directive we do not act on leaves the rest to Expires or the heuristic.
+        assert_eq!(h(Some("public"), None, None, None).lifetime(week), week);
+        assert_eq!(h(None, None, Some(date), None).lifetime(week), week);
+    }
 }

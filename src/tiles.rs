@@ -1,6 +1,6 @@
 //! Raster basemap groundwork: XYZ tile arithmetic, URL templates, GCJ-02 tile shifts and a
-//! size-limited disk cache with server-independent keys. No network here: fetching belongs to
-//! the app's tile thread (issue 6), which builds on these pieces.
+//! size-limited disk cache with server-independent keys and per-tile freshness. No network here:
+//! fetching belongs to the tile thread in `basemap`, which builds on these pieces.
 
 use std::path::{Path, PathBuf};
 
@@ -297,6 +297,98 @@ pub fn resolve_source(
     Ok(Some(source))
 }
 
+/// When a cached tile was fetched, how long the server said it stays fresh, and what to ask the
+/// server with once it is stale.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TileMeta {
+    /// Unix seconds; 0 for tiles cached before freshness was recorded (always stale).
+    pub fetched: u64,
+    /// Seconds after `fetched` during which the tile is shown without asking the server.
+    pub fresh_for: u64,
+    pub validators: crate::http::Validators,
+}
+
+impl TileMeta {
+    /// Fetched now, fresh for `fresh_for`.
+    pub fn fetched_now(fresh_for: std::time::Duration, validators: crate::http::Validators) -> Self {
+        TileMeta { fetched: unix_now(), fresh_for: fresh_for.as_secs(), validators }
+    }
+
+    /// Fresh at `now` (unix seconds). A fetch time more than a minute ahead of the clock (the
+    /// clock was set back) counts as stale, so a wrong clock cannot pin a tile forever.
+    pub fn is_fresh(&self, now: u64) -> bool {
+        self.fetched <= now + 60 && now < self.fetched.saturating_add(self.fresh_for)
+    }
+}
+
+/// Seconds since 1970 by the system clock.
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+/// A tile file: the image bytes as the server sent them, and their [`TileMeta`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CachedTile {
+    pub bytes: Vec<u8>,
+    pub meta: TileMeta,
+}
+
+/// First line of a tile file with a header; files without it (older caches) are plain images.
+const TILE_MAGIC: &[u8] = b"port-atlas tile 1\n";
+/// A header is a few short lines; anything longer is damage, not a header.
+const MAX_HEADER: usize = 4096;
+
+impl CachedTile {
+    /// `port-atlas tile 1`, then `key value` lines, a blank line, and the image bytes.
+    fn encode(bytes: &[u8], meta: &TileMeta) -> Vec<u8> {
+        let mut head = format!("fetched {}\nfresh-for {}\n", meta.fetched, meta.fresh_for);
+        // Values came from HTTP headers and were visible ASCII; anything else is not written.
+        let clean = |v: &String| v.len() < 1024 && v.bytes().all(|b| (0x20..0x7f).contains(&b));
+        if let Some(e) = meta.validators.etag.as_ref().filter(|v| clean(v)) {
+            head.push_str(&format!("etag {e}\n"));
+        }
+        if let Some(d) = meta.validators.last_modified.as_ref().filter(|v| clean(v)) {
+            head.push_str(&format!("last-modified {d}\n"));
+        }
+        let mut out = Vec::with_capacity(TILE_MAGIC.len() + head.len() + 1 + bytes.len());
+        out.extend_from_slice(TILE_MAGIC);
+        out.extend_from_slice(head.as_bytes());
+        out.push(b'\n');
+        out.extend_from_slice(bytes);
+        out
+    }
+
+    /// `None` for a header that is cut off or malformed.
+    fn decode(mut file: Vec<u8>) -> Option<CachedTile> {
+        if !file.starts_with(TILE_MAGIC) {
+            return Some(CachedTile { bytes: file, meta: TileMeta::default() });
+        }
+        let rest = &file[TILE_MAGIC.len()..];
+        let end = rest.windows(2).take(MAX_HEADER).position(|w| w == b"\n\n")?;
+        let head = std::str::from_utf8(&rest[..end]).ok()?;
+        let mut meta = TileMeta::default();
+        let (mut fetched, mut fresh_for) = (None, None);
+        for line in head.lines() {
+            let (key, value) = line.split_once(' ')?;
+            if !value.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+                return None;
+            }
+            match key {
+                "fetched" => fetched = Some(value.parse().ok()?),
+                "fresh-for" => fresh_for = Some(value.parse().ok()?),
+                "etag" => meta.validators.etag = Some(value.to_string()),
+                "last-modified" => meta.validators.last_modified = Some(value.to_string()),
+                // Keys a newer version may add.
+                _ => {}
+            }
+        }
+        meta.fetched = fetched?;
+        meta.fresh_for = fresh_for?;
+        file.drain(..TILE_MAGIC.len() + end + 2);
+        Some(CachedTile { bytes: file, meta })
+    }
+}
+
 /// A disk cache of tile images. Keys are derived from the template and tile numbers only, so no
 /// path is ever built from text a server sent.
 #[derive(Debug, Clone)]
@@ -320,23 +412,31 @@ impl TileCache {
         self.dir.join(format!("{h:016x}")).join(format!("{}-{}-{}.tile", t.z, t.x, t.y))
     }
 
-    pub fn get(&self, source: &TileSource, t: TileId) -> Option<Vec<u8>> {
+    /// A stored tile, or `None` when there is none or its header is damaged (the file is then
+    /// removed, so the tile is fetched again).
+    pub fn get(&self, source: &TileSource, t: TileId) -> Option<CachedTile> {
         let p = self.path(source, t);
-        let bytes = std::fs::read(&p).ok()?;
-        // Touch it so eviction keeps recently used tiles.
+        let file = std::fs::read(&p).ok()?;
+        let Some(tile) = CachedTile::decode(file) else {
+            let _ = std::fs::remove_file(&p);
+            return None;
+        };
+        // Touch it so eviction keeps recently used tiles (the modified time is the LRU clock;
+        // when it was fetched is in the file's header).
         let _ =
             std::fs::File::options().append(true).open(&p).and_then(|f| f.set_modified(std::time::SystemTime::now()));
-        Some(bytes)
+        Some(tile)
     }
 
-    /// Stores a tile atomically. Eviction is separate ([`TileCache::evict`]) because it walks the
-    /// folder: the tile thread keeps a running total and evicts only when it passes the limit.
-    pub fn put(&self, source: &TileSource, t: TileId, bytes: &[u8]) -> std::io::Result<()> {
+    /// Stores a tile atomically with its freshness. Eviction is separate ([`TileCache::evict`])
+    /// because it walks the folder: the tile thread keeps a running total and evicts only when it
+    /// passes the limit.
+    pub fn put(&self, source: &TileSource, t: TileId, bytes: &[u8], meta: &TileMeta) -> std::io::Result<()> {
         let p = self.path(source, t);
         if let Some(parent) = p.parent() {
             std::fs::create_dir_all(parent)?;
         }
-        crate::geodata::write_atomic(&p, bytes)
+        crate::geodata::write_atomic(&p, &CachedTile::encode(bytes, meta))
     }
 
     pub fn limit(&self) -> u64 {
@@ -480,17 +580,50 @@ mod tests {
         let src = TileSource::new("https://x.example/{z}/{x}/{y}.png?key=../../etc", &[], Crs::Wgs84, "").unwrap();
         let p = cache.path(&src, TileId { z: 1, x: 0, y: 1 });
         assert!(p.starts_with(&dir) && !p.to_string_lossy().contains(".."), "{}", p.display());
+        let meta = TileMeta::default();
+        let file_len = CachedTile::encode(&[0; 1000], &meta).len() as u64;
         for x in 0..5 {
-            cache.put(&src, TileId { z: 5, x, y: 0 }, &[x as u8; 1000]).unwrap();
+            cache.put(&src, TileId { z: 5, x, y: 0 }, &[x as u8; 1000], &meta).unwrap();
             std::thread::sleep(std::time::Duration::from_millis(10));
         }
-        assert_eq!(cache.size(), 5000);
-        assert_eq!(cache.evict().unwrap(), 2000, "down to 90% of the limit");
+        assert_eq!(cache.size(), 5 * file_len);
+        assert_eq!(cache.evict().unwrap(), 2 * file_len, "down to 90% of the limit");
         assert!(cache.size() <= 2500, "{}", cache.size());
-        assert_eq!(cache.get(&src, TileId { z: 5, x: 4, y: 0 }).unwrap(), vec![4u8; 1000]);
+        assert_eq!(cache.get(&src, TileId { z: 5, x: 4, y: 0 }).unwrap().bytes, vec![4u8; 1000]);
         assert!(cache.get(&src, TileId { z: 5, x: 0, y: 0 }).is_none(), "oldest evicted");
         cache.clear().unwrap();
         assert_eq!(cache.size(), 0);
         std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn tile_files_keep_freshness_and_validators_and_refuse_damaged_headers() {
+        use crate::http::Validators;
+        let validators =
+            Validators { etag: Some("\"v1 a\"".into()), last_modified: Some("Wed, 21 Oct 2026 07:28:00 GMT".into()) };
+        let meta = TileMeta { fetched: 1_790_000_000, fresh_for: 3600, validators };
+        let png = b"\x89PNG\r\n\x1a\n\n\nbody with blank lines";
+        let file = CachedTile::encode(png, &meta);
+        assert_eq!(CachedTile::decode(file.clone()), Some(CachedTile { bytes: png.to_vec(), meta: meta.clone() }));
+        assert!(meta.is_fresh(1_790_000_000 + 3599) && !meta.is_fresh(1_790_000_000 + 3600));
+        assert!(!meta.is_fresh(1_789_000_000), "fetched in the future: the clock went back");
+        // A file from before headers: the image as it was, stale, nothing to revalidate with.
+        let old = CachedTile::decode(png.to_vec()).unwrap();
+        assert_eq!((old.bytes.as_slice(), old.meta.fetched, old.meta.validators.is_empty()), (&png[..], 0, true));
+        assert!(!old.meta.is_fresh(unix_now()));
+        // Cut off in the header, a bad number, a control character: damaged.
+        assert_eq!(CachedTile::decode(file[..TILE_MAGIC.len() + 8].to_vec()), None);
+        let bad = String::from_utf8_lossy(&file).replace("fresh-for 3600", "fresh-for soon");
+        assert_eq!(CachedTile::decode(bad.into_bytes()), None);
+        let mut ctl = TILE_MAGIC.to_vec();
+        ctl.extend_from_slice(b"fetched 1\nfresh-for 1\netag a\x07b\n\nX");
+        assert_eq!(CachedTile::decode(ctl), None);
+        // A value that could not have come from an HTTP header is not written.
+        let evil = TileMeta {
+            validators: Validators { etag: Some("a\nfresh-for 999999999".into()), last_modified: None },
+            ..meta
+        };
+        let back = CachedTile::decode(CachedTile::encode(b"x", &evil)).unwrap();
+        assert_eq!((back.meta.fresh_for, back.meta.validators.etag), (3600, None));
     }
 }

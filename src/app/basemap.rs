@@ -382,15 +382,18 @@ fn receive_tiles(
                 );
                 mesh.insert_attribute(Mesh::ATTRIBUTE_UV_0, m.uvs);
                 mesh.insert_indices(Indices::U32(m.indices));
+                // A newer copy of a tile on screen (revalidated) swaps in without a fade, which
+                // would flash the vector basemap through it.
+                let fade_s = if bm.tiles.contains_key(&tile) { 0.0 } else { bm.fade_s };
                 let material = materials.add(TileMaterial {
                     u: TileUniform {
-                        params: Vec4::new(bm.opacity, bm.muted as u8 as f32, time.elapsed_secs_wrapped(), bm.fade_s),
+                        params: Vec4::new(bm.opacity, bm.muted as u8 as f32, time.elapsed_secs_wrapped(), fade_s),
                     },
                     opaque_image: image.opaque,
                     image: images.add(tile_image(image)),
                 });
-                if bm.fade_s > 0.0 {
-                    let end = time.elapsed_secs_f64() + bm.fade_s as f64;
+                if fade_s > 0.0 {
+                    let end = time.elapsed_secs_f64() + fade_s as f64;
                     bm.fading.push((material.clone(), end));
                 }
                 let entity = commands

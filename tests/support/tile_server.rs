@@ -3,9 +3,11 @@
 //!
 //! `GET /{mode}/{z}/{x}/{y}.png` answers by `mode`: `ok` (a 256x256 PNG), `jpeg`, `webp`, `500`, `html`
 //! (a web page), `trunc` (cut off mid-body), `corrupt` (PNG magic then garbage), `huge` (1 MiB,
-//! no length), `slow` (answers after 2 s). Tiles are `BACKGROUND` with a `MARKER` disc where
-//! the configured lon/lat (in the tiles' own CRS) falls. `GET /layers/NAME.geojson` answers a
-//! GeoJSON square around that lon/lat.
+//! no length), `slow` (answers after 2 s), `fresh` (`max-age=3600`), `revalidate` (`no-cache`
+//! with an ETag of `Stats::version`, answering `304` to a matching `If-None-Match`). Tiles are
+//! `BACKGROUND` (`CHANGED` once `version` is above 0) with a `MARKER` disc where the configured
+//! lon/lat (in the tiles' own CRS) falls. `GET /layers/NAME.geojson` answers a GeoJSON square
+//! around that lon/lat.
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -15,6 +17,8 @@ use std::time::Duration;
 
 pub const BACKGROUND: [u8; 3] = [214, 80, 196];
 pub const MARKER: [u8; 3] = [16, 200, 40];
+/// The background of `revalidate` tiles after the server's `version` went up.
+pub const CHANGED: [u8; 3] = [40, 90, 220];
 
 #[derive(Default)]
 pub struct Stats {
@@ -22,6 +26,10 @@ pub struct Stats {
     pub open: AtomicUsize,
     pub max_open: AtomicUsize,
     pub user_agent: Mutex<String>,
+    /// The `revalidate` tiles' version: their ETag, and their colour when above 0.
+    pub version: AtomicUsize,
+    /// `304 Not Modified` answers sent.
+    pub not_modified: AtomicUsize,
 }
 
 pub struct TileServer {
@@ -84,18 +92,28 @@ fn handle(mut s: TcpStream, st: &Stats, marker: Option<(f64, f64)>) {
         }
     }
     let text = String::from_utf8_lossy(&req).to_string();
-    if let Some(ua) = text.lines().find_map(|l| l.strip_prefix("user-agent: ").or(l.strip_prefix("User-Agent: "))) {
-        *st.user_agent.lock().unwrap() = ua.to_string();
+    let header = |name: &str| {
+        text.lines().find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.trim().eq_ignore_ascii_case(name).then(|| v.trim().to_string())
+        })
+    };
+    if let Some(ua) = header("user-agent") {
+        *st.user_agent.lock().unwrap() = ua;
     }
     let path = text.split_whitespace().nth(1).unwrap_or("/").to_string();
     let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     let num = |i: usize| parts.get(i).and_then(|p| p.trim_end_matches(".png").parse::<u32>().ok());
     let (mode, z, x, y) = (parts.first().copied().unwrap_or(""), num(1), num(2), num(3));
+    let reply_with =
+        |s: &mut TcpStream, status: &str, ctype: &str, body: &[u8], declared: Option<usize>, extra: &str| {
+            let len = declared.map(|n| format!("Content-Length: {n}\r\n")).unwrap_or_default();
+            let head = format!("HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\n{len}{extra}Connection: close\r\n\r\n");
+            let _ = s.write_all(head.as_bytes());
+            let _ = s.write_all(body);
+        };
     let reply = |s: &mut TcpStream, status: &str, ctype: &str, body: &[u8], declared: Option<usize>| {
-        let len = declared.map(|n| format!("Content-Length: {n}\r\n")).unwrap_or_default();
-        let head = format!("HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\n{len}Connection: close\r\n\r\n");
-        let _ = s.write_all(head.as_bytes());
-        let _ = s.write_all(body);
+        reply_with(s, status, ctype, body, declared, "")
     };
     if path.starts_with("/layers/") {
         // A GeoJSON layer: a square of ±0.003° around the marker.
@@ -126,18 +144,18 @@ fn handle(mut s: TcpStream, st: &Stats, marker: Option<(f64, f64)>) {
         st.open.fetch_sub(1, Ordering::SeqCst);
         return;
     };
-    let png = || tile_png(z, x, y, marker, image::ImageFormat::Png);
+    let png = || tile_png(z, x, y, marker, image::ImageFormat::Png, BACKGROUND);
     match mode {
         "ok" => {
             let b = png();
             reply(&mut s, "200 OK", "image/png", &b, Some(b.len()))
         }
         "jpeg" => {
-            let b = tile_png(z, x, y, marker, image::ImageFormat::Jpeg);
+            let b = tile_png(z, x, y, marker, image::ImageFormat::Jpeg, BACKGROUND);
             reply(&mut s, "200 OK", "image/jpeg", &b, Some(b.len()))
         }
         "webp" => {
-            let b = tile_png(z, x, y, marker, image::ImageFormat::WebP);
+            let b = tile_png(z, x, y, marker, image::ImageFormat::WebP, BACKGROUND);
             reply(&mut s, "200 OK", "image/webp", &b, Some(b.len()))
         }
         "slow" => {
@@ -157,15 +175,39 @@ fn handle(mut s: TcpStream, st: &Stats, marker: Option<(f64, f64)>) {
             reply(&mut s, "200 OK", "image/png", &b, Some(b.len()))
         }
         "huge" => reply(&mut s, "200 OK", "image/png", &vec![0u8; 1 << 20], None),
+        "fresh" => {
+            let b = png();
+            reply_with(&mut s, "200 OK", "image/png", &b, Some(b.len()), "Cache-Control: max-age=3600\r\n")
+        }
+        "revalidate" => {
+            let version = st.version.load(Ordering::SeqCst);
+            let etag = format!("\"v{version}\"");
+            let extra = format!("Cache-Control: no-cache\r\nETag: {etag}\r\n");
+            if header("if-none-match").as_deref() == Some(etag.as_str()) {
+                st.not_modified.fetch_add(1, Ordering::SeqCst);
+                reply_with(&mut s, "304 Not Modified", "image/png", b"", None, &extra)
+            } else {
+                let colour = if version > 0 { CHANGED } else { BACKGROUND };
+                let b = tile_png(z, x, y, marker, image::ImageFormat::Png, colour);
+                reply_with(&mut s, "200 OK", "image/png", &b, Some(b.len()), &extra)
+            }
+        }
         _ => reply(&mut s, "404 Not Found", "text/plain", b"no such mode", Some(12)),
     }
     let _ = s.flush();
     st.open.fetch_sub(1, Ordering::SeqCst);
 }
 
-/// A 256x256 tile: background, with the marker disc (radius 24 px) where `marker` falls.
-fn tile_png(z: u32, x: u32, y: u32, marker: Option<(f64, f64)>, format: image::ImageFormat) -> Vec<u8> {
-    let mut img = image::RgbImage::from_pixel(256, 256, image::Rgb(BACKGROUND));
+/// A 256x256 tile: `background`, with the marker disc (radius 24 px) where `marker` falls.
+fn tile_png(
+    z: u32,
+    x: u32,
+    y: u32,
+    marker: Option<(f64, f64)>,
+    format: image::ImageFormat,
+    background: [u8; 3],
+) -> Vec<u8> {
+    let mut img = image::RgbImage::from_pixel(256, 256, image::Rgb(background));
     if let Some((lon, lat)) = marker {
         // Slippy-map pixel of the marker in this tile.
         let n = (1u64 << z) as f64 * 256.0;
