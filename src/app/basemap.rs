@@ -28,8 +28,11 @@ const TILE_SHADER: Handle<Shader> = uuid_handle!("b3d4e5f6-1a2b-4c3d-8e9f-0a1b2c
 const GPU_TILES: usize = 480;
 /// Most tiles asked for per view (a 4K screen at 2x needs about 160).
 const MAX_WANTED: usize = 192;
-/// A failed tile is not asked for again for this long (seconds), unless the user retries.
+/// A failed tile is not asked for again for this long (seconds), doubling with each failure in a
+/// row up to `RETRY_MAX_S`, unless the user retries: a server that is down gets a few requests
+/// an hour per visible tile, not two a minute.
 const RETRY_AFTER_S: f64 = 30.0;
+const RETRY_MAX_S: f64 = 480.0;
 /// Tiles turned into textures per frame (each is a 256 KB upload).
 const UPLOADS_PER_FRAME: usize = 16;
 /// Disk cache size limit.
@@ -122,7 +125,10 @@ pub struct Basemap {
     requested: HashSet<TileId>,
     /// Events from the tile thread not yet handled (uploads are spread over frames).
     arrived: std::collections::VecDeque<TileEvent>,
+    /// Failed tiles and until when (seconds of `Time`) they are not asked for again.
     failed: HashMap<TileId, f64>,
+    /// Failures in a row per tile, for the back-off; forgotten when the tile arrives.
+    failures_in_row: HashMap<TileId, u32>,
     wanted: Vec<TileId>,
     frame: u64,
     applied_style: (f32, bool),
@@ -176,6 +182,7 @@ impl Basemap {
             requested: HashSet::new(),
             arrived: Default::default(),
             failed: HashMap::new(),
+            failures_in_row: HashMap::new(),
             wanted: Vec::new(),
             frame: 0,
             applied_style: (1.0, false),
@@ -226,6 +233,7 @@ impl Basemap {
     /// Forgets failures so the next frame asks for those tiles again.
     pub fn retry(&mut self) {
         self.failed.clear();
+        self.failures_in_row.clear();
         self.failures.clear();
     }
 
@@ -318,6 +326,7 @@ fn apply_source(mut commands: Commands, mut bm: ResMut<Basemap>, mut problems: R
     bm.requested.clear();
     bm.arrived.clear();
     bm.failed.clear();
+    bm.failures_in_row.clear();
     bm.failures.clear();
     bm.wanted.clear();
     let source = bm.source().cloned();
@@ -373,6 +382,7 @@ fn receive_tiles(
             TileEvent::CacheProblem(m) => problems.push(format!("Basemap tile cache: {m}")),
             TileEvent::Ready { generation, tile, image, .. } if generation == bm.generation => {
                 bm.requested.remove(&tile);
+                bm.failures_in_row.remove(&tile);
                 let Some(source) = bm.source() else { continue };
                 let m = source.mesh(tile, &res.frame);
                 let mut mesh = Mesh::new(PrimitiveTopology::TriangleList, RenderAssetUsages::RENDER_WORLD);
@@ -413,7 +423,10 @@ fn receive_tiles(
             }
             TileEvent::Failed { generation, tile, error } if generation == bm.generation => {
                 bm.requested.remove(&tile);
-                bm.failed.insert(tile, time.elapsed_secs_f64());
+                let in_row = bm.failures_in_row.entry(tile).or_insert(0);
+                *in_row += 1;
+                let wait = retry_wait(*in_row);
+                bm.failed.insert(tile, time.elapsed_secs_f64() + wait);
                 let kind = error.kind();
                 let title = bm.active.and_then(|i| bm.choices.get(i)).map_or("", |c| c.title.as_str());
                 let message = format!("Basemap “{title}”: {error} (the vector basemap shows there instead)");
@@ -433,6 +446,11 @@ fn receive_tiles(
             TileEvent::Ready { .. } | TileEvent::Failed { .. } => {}
         }
     }
+}
+
+/// Seconds before a tile that failed `in_row` times in a row is asked for again.
+fn retry_wait(in_row: u32) -> f64 {
+    (RETRY_AFTER_S * 2f64.powi(in_row.saturating_sub(1).min(16) as i32)).min(RETRY_MAX_S)
 }
 
 fn tile_image(t: TileImage) -> Image {
@@ -469,7 +487,7 @@ fn request_tiles(
         return;
     }
     let now = time.elapsed_secs_f64();
-    bm.failed.retain(|_, at| now - *at < RETRY_AFTER_S);
+    bm.failed.retain(|_, until| now < *until);
     // Tiles at physical pixels, as map sites do on high-density screens ("retina" tiles): on a
     // 2x screen or a 2x slide, one zoom level finer, so tile text stays sharp.
     let density = windows.single().map_or(1.0, |w| w.scale_factor()).max(1.0) as f64;
@@ -711,4 +729,23 @@ pub fn attribution(ctx: &egui::Context, map_rect: egui::Rect, bm: &Basemap) {
                     ui.label(egui::RichText::new(&source.attribution).size(11.0).color(Color32::from_gray(40)));
                 });
         });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failed_tiles_back_off_to_a_few_requests_an_hour() {
+        let waits: Vec<f64> = (1..=7).map(retry_wait).collect();
+        assert_eq!(waits, vec![30.0, 60.0, 120.0, 240.0, 480.0, 480.0, 480.0]);
+        assert_eq!(retry_wait(u32::MAX), RETRY_MAX_S);
+        // An hour of a dead server costs each visible tile 11 requests, not 120.
+        let (mut t, mut n) = (0.0, 0);
+        while t < 3600.0 {
+            n += 1;
+            t += retry_wait(n);
+        }
+        assert_eq!(n, 11);
+    }
 }
