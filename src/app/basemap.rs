@@ -502,10 +502,18 @@ fn request_tiles(
     };
     let needed = tiles_for(map.center, map.scale, MAX_WANTED);
     // During a flight (presenter steps, search, zoom to all) the destination's tiles are asked
-    // for too, after the current view's, so the map is complete when the camera lands.
-    let flying =
+    // for too, after the current view's, so the map is complete when the camera lands. With the
+    // view complete and a presenter's next step known, that step's tiles are fetched ahead.
+    let easing =
         (map.target_center - map.center).length() > map.scale || (map.target_scale / map.scale - 1.0).abs() > 0.01;
-    let destination = if flying { tiles_for(map.target_center, map.target_scale, MAX_WANTED) } else { Vec::new() };
+    let complete = needed.iter().all(|t| bm.tiles.contains_key(t) || bm.failed.contains_key(t));
+    let ahead = match (map.heading, easing, map.upcoming) {
+        (Some(to), ..) => Some(to),
+        (None, true, _) => Some((map.target_center, map.target_scale)),
+        (None, false, Some(next)) if complete => Some(next),
+        _ => None,
+    };
+    let destination = ahead.map_or_else(Vec::new, |(c, s)| tiles_for(c, s, MAX_WANTED));
     let frame = bm.frame;
     let mut show: HashSet<TileId> = HashSet::new();
     let mut want: Vec<TileId> = Vec::new();

@@ -30,6 +30,12 @@ pub struct MapView {
     /// The last framing asked for (lon/lat bounds, padding), kept until the user pans or zooms
     /// so it can be re-applied when the viewport changes size (first layout, window resize).
     pub fit: Option<(Rect<f64>, f32)>,
+    /// Where a scripted flight (a presenter step) will land, centre and scale. Such a flight
+    /// moves `target_*` with the camera, so this is the only place its end is known; the basemap
+    /// fetches tiles there ahead of arrival.
+    pub heading: Option<(DVec2, f64)>,
+    /// The view of the presenter's next step, fetched for once the current view is complete.
+    pub upcoming: Option<(DVec2, f64)>,
 }
 
 impl Default for MapView {
@@ -41,6 +47,8 @@ impl Default for MapView {
             target_scale: 100.0,
             viewport: bevy::math::Rect::new(0.0, 0.0, 1280.0, 800.0),
             fit: None,
+            heading: None,
+            upcoming: None,
         }
     }
 }

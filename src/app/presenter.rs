@@ -289,10 +289,14 @@ fn keys(
 }
 
 /// When the step changes: emphasise its places and fly to its view.
-fn to_step(mut p: ResMut<Presenter>, res: Res<AtlasRes>, mut selection: ResMut<Selection>, map: Res<MapView>) {
+fn to_step(mut p: ResMut<Presenter>, res: Res<AtlasRes>, mut selection: ResMut<Selection>, mut map: ResMut<MapView>) {
     if !p.active {
         if !selection.emphasized.is_empty() {
             selection.emphasized.clear();
+        }
+        if map.upcoming.is_some() || map.heading.is_some() {
+            map.upcoming = None;
+            map.heading = None;
         }
         return;
     }
@@ -305,15 +309,23 @@ fn to_step(mut p: ResMut<Presenter>, res: Res<AtlasRes>, mut selection: ResMut<S
     if selection.emphasized != emphasized {
         selection.emphasized = emphasized;
     }
-    let Some([w, s, e, n]) = step.effective_view() else { return };
-    let mut dest = map.clone();
-    dest.fit_lonlat(&res.frame, geo::Rect::new((w, s), (e, n)), 40.0);
-    let to = (dest.target_center, dest.target_scale);
+    // The next step's view, so its basemap tiles are on hand before the presenter gets there.
+    let next = p.story.shown().nth(p.index + 1).and_then(Step::effective_view);
+    map.upcoming = next.map(|v| view_of(&map, &res, v));
+    let Some(view) = step.effective_view() else { return };
+    let to = view_of(&map, &res, view);
     let from = (map.center, map.scale);
     let dist = (to.0 - from.0).length();
     let span = map.viewport.width().min(map.viewport.height()).max(100.0) as f64 * 0.9;
     let peak = from.1.max(to.1).max(dist / span);
     p.flight = Some(Flight { from, to, peak, t: if p.instant { 1.0 } else { 0.0 } });
+}
+
+/// Centre and scale that frame a step's lon/lat bounds in the current viewport.
+fn view_of(map: &MapView, res: &AtlasRes, [w, s, e, n]: [f64; 4]) -> (DVec2, f64) {
+    let mut dest = map.clone();
+    dest.fit_lonlat(&res.frame, geo::Rect::new((w, s), (e, n)), 40.0);
+    (dest.target_center, dest.target_scale)
 }
 
 fn fly(
@@ -327,8 +339,10 @@ fn fly(
     if gesture.dragging {
         // The presenter grabbed the map: stop flying, leave the view to the mouse.
         p.flight = None;
+        map.heading = None;
         return;
     }
+    map.heading = Some(f.to);
     f.t += time.delta_secs() / FLIGHT_SECONDS;
     let (c, s) = f.at(f.t);
     map.center = c;
@@ -337,6 +351,7 @@ fn fly(
     map.target_scale = s;
     if f.t >= 1.0 {
         p.flight = None;
+        map.heading = None;
         // Keep the step framed if the window changes size.
         if let Some([w, so, e, n]) = p.current().and_then(Step::effective_view) {
             let frame = res.frame;
