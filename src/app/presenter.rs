@@ -294,9 +294,9 @@ fn to_step(mut p: ResMut<Presenter>, res: Res<AtlasRes>, mut selection: ResMut<S
         if !selection.emphasized.is_empty() {
             selection.emphasized.clear();
         }
-        if map.upcoming.is_some() || map.heading.is_some() {
+        // `heading` belongs to `fly`: a flight under way still lands.
+        if map.upcoming.is_some() {
             map.upcoming = None;
-            map.heading = None;
         }
         return;
     }
@@ -637,15 +637,32 @@ mod tests {
         let res = app.world().resource::<AtlasRes>();
         let (lon, lat) = res.frame.unproject(map.center.x, map.center.y);
         assert!((120.2..121.5).contains(&lon) && (30.8..32.2).contains(&lat), "{lon},{lat}");
+        // Landed: no heading; the next step's view is known, for the basemap to fetch ahead.
+        let next = app.world().resource::<Presenter>().steps()[i + 1].effective_view().unwrap();
+        assert_eq!((map.heading, map.upcoming), (None, Some(view_of(&map, res, next))));
         // Keys arrive through Bevy's input resource: Right moves on one step.
         app.world_mut().resource_mut::<ButtonInput<KeyCode>>().press(KeyCode::ArrowRight);
         app.update();
         assert_eq!(app.world().resource::<Presenter>().index, i + 1);
         app.world_mut().resource_mut::<ButtonInput<KeyCode>>().release(KeyCode::ArrowRight);
         app.world_mut().resource_mut::<ButtonInput<KeyCode>>().clear();
-        // Leaving presenter mode clears the emphasis.
+        // In flight, the destination is known while the camera is still on its way.
+        let far =
+            app.world().resource::<Presenter>().steps().iter().position(|s| s.places.iter().any(|p| p == "shanghai"));
+        let far = far.expect("a step naming Shanghai");
+        let view = app.world().resource::<Presenter>().steps()[far].effective_view().unwrap();
+        app.world_mut().resource_mut::<Presenter>().instant = false;
+        app.world_mut().resource_mut::<Presenter>().go(far);
+        app.update();
+        let map = app.world().resource::<MapView>().clone();
+        let to = view_of(&map, app.world().resource::<AtlasRes>(), view);
+        assert_eq!(map.heading, Some(to));
+        assert!((map.center - to.0).length() > map.scale, "still flying");
+        // Leaving presenter mode clears the emphasis and the next step; the camera still lands.
         app.world_mut().resource_mut::<Presenter>().active = false;
         app.update();
         assert!(app.world().resource::<Selection>().emphasized.is_empty());
+        let map = app.world().resource::<MapView>();
+        assert_eq!((map.heading, map.upcoming), (Some(to), None));
     }
 }
