@@ -107,6 +107,13 @@ impl Default for FetchConfig {
     }
 }
 
+impl FetchConfig {
+    /// A tile has `timeout` in all, and `CONNECT_TIMEOUT` of it to connect.
+    fn timeouts(&self) -> crate::http::Timeouts {
+        crate::http::Timeouts { connect: CONNECT_TIMEOUT.min(self.timeout), total: Some(self.timeout), stall: None }
+    }
+}
+
 /// Stale tiles waiting to be revalidated, at most; more are dropped (they are queued again the
 /// next time they are loaded from the cache).
 const MAX_REVALIDATE_QUEUE: usize = 512;
@@ -205,7 +212,7 @@ async fn run(
     config: FetchConfig,
 ) {
     // The client is cheap to clone (an Arc); an Err here (no TLS backend) fails each tile visibly.
-    let client = crate::http::client(config.timeout, CONNECT_TIMEOUT);
+    let client = crate::http::client(config.timeouts());
     let mut source: Option<Arc<TileSource>> = None;
     let mut generation = 0;
     let mut queue: VecDeque<TileId> = VecDeque::new();
@@ -416,8 +423,7 @@ async fn load_tile(
         max_bytes: config.max_bytes,
     };
     let validators = old.as_ref().map(|o| &o.meta.validators);
-    let timeouts = (config.timeout, CONNECT_TIMEOUT);
-    let response = crate::http::get(&client, &url, expect, timeouts, validators).await?;
+    let response = crate::http::get(&client, &url, expect, config.timeouts(), validators, None).await?;
     let (Some(c), Some(old)) = (&cache, &old) else {
         let Body::Modified(bytes) = response.body else {
             return Err(HttpError::Status { url, status: 304 }.into());

@@ -2,6 +2,7 @@
 //! that checks status, content type, size and truncation, so basemap tiles and remote layers
 //! turn a slow, dead or lying server into the same clear errors.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 /// Sent with every request, so server operators can see who is asking.
@@ -39,14 +40,40 @@ pub fn is_url(s: &str) -> bool {
     s.starts_with("http://") || s.starts_with("https://")
 }
 
-/// A client with our User-Agent; `connect` bounds the connection, `timeout` the whole request.
-pub fn client(timeout: Duration, connect: Duration) -> Result<reqwest::Client, String> {
-    reqwest::Client::builder()
-        .user_agent(USER_AGENT)
-        .timeout(timeout)
-        .connect_timeout(connect.min(timeout))
-        .build()
-        .map_err(|e| error_chain(&e))
+/// How long a request may take. `total` bounds the whole request (a tile that takes longer is
+/// not worth waiting for); `stall` bounds each wait for the server (a 200 MB layer may take
+/// minutes, but a minute of silence means the server is stuck).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    pub connect: Duration,
+    pub total: Option<Duration>,
+    pub stall: Option<Duration>,
+}
+
+impl Timeouts {
+    /// The limits in words, for a timed-out request's error.
+    fn describe(&self) -> String {
+        let mut s = format!("{:?} to connect", self.connect);
+        if let Some(t) = self.total {
+            s.push_str(&format!(", {t:?} in all"));
+        }
+        if let Some(t) = self.stall {
+            s.push_str(&format!(", {t:?} without data"));
+        }
+        s
+    }
+}
+
+/// A client with our User-Agent and `timeouts`.
+pub fn client(timeouts: Timeouts) -> Result<reqwest::Client, String> {
+    let mut b = reqwest::Client::builder().user_agent(USER_AGENT).connect_timeout(timeouts.connect);
+    if let Some(t) = timeouts.total {
+        b = b.timeout(t);
+    }
+    if let Some(t) = timeouts.stall {
+        b = b.read_timeout(t);
+    }
+    b.build().map_err(|e| error_chain(&e))
 }
 
 /// What identifies a stored copy to its server, for a conditional request that costs a few bytes
@@ -134,15 +161,15 @@ pub struct Response {
     pub cache: CacheHeaders,
 }
 
-/// Downloads `url` within `expect`'s limits. `timeouts` only words the error of a timed-out
-/// request (the client enforces them).
+/// Downloads `url` within `expect`'s limits. `timeouts` (the client's) only words the error of a
+/// timed-out request.
 pub async fn download(
     client: &reqwest::Client,
     url: &str,
     expect: Expect,
-    timeouts: (Duration, Duration),
+    timeouts: Timeouts,
 ) -> Result<Vec<u8>, HttpError> {
-    match get(client, url, expect, timeouts, None).await?.body {
+    match get(client, url, expect, timeouts, None, None).await?.body {
         Body::Modified(bytes) => Ok(bytes),
         // Only a conditional request may be answered 304.
         Body::NotModified => Err(HttpError::Status { url: url.into(), status: 304 }),
@@ -150,18 +177,19 @@ pub async fn download(
 }
 
 /// Like [`download`], with the response's caching headers; with `validators`, a conditional
-/// request that may come back [`Body::NotModified`].
+/// request that may come back [`Body::NotModified`]; with `progress`, the body's bytes are
+/// counted there as they arrive.
 pub async fn get(
     client: &reqwest::Client,
     url: &str,
     expect: Expect,
-    timeouts: (Duration, Duration),
+    timeouts: Timeouts,
     validators: Option<&Validators>,
+    progress: Option<&AtomicU64>,
 ) -> Result<Response, HttpError> {
     let req_err = |e: reqwest::Error| {
         let message = if e.is_timeout() {
-            let (timeout, connect) = timeouts;
-            format!("timed out (limits: {:?} to connect, {timeout:?} in all)", connect.min(timeout))
+            format!("timed out (limits: {})", timeouts.describe())
         } else {
             // The URL is already at the front of the message.
             error_chain(&e.without_url())
@@ -209,6 +237,9 @@ pub async fn get(
         match resp.chunk().await {
             Ok(Some(chunk)) => {
                 body.extend_from_slice(&chunk);
+                if let Some(p) = progress {
+                    p.fetch_add(chunk.len() as u64, Ordering::Relaxed);
+                }
                 if body.len() as u64 > expect.max_bytes {
                     return Err(too_large());
                 }

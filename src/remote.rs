@@ -1,16 +1,21 @@
 //! Remote layers: GeoJSON (a plain file or an OGC API Features `items` response) fetched over
-//! HTTP(S) with a timeout, a size limit and a content-type check, so a slow, dead or lying server
-//! gives a clear error instead of a hang or a crash.
+//! HTTP(S) with a stall timeout, a size limit and a content-type check, so a slow, dead or lying
+//! server gives a clear error instead of a hang or a crash; progress is shared with the UI, which
+//! can cancel.
 
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use crate::geodata::{Diagnostic, Layer, LoadError, ReadOptions, parse_layer};
 pub use crate::http::is_url;
-use crate::http::{Expect, HttpError};
+use crate::http::{Expect, HttpError, Timeouts};
 
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
+    /// The longest wait for the server: to connect, for its answer, or between two pieces of the
+    /// body. A large layer on a slow line may take minutes in all; the user can cancel it.
     pub timeout: Duration,
+    /// The largest layer, over all its pages.
     pub max_bytes: u64,
 }
 
@@ -31,27 +36,93 @@ pub enum RemoteError {
     Http(#[from] HttpError),
     #[error(transparent)]
     Load(#[from] LoadError),
+    #[error("{url}: download cancelled")]
+    Cancelled { url: String },
 }
 
-/// Downloads GeoJSON bytes within the limits. Called from a reader thread: it runs the shared
-/// async download on a small runtime of its own and blocks that thread, never the UI.
-pub fn fetch(url: &str, limits: Limits) -> Result<Vec<u8>, RemoteError> {
-    if !is_url(url) {
-        return Err(RemoteError::NotHttp { url: url.into() });
+/// How far a download has got, shared with the UI, which may also cancel it.
+#[derive(Debug, Default)]
+pub struct Progress {
+    bytes: AtomicU64,
+    pages: AtomicUsize,
+    cancelled: AtomicBool,
+}
+
+impl Progress {
+    /// Body bytes received so far, over all pages.
+    pub fn bytes(&self) -> u64 {
+        self.bytes.load(Ordering::Relaxed)
     }
-    let request_failed = |message: String| HttpError::Request { url: url.into(), message };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| request_failed(e.to_string()))?;
-    let client = crate::http::client(limits.timeout, CONNECT_TIMEOUT).map_err(request_failed)?;
-    let expect = Expect {
-        accept: "application/geo+json, application/json;q=0.9",
-        content_type_ok: |t| t.contains("json") || t.starts_with("text/plain"),
-        what: "GeoJSON",
-        max_bytes: limits.max_bytes,
-    };
-    Ok(runtime.block_on(crate::http::download(&client, url, expect, (limits.timeout, CONNECT_TIMEOUT)))?)
+
+    /// Pages received in full.
+    pub fn pages(&self) -> usize {
+        self.pages.load(Ordering::Relaxed)
+    }
+
+    /// Stops the download within a few milliseconds, mid-body if need be.
+    pub fn cancel(&self) {
+        self.cancelled.store(true, Ordering::SeqCst);
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::SeqCst)
+    }
+}
+
+/// One runtime and client for all pages of a layer. Called from a reader thread: it blocks that
+/// thread on the shared async download, never the UI.
+struct Session {
+    runtime: tokio::runtime::Runtime,
+    client: reqwest::Client,
+    timeouts: Timeouts,
+}
+
+impl Session {
+    fn new(url: &str, limits: Limits) -> Result<Session, RemoteError> {
+        if !is_url(url) {
+            return Err(RemoteError::NotHttp { url: url.into() });
+        }
+        let request_failed = |message: String| HttpError::Request { url: url.into(), message };
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| request_failed(e.to_string()))?;
+        let timeouts =
+            Timeouts { connect: CONNECT_TIMEOUT.min(limits.timeout), total: None, stall: Some(limits.timeout) };
+        let client = crate::http::client(timeouts).map_err(request_failed)?;
+        Ok(Session { runtime, client, timeouts })
+    }
+
+    /// Downloads GeoJSON bytes, at most `max_bytes`, counting them in `progress` and stopping
+    /// when it is cancelled.
+    fn fetch(&self, url: &str, max_bytes: u64, progress: &Progress) -> Result<Vec<u8>, RemoteError> {
+        let expect = Expect {
+            accept: "application/geo+json, application/json;q=0.9",
+            content_type_ok: |t| t.contains("json") || t.starts_with("text/plain"),
+            what: "GeoJSON",
+            max_bytes,
+        };
+        let download = crate::http::get(&self.client, url, expect, self.timeouts, None, Some(&progress.bytes));
+        let cancelled = async {
+            while !progress.is_cancelled() {
+                tokio::time::sleep(Duration::from_millis(25)).await;
+            }
+        };
+        self.runtime.block_on(async {
+            tokio::select! {
+                r = download => match r?.body {
+                    crate::http::Body::Modified(bytes) => Ok(bytes),
+                    crate::http::Body::NotModified => Err(HttpError::Status { url: url.into(), status: 304 }.into()),
+                },
+                () = cancelled => Err(RemoteError::Cancelled { url: url.into() }),
+            }
+        })
+    }
+}
+
+/// Downloads GeoJSON bytes within the limits.
+pub fn fetch(url: &str, limits: Limits) -> Result<Vec<u8>, RemoteError> {
+    Session::new(url, limits)?.fetch(url, limits.max_bytes, &Progress::default())
 }
 
 /// Most pages followed for one OGC API Features layer (servers page 10-1,000 features at a time).
@@ -61,25 +132,40 @@ pub const MAX_PAGES: usize = 500;
 /// Features `items` URL, its collection). OGC API responses come in pages: `next` links are
 /// followed until the last page, [`MAX_PAGES`], or the size limit across all pages.
 pub fn fetch_layer(url: &str, limits: Limits) -> Result<(Layer, Vec<Diagnostic>), RemoteError> {
+    fetch_layer_with(url, limits, &Progress::default())
+}
+
+/// [`fetch_layer`], reporting to and cancellable through `progress`.
+pub fn fetch_layer_with(
+    url: &str,
+    limits: Limits,
+    progress: &Progress,
+) -> Result<(Layer, Vec<Diagnostic>), RemoteError> {
     let name = layer_name(url);
+    let session = Session::new(url, limits)?;
     let mut page_url = url.to_string();
     let mut layer: Option<Layer> = None;
     let mut diags = Vec::new();
     let mut left = limits.max_bytes;
     for page in 1.. {
-        let body = fetch(&page_url, Limits { max_bytes: left, ..limits }).map_err(|e| match e {
+        let body = session.fetch(&page_url, left, progress).map_err(|e| match e {
             // The limit is for the whole layer, so say so.
             RemoteError::Http(HttpError::TooLarge { .. }) => {
                 HttpError::TooLarge { url: url.into(), limit: limits.max_bytes }.into()
             }
+            RemoteError::Cancelled { .. } => RemoteError::Cancelled { url: url.into() },
             e => e,
         })?;
+        progress.pages.fetch_add(1, Ordering::Relaxed);
         left = left.saturating_sub(body.len() as u64);
         let (part, d) = parse_layer(
             std::path::Path::new(&page_url),
             &body,
             ReadOptions { strict_schema: false, topology: false, ..Default::default() },
         )?;
+        if progress.is_cancelled() {
+            return Err(RemoteError::Cancelled { url: url.into() });
+        }
         diags.extend(d);
         let got = part.features.len();
         match layer.as_mut() {
@@ -220,6 +306,74 @@ mod tests {
         assert_eq!(layer.id, "wharves");
         let names: Vec<&str> = layer.features.iter().map(|f| f.name_en.as_str()).collect();
         assert_eq!(names, ["Wharf 1", "Wharf 2", "Wharf 3"]);
+    }
+
+    /// A server that sends `head` and the first of `pieces`, then each other piece after `gap`, on
+    /// one connection.
+    fn drip(head: String, pieces: Vec<Vec<u8>>, gap: Duration) -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            let Ok((mut s, _)) = listener.accept() else { return };
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf);
+            let _ = s.write_all(head.as_bytes());
+            for (i, p) in pieces.into_iter().enumerate() {
+                if i > 0 {
+                    std::thread::sleep(gap);
+                }
+                if s.write_all(&p).and_then(|()| s.flush()).is_err() {
+                    return;
+                }
+            }
+        });
+        base
+    }
+
+    fn head(len: usize) -> String {
+        format!("HTTP/1.1 200 OK\r\nContent-Type: application/geo+json\r\nContent-Length: {len}\r\n\r\n")
+    }
+
+    #[test]
+    fn a_slow_steady_download_is_not_cut_off_but_a_stalled_one_is() {
+        let limits = Limits { timeout: Duration::from_millis(600), ..Limits::default() };
+        // Over a second in all, never 600 ms without data: a total timeout would have failed it.
+        let pieces: Vec<Vec<u8>> = FC.as_bytes().chunks(FC.len() / 6 + 1).map(<[u8]>::to_vec).collect();
+        let base = drip(head(FC.len()), pieces, Duration::from_millis(150));
+        let (layer, _) = fetch_layer(&format!("{base}/steady.geojson"), limits).unwrap();
+        assert_eq!(layer.features.len(), 1);
+        // Half the body, then silence.
+        let (a, b) = FC.as_bytes().split_at(FC.len() / 2);
+        let base = drip(head(FC.len()), vec![a.to_vec(), vec![], b.to_vec()], Duration::from_millis(1500));
+        let err = fetch_layer(&format!("{base}/stalled.geojson"), limits).unwrap_err().to_string();
+        assert!(err.contains("timed out") && err.contains("without data") && err.contains("stalled.geojson"), "{err}");
+    }
+
+    #[test]
+    fn a_download_reports_progress_and_stops_when_cancelled() {
+        let first = br#"{"type":"FeatureCollection","features":["#.to_vec();
+        let mut pieces = vec![first.clone(), vec![b' '; 4000]];
+        pieces.extend(std::iter::repeat_n(vec![b' '; 10], 60));
+        let base = drip(head(1 << 20), pieces, Duration::from_millis(500));
+        let url = format!("{base}/big.geojson");
+        let progress = std::sync::Arc::new(Progress::default());
+        let (p, u) = (progress.clone(), url.clone());
+        let reader = std::thread::spawn(move || fetch_layer_with(&u, Limits::default(), &p));
+        let start = std::time::Instant::now();
+        while progress.bytes() < 4000 && start.elapsed() < Duration::from_secs(20) {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert!(progress.bytes() >= first.len() as u64 + 4000, "bytes counted as they arrive: {}", progress.bytes());
+        assert_eq!(progress.pages(), 0);
+        progress.cancel();
+        let cancelled_at = std::time::Instant::now();
+        let r = reader.join().unwrap();
+        // The server would dribble on for 30 s; the reader stops long before.
+        assert!(cancelled_at.elapsed() < Duration::from_secs(5), "{:?}", cancelled_at.elapsed());
+        match r {
+            Err(RemoteError::Cancelled { url: u }) => assert_eq!(u, url),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -242,27 +242,47 @@ fn is_large(features: &[Feature]) -> bool {
 /// A file being read and parsed on its own thread.
 pub type LoadTask = std::thread::JoinHandle<Result<(crate::geodata::Layer, Vec<crate::geodata::Diagnostic>), String>>;
 
+/// A layer being read: a file, or a URL whose download shows its progress and can be cancelled.
+pub struct Reading {
+    pub path: std::path::PathBuf,
+    task: LoadTask,
+    /// For URLs only.
+    pub download: Option<Arc<crate::remote::Progress>>,
+}
+
+impl Reading {
+    /// Whether the user cancelled it (then its error is no problem to report).
+    pub fn cancelled(&self) -> bool {
+        self.download.as_ref().is_some_and(|d| d.is_cancelled())
+    }
+}
+
 /// Starts reading a layer on a new thread (the app starts these before its window opens): a
-/// file, or an http(s) URL fetched with a timeout and a size limit.
-pub fn start_read(path: std::path::PathBuf) -> LoadTask {
-    std::thread::spawn(move || {
+/// file, or an http(s) URL fetched with a stall timeout and a size limit.
+pub fn start_read(path: std::path::PathBuf) -> Reading {
+    let name = path.to_string_lossy().to_string();
+    let download = crate::remote::is_url(&name).then(|| Arc::new(crate::remote::Progress::default()));
+    let (p, progress) = (path.clone(), download.clone());
+    let task = std::thread::spawn(move || {
         let t = std::time::Instant::now();
-        let name = path.to_string_lossy().to_string();
-        let r = if crate::remote::is_url(&name) {
-            crate::remote::fetch_layer(&name, crate::remote::Limits::default()).map_err(|e| e.to_string())
-        } else {
-            crate::atlas::read_user_layer(&path).map_err(|e| e.to_string())
+        let r = match progress {
+            Some(progress) => crate::remote::fetch_layer_with(&name, crate::remote::Limits::default(), &progress)
+                .map_err(|e| e.to_string()),
+            None => crate::atlas::read_user_layer(&p).map_err(|e| e.to_string()),
         };
-        info!("read {} in {:.2} s", path.display(), t.elapsed().as_secs_f64());
+        if r.is_ok() {
+            info!("read {} in {:.2} s", p.display(), t.elapsed().as_secs_f64());
+        }
         r
-    })
+    });
+    Reading { path, task, download }
 }
 
 /// Layers still being read or tessellated, for the progress bar.
 #[derive(Resource, Default)]
 pub struct Tessellation {
     pending: Vec<Pending>,
-    pub loading: Vec<(std::path::PathBuf, LoadTask)>,
+    pub loading: Vec<Reading>,
     /// Large layers whose detail meshes have not been asked for yet.
     needs_detail: Vec<usize>,
     /// Large layers whose detail meshes exist.
@@ -288,9 +308,9 @@ impl Tessellation {
         self.progress().is_none() && !self.realizing && self.focus_after_load.is_empty()
     }
 
-    /// Files still being read.
-    pub fn loading(&self) -> impl Iterator<Item = &std::path::Path> {
-        self.loading.iter().map(|(p, _)| p.as_path())
+    /// Files and URLs still being read.
+    pub fn loading(&self) -> impl Iterator<Item = &Reading> {
+        self.loading.iter()
     }
 
     /// (features done, features total) over all pending layers.
@@ -652,7 +672,7 @@ pub fn handle_commands(
     for cmd in cmds.read() {
         match cmd {
             AtlasCommand::LoadLayer(path) => {
-                tess.loading.push((path.clone(), start_read(path.clone())));
+                tess.loading.push(start_read(path.clone()));
             }
             AtlasCommand::LoadDocument(path) => match res.atlas.add_document(path) {
                 Ok(i) => {
@@ -696,9 +716,16 @@ pub fn finish_loads(
     let mut done = Vec::new();
     let mut i = 0;
     while i < tess.loading.len() {
-        if tess.loading[i].1.is_finished() {
-            let (path, handle) = tess.loading.remove(i);
-            let r = handle.join().unwrap_or_else(|_| Err(format!("{}: the reader thread failed", path.display())));
+        if tess.loading[i].task.is_finished() {
+            let reading = tess.loading.remove(i);
+            let (path, cancelled) = (reading.path.clone(), reading.cancelled());
+            let r =
+                reading.task.join().unwrap_or_else(|_| Err(format!("{}: the reader thread failed", path.display())));
+            if cancelled {
+                // The user's own choice, not a problem to report.
+                info!("cancelled reading {}", path.display());
+                continue;
+            }
             done.push((path, r));
         } else {
             i += 1;

@@ -245,22 +245,53 @@ fn status_bar(
 ) {
     egui::Panel::bottom("status").show(root, |ui| {
         ui.horizontal(|ui| {
-            match cursor.filter(|c| map.viewport.contains(*c)) {
+            // A fixed width, so what follows (a Cancel button) does not jump when the pointer
+            // leaves the map for the status bar.
+            let text = match cursor.filter(|c| map.viewport.contains(*c)) {
                 Some(c) => {
                     let w = map.screen_to_world(c);
                     let (lon, lat) = res.frame.unproject(w.x, w.y);
-                    ui.monospace(format!("{lat:.5}°N {lon:.5}°E"));
+                    format!("{lat:9.5}°N {lon:10.5}°E")
                 }
-                None => {
-                    ui.monospace("—");
-                }
-            }
+                None => "—".to_string(),
+            };
+            let width = ui.fonts_mut(|f| {
+                f.layout_no_wrap(
+                    "-00.00000°N -000.00000°E".into(),
+                    egui::TextStyle::Monospace.resolve(ui.style()),
+                    Color32::WHITE,
+                )
+                .size()
+                .x
+            });
+            ui.add_sized(
+                [width, ui.spacing().interact_size.y],
+                egui::Label::new(egui::RichText::new(text).monospace()),
+            );
             ui.separator();
             scale_bar(ui, map, res);
             ui.separator();
-            for path in tess.loading() {
+            for reading in tess.loading() {
                 ui.spinner();
-                ui.label(format!("reading {}", path.display()));
+                match &reading.download {
+                    Some(d) if !d.is_cancelled() => {
+                        let pages = match d.pages() {
+                            0 => String::new(),
+                            n => format!(", {n} pages"),
+                        };
+                        let size = byte_size(d.bytes());
+                        ui.label(format!("downloading {} ({size}{pages})", reading.path.display()));
+                        if ui.small_button("Cancel").on_hover_text("Stop this download; nothing is added").clicked() {
+                            d.cancel();
+                        }
+                    }
+                    Some(_) => {
+                        ui.label(format!("cancelling {}", reading.path.display()));
+                    }
+                    None => {
+                        ui.label(format!("reading {}", reading.path.display()));
+                    }
+                }
             }
             if let Some((done, total)) = tess.progress().filter(|_| tess.loading().next().is_none()) {
                 ui.add(
@@ -275,6 +306,15 @@ fn status_bar(
             }
         });
     });
+}
+
+/// Bytes as a person reads them: 812 B, 37 KiB, 4.2 MiB.
+fn byte_size(b: u64) -> String {
+    match b {
+        0..1024 => format!("{b} B"),
+        1024..1_048_576 => format!("{} KiB", b / 1024),
+        _ => format!("{:.1} MiB", b as f64 / 1_048_576.0),
+    }
 }
 
 /// A scale bar of a round ground length about 120 px long.
