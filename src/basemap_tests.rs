@@ -167,6 +167,24 @@ fn stale_tiles_show_from_the_cache_at_once_and_are_revalidated_behind() {
 }
 
 #[test]
+fn tms_and_quadkey_templates_fetch_the_tile_that_holds_the_place() {
+    // Each server draws the marker at Taicang port in the tile its own addressing names; a
+    // wrongly flipped row or quadkey would fetch a tile without it.
+    let port = (121.2333, 31.6167);
+    let server = TileServer::start(Some(port));
+    for template in [format!("{}/tms/{{z}}/{{x}}/{{-y}}.png", server.base), format!("{}/quad/{{q}}.png", server.base)] {
+        for z in [9, 13] {
+            let f = fetcher(None, &template, FetchConfig::default());
+            f.want(vec![TileId::containing(port.0, port.1, z)]);
+            let got = answers(&f, 1, Duration::from_secs(10));
+            let [TileEvent::Ready { image, .. }] = got.as_slice() else { panic!("{template} z{z}: {got:?}") };
+            let marker = image.rgba.chunks(4).filter(|p| p[..3] == MARKER).count();
+            assert!(marker > 100, "{template} z{z}: the port's tile ({marker} marker pixels)");
+        }
+    }
+}
+
+#[test]
 fn bad_servers_give_a_missing_tile_and_a_clear_error() {
     let server = TileServer::start(None);
     let config = FetchConfig { timeout: Duration::from_millis(700), max_bytes: 256 << 10, ..Default::default() };

@@ -359,7 +359,7 @@ pub fn project(
         let _ = write!(out, "<layer id=\"{}\"/>", e.id());
     }
     out.push_str(
-        "</layerorder>\n<properties><Paths><Absolute type=\"bool\">false</Absolute></Paths></properties>\n</qgis>\n",
+        "</layerorder>\n<properties><Paths><Absolute type=\"bool\">false</Absolute></Paths><SpatialRefSys><ProjectionsEnabled type=\"int\">1</ProjectionsEnabled></SpatialRefSys></properties>\n</qgis>\n",
     );
     out
 }

@@ -18,6 +18,17 @@ pub struct TileId {
 const HALF_WORLD: f64 = std::f64::consts::PI * crate::proj::EARTH_RADIUS_M;
 
 impl TileId {
+    /// The tile's quadkey: one digit (0-3) per zoom level, x bit plus twice the y bit.
+    pub fn quadkey(&self) -> String {
+        (1..=self.z)
+            .rev()
+            .map(|i| {
+                let bit = 1 << (i - 1);
+                char::from(b'0' + (self.x & bit != 0) as u8 + 2 * (self.y & bit != 0) as u8)
+            })
+            .collect()
+    }
+
     /// The tile containing a WGS84 position at zoom `z`.
     pub fn containing(lon: f64, lat: f64, z: u8) -> TileId {
         let n = (1u64 << z) as f64;
@@ -60,7 +71,9 @@ pub fn covering(bounds: [f64; 4], z: u8, limit: usize) -> Vec<TileId> {
     v
 }
 
-/// A basemap source: URL template with `{z}`, `{x}`, `{y}` and optionally `{s}`.
+/// A basemap source: URL template with `{z}`, `{x}` and `{y}` (or `{-y}` for TMS servers, whose
+/// rows count from the south), or `{q}` (a Bing-style quadkey), and optionally `{s}`: the same
+/// placeholders as QGIS's XYZ layers, so a template works in both.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TileSource {
     pub template: String,
@@ -75,7 +88,7 @@ pub struct TileSource {
 
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum TemplateError {
-    #[error("tile URL template {0:?} lacks {{z}}, {{x}} or {{y}}")]
+    #[error("tile URL template {0:?} lacks {{z}}, {{x}} or {{y}} (or {{-y}}, or a {{q}} quadkey)")]
     MissingPlaceholder(String),
     #[error("tile URL template {0:?} is not http(s)")]
     NotHttp(String),
@@ -89,7 +102,8 @@ impl TileSource {
         if !(t.starts_with("http://") || t.starts_with("https://")) {
             return Err(TemplateError::NotHttp(t.into()));
         }
-        if !["{z}", "{x}", "{y}"].iter().all(|p| t.contains(p)) {
+        let xyz = t.contains("{z}") && t.contains("{x}") && (t.contains("{y}") || t.contains("{-y}"));
+        if !(xyz || t.contains("{q}")) {
             return Err(TemplateError::MissingPlaceholder(t.into()));
         }
         let subdomains: Vec<String> = if t.contains("{s}") && subdomains.is_empty() {
@@ -113,11 +127,16 @@ impl TileSource {
 
     /// The URL of a tile; subdomains rotate by tile so requests spread across hosts.
     pub fn url(&self, t: TileId) -> String {
+        let tms_y = (1u32 << t.z).saturating_sub(1).saturating_sub(t.y);
         let mut u = self
             .template
             .replace("{z}", &t.z.to_string())
             .replace("{x}", &t.x.to_string())
-            .replace("{y}", &t.y.to_string());
+            .replace("{y}", &t.y.to_string())
+            .replace("{-y}", &tms_y.to_string());
+        if u.contains("{q}") {
+            u = u.replace("{q}", &t.quadkey());
+        }
         if !self.subdomains.is_empty() {
             let s = &self.subdomains[((t.x + t.y) as usize) % self.subdomains.len()];
             u = u.replace("{s}", s);
@@ -544,6 +563,13 @@ mod tests {
             TileSource::new("https://x/{z}/{x}.png", &[], Crs::Wgs84, ""),
             Err(TemplateError::MissingPlaceholder(_))
         ));
+        // TMS rows count from the south; a quadkey spells the tile's path down the quadtree.
+        let tms = TileSource::new("https://x/{z}/{x}/{-y}.png", &[], Crs::Wgs84, "").unwrap();
+        assert_eq!(tms.url(TileId { z: 3, x: 1, y: 2 }), "https://x/3/1/5.png");
+        assert_eq!(tms.url(TileId { z: 0, x: 0, y: 0 }), "https://x/0/0/0.png");
+        let q = TileSource::new("https://x/tiles/a{q}.jpeg?g=1", &[], Crs::Wgs84, "").unwrap();
+        // Bing Maps' documented example: tile (3, 5) at level 3 is quadkey 213.
+        assert_eq!(q.url(TileId { z: 3, x: 3, y: 5 }), "https://x/tiles/a213.jpeg?g=1");
     }
 
     #[test]

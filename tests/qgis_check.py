@@ -20,6 +20,9 @@ result = {"ok": False}
 try:
     project = QgsProject.instance()
     result["read"] = project.read(sys.argv[1])
+    # An invalid project CRS means QGIS's "no projection" mode: layers in other CRSs (an XYZ
+    # basemap in EPSG:3857) are then drawn unprojected, far from the data.
+    result["project_crs"] = project.crs().authid() if project.crs().isValid() else None
     layers = []
     for layer in project.layerTreeRoot().layerOrder():
         layers.append({

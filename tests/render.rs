@@ -278,6 +278,7 @@ fn qgis_project_opens_valid_and_renders() {
     assert!(Command::new(bin).args(["export", "--format", "qgs", "--out"]).arg(&out).status().unwrap().success());
     let r = run_check(&out.join("port-atlas.qgs"), &root.join("atlas.png"), None);
     assert_eq!(r["ok"], true, "{r}");
+    assert_eq!(r["project_crs"], "EPSG:4326", "a project CRS QGIS accepts: {r}");
     let layers = r["layers"].as_array().unwrap();
     assert_eq!(layers.len(), 7, "six layers, ports split into areas and the port marker: {r}");
     for l in layers {
@@ -325,7 +326,17 @@ fn qgis_project_opens_valid_and_renders() {
     assert!(names[xyz + 1].contains("Yangtze") && names[xyz - 1].contains("Zones"), "{names:?}");
     let tiles = r["matching_samples"].as_f64().unwrap() / r["samples"].as_f64().unwrap();
     assert!(tiles > 0.2, "QGIS drew the tiles: {tiles} of the map");
-    assert!(server.stats.requests.load(std::sync::atomic::Ordering::SeqCst) > 0);
+    // The tiles QGIS asked for cover the atlas at a zoom that fits the 900-px render, not one
+    // stray tile stretched over the map (what an unprojected project does).
+    let paths = server.stats.paths.lock().unwrap().clone();
+    assert!(paths.len() >= 4, "{paths:?}");
+    for p in &paths {
+        let n: Vec<u32> = p.trim_end_matches(".png").split('/').filter_map(|v| v.parse().ok()).collect();
+        let [z, x, y] = n[..] else { panic!("{p}") };
+        let t = port_atlas::tiles::TileId { z: z as u8, x, y };
+        let [w, s, e, n] = t.bounds();
+        assert!((7..=11).contains(&z) && e > 119.5 && w < 122.0 && n > 30.5 && s < 32.5, "{p}: {:?}", t.bounds());
+    }
     std::fs::remove_dir_all(&root).ok();
 }
 

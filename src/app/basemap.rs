@@ -665,7 +665,10 @@ pub fn basemap_section(ui: &mut Ui, bm: &mut Basemap) {
             let edit = egui::TextEdit::singleline(&mut bm.custom_template)
                 .hint_text("https://host/{z}/{x}/{y}.png")
                 .desired_width(200.0);
-            let r = ui.add(edit);
+            let r = ui.add(edit).on_hover_text(
+                "Placeholders as in QGIS: {z} {x} {y}, {-y} for TMS servers (rows from the south), \
+                 {q} for a quadkey, {s} for subdomains a-c",
+            );
             if ui.button("Use").clicked() || (r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter))) {
                 bm.apply_custom();
             }

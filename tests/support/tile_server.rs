@@ -1,7 +1,8 @@
 //! A tile server for tests, on 127.0.0.1 with a free port, so no test touches the internet.
 #![allow(dead_code)] // Each test binary uses a different part of it.
 //!
-//! `GET /{mode}/{z}/{x}/{y}.png` answers by `mode`: `ok` (a 256x256 PNG), `jpeg`, `webp`, `500`, `html`
+//! `GET /{mode}/{z}/{x}/{y}.png` answers by `mode`: `ok` (a 256x256 PNG; `tms/{z}/{x}/{-y}` and
+//! `quad/{q}.png` address the same tiles by TMS row and quadkey), `jpeg`, `webp`, `500`, `html`
 //! (a web page), `trunc` (cut off mid-body), `corrupt` (PNG magic then garbage), `huge` (1 MiB,
 //! no length), `slow` (answers after 2 s), `fresh` (`max-age=3600`), `revalidate` (`no-cache`
 //! with an ETag of `Stats::version`, answering `304` to a matching `If-None-Match`). Tiles are
@@ -30,6 +31,8 @@ pub struct Stats {
     pub version: AtomicUsize,
     /// `304 Not Modified` answers sent.
     pub not_modified: AtomicUsize,
+    /// Every request's path, in order.
+    pub paths: Mutex<Vec<String>>,
 }
 
 pub struct TileServer {
@@ -102,9 +105,25 @@ fn handle(mut s: TcpStream, st: &Stats, marker: Option<(f64, f64)>) {
         *st.user_agent.lock().unwrap() = ua;
     }
     let path = text.split_whitespace().nth(1).unwrap_or("/").to_string();
+    st.paths.lock().unwrap().push(path.clone());
     let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     let num = |i: usize| parts.get(i).and_then(|p| p.trim_end_matches(".png").parse::<u32>().ok());
-    let (mode, z, x, y) = (parts.first().copied().unwrap_or(""), num(1), num(2), num(3));
+    let (mode, mut z, x, mut y) = (parts.first().copied().unwrap_or(""), num(1), num(2), num(3));
+    // `tms/{z}/{x}/{-y}`: rows counted from the south.
+    if let ("tms", Some(z), Some(row)) = (mode, z, y) {
+        y = Some((1u32 << z) - 1 - row);
+    }
+    // `quad/{q}.png`: a quadkey, one digit per zoom level.
+    let mut x = x;
+    if let ("quad", Some(key)) = (mode, parts.get(1).map(|p| p.trim_end_matches(".png"))) {
+        let (mut qx, mut qy) = (0u32, 0u32);
+        let digits: Option<Vec<u32>> = key.chars().map(|c| c.to_digit(4)).collect();
+        for d in digits.unwrap_or_default() {
+            qx = qx * 2 + (d & 1);
+            qy = qy * 2 + (d >> 1);
+        }
+        (z, x, y) = (Some(key.len() as u32), Some(qx), Some(qy));
+    }
     let reply_with =
         |s: &mut TcpStream, status: &str, ctype: &str, body: &[u8], declared: Option<usize>, extra: &str| {
             let len = declared.map(|n| format!("Content-Length: {n}\r\n")).unwrap_or_default();
@@ -146,7 +165,7 @@ fn handle(mut s: TcpStream, st: &Stats, marker: Option<(f64, f64)>) {
     };
     let png = || tile_png(z, x, y, marker, image::ImageFormat::Png, BACKGROUND);
     match mode {
-        "ok" => {
+        "ok" | "tms" | "quad" => {
             let b = png();
             reply(&mut s, "200 OK", "image/png", &b, Some(b.len()))
         }
