@@ -432,11 +432,11 @@ async fn load_tile(
         return store_new(bytes, meta, source, cache, config, t, url).await;
     };
     // The server's answer for a tile we hold: current (304, or the same bytes), or new.
-    let lifetime = if response.cache.cache_control.is_none() && response.cache.expires.is_none() {
+    let silent = response.cache.cache_control.is_none() && response.cache.expires.is_none();
+    let lifetime = match response.body {
         // A 304 need not repeat the caching headers; the stored lifetime still holds.
-        Duration::from_secs(old.meta.fresh_for)
-    } else {
-        response.cache.lifetime(config.default_freshness)
+        Body::NotModified if silent => Duration::from_secs(old.meta.fresh_for),
+        _ => response.cache.lifetime(config.default_freshness),
     };
     let new_validators = |v: crate::http::Validators| if v.is_empty() { old.meta.validators.clone() } else { v };
     let bytes = match response.body {

@@ -167,6 +167,37 @@ fn stale_tiles_show_from_the_cache_at_once_and_are_revalidated_behind() {
 }
 
 #[test]
+fn a_tile_cached_before_freshness_was_recorded_is_revalidated_once() {
+    // A cache file from an older version: the image alone, no header. The server sends no
+    // caching headers, so once revalidated the tile is fresh for the default week.
+    let server = TileServer::start(None);
+    let cache = temp_cache("legacy");
+    let src = TileSource::new(&server.template("ok"), &[], Crs::Wgs84, "test").unwrap();
+    let t = taicang_tiles(12)[0];
+    let f = fetcher(Some(cache.clone()), &server.template("ok"), FetchConfig::default());
+    f.want(vec![t]);
+    assert_eq!(answers(&f, 1, Duration::from_secs(10)).len(), 1);
+    drop(f);
+    let png = cache.get(&src, t).unwrap().bytes;
+    std::fs::write(cache.path(&src, t), &png).unwrap();
+    assert_eq!(cache.get(&src, t).unwrap().meta, TileMeta::default());
+
+    let requests = server.stats.requests.load(Ordering::SeqCst);
+    let f = fetcher(Some(cache.clone()), &server.template("ok"), FetchConfig::default());
+    f.want(vec![t]);
+    let got = answers(&f, 1, Duration::from_secs(10));
+    assert!(matches!(got.as_slice(), [TileEvent::Ready { cached: true, .. }]), "{got:?}");
+    let renewed = || cache.get(&src, t).is_some_and(|c| c.meta.fetched > 0);
+    assert!(wait_for(Duration::from_secs(10), renewed), "revalidated");
+    assert_eq!(server.stats.requests.load(Ordering::SeqCst), requests + 1);
+    let meta = cache.get(&src, t).unwrap().meta;
+    assert_eq!(meta.fresh_for, FetchConfig::default().default_freshness.as_secs(), "{meta:?}");
+    assert!(meta.is_fresh(unix_now()));
+    assert_eq!(answers(&f, 1, Duration::from_millis(300)), vec![], "same image: nothing to redraw");
+    std::fs::remove_dir_all(cache.dir()).ok();
+}
+
+#[test]
 fn tms_and_quadkey_templates_fetch_the_tile_that_holds_the_place() {
     // Each server draws the marker at Taicang port in the tile its own addressing names; a
     // wrongly flipped row or quadkey would fetch a tile without it.
