@@ -55,7 +55,7 @@ pub struct ExportOptions {
     pub layers: Vec<String>,
     pub formats: Vec<Format>,
     pub force: bool,
-    /// The basemap to put in the QGIS project as an XYZ layer (WGS84 sources only).
+    /// The basemap to put in the QGIS project as an XYZ layer (GCJ-02 and BD-09 ones shifted).
     pub basemap: Option<crate::tiles::TileSource>,
 }
 
@@ -117,15 +117,9 @@ pub fn export(atlas: &Atlas, opts: &ExportOptions) -> Result<ExportReport, Expor
     }
     if want_qgs {
         let pairs: Vec<(&Layer, &crate::geodata::LayerMeta)> = layers.iter().map(|l| (*l, meta_of(atlas, l))).collect();
-        let text = crate::qgis::project(&pairs, "port-atlas.gpkg", atlas.home, opts.basemap.as_ref());
-        if let Some(b) = opts.basemap.as_ref().filter(|b| b.crs != crate::proj::Crs::Wgs84) {
-            report.notes.push(format!(
-                "the basemap {} serves {} tiles, which QGIS would draw about 500 m off; it was left out of the project",
-                b.host(),
-                b.crs
-            ));
-        }
-        write_atomic(&qgs, text.as_bytes()).map_err(|source| ExportError::Io { path: qgs.clone(), source })?;
+        let project = crate::qgis::project(&pairs, "port-atlas.gpkg", atlas.home, opts.basemap.as_ref());
+        report.notes.extend(project.notes);
+        write_atomic(&qgs, project.text.as_bytes()).map_err(|source| ExportError::Io { path: qgs.clone(), source })?;
         report.files.push(qgs);
     }
     Ok(report)

@@ -39,6 +39,15 @@ impl Crs {
         }
     }
 
+    /// The datum's usual written name, for people (Display gives the command-line spelling).
+    pub fn title(self) -> &'static str {
+        match self {
+            Crs::Wgs84 => "WGS84",
+            Crs::Gcj02 => "GCJ-02",
+            Crs::Bd09 => "BD-09",
+        }
+    }
+
     /// Converts one WGS84 lon/lat pair into this CRS.
     pub fn from_wgs84(self, lon: f64, lat: f64) -> (f64, f64) {
         match self {

@@ -215,12 +215,74 @@ const WGS84_SRS: &str = "<spatialrefsys><wkt>GEOGCRS[\"WGS 84\",DATUM[\"World Ge
 
 const WEB_MERCATOR_SRS: &str = "<spatialrefsys><proj4>+proj=merc +a=6378137 +b=6378137 +lat_ts=0 +lon_0=0 +x_0=0 +y_0=0 +k=1 +units=m +nadgrids=@null +wktext +no_defs</proj4><srid>3857</srid><authid>EPSG:3857</authid><description>WGS 84 / Pseudo-Mercator</description><projectionacronym>merc</projectionacronym><ellipsoidacronym>EPSG:7030</ellipsoidacronym><geographicflag>false</geographicflag></spatialrefsys>";
 
+/// Largest error, in ground metres anywhere on the project's extent, accepted for an offset-datum
+/// basemap shifted by a constant: beyond it (an extent spanning provinces) the basemap is left out.
+pub const MAX_SHIFT_ERROR_M: f64 = 100.0;
+
+/// How an offset-datum (GCJ-02, BD-09) source's tiles are placed in QGIS, which cannot move them
+/// per vertex as the app does: the whole layer is shifted by one Web Mercator offset, the
+/// datum's offset at the middle of its range over the extent.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TileShift {
+    /// Web Mercator metres east and north from WGS84 to the tiles' datum.
+    pub dx: f64,
+    pub dy: f64,
+    /// The largest distance left between a tile pixel and its WGS84 place on the extent.
+    pub max_error_m: f64,
+}
+
+/// The constant shift for `crs` tiles over `extent` [w, s, e, n].
+pub fn tile_shift(crs: crate::proj::Crs, [w, s, e, n]: [f64; 4]) -> TileShift {
+    use crate::proj::web_mercator;
+    const STEPS: usize = 16;
+    let mut offsets = Vec::with_capacity((STEPS + 1) * (STEPS + 1));
+    for i in 0..=STEPS {
+        for j in 0..=STEPS {
+            let lon = w + (e - w) * i as f64 / STEPS as f64;
+            let lat = (s + (n - s) * j as f64 / STEPS as f64).clamp(-85.0, 85.0);
+            let (x0, y0) = web_mercator(lon, lat);
+            let (tlon, tlat) = crs.from_wgs84(lon, lat);
+            let (x1, y1) = web_mercator(tlon, tlat);
+            offsets.push((x1 - x0, y1 - y0, lat.to_radians().cos()));
+        }
+    }
+    let mid = |f: fn(&(f64, f64, f64)) -> f64| {
+        let (lo, hi) = offsets.iter().map(f).fold((f64::MAX, f64::MIN), |(lo, hi), v| (lo.min(v), hi.max(v)));
+        (lo + hi) / 2.0
+    };
+    let (dx, dy) = (mid(|o| o.0), mid(|o| o.1));
+    // Web Mercator metres are 1/cos(lat) ground metres.
+    let max_error_m = offsets.iter().map(|o| (o.0 - dx).hypot(o.1 - dy) * o.2).fold(0.0, f64::max);
+    TileShift { dx, dy, max_error_m }
+}
+
+/// Web Mercator moved by `shift`, as a QGIS custom CRS: the XYZ layer's tile grid stays the
+/// EPSG:3857 one, its placement moves.
+fn shifted_mercator_srs(shift: &TileShift, crs: crate::proj::Crs) -> String {
+    format!(
+        "<spatialrefsys><proj4>+proj=merc +a=6378137 +b=6378137 +lat_ts=0 +lon_0=0 +x_0={:.2} +y_0={:.2} +k=1 +units=m +nadgrids=@null +wktext +no_defs</proj4>\
+         <srsid>0</srsid><srid>0</srid><authid></authid><description>Web Mercator shifted onto {} tiles (port-atlas, within {:.0} m)</description>\
+         <projectionacronym>merc</projectionacronym><ellipsoidacronym></ellipsoidacronym><geographicflag>false</geographicflag></spatialrefsys>",
+        shift.dx,
+        shift.dy,
+        crs.title(),
+        shift.max_error_m
+    )
+}
+
+/// A written project and what the user should know about it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Project {
+    pub text: String,
+    pub notes: Vec<String>,
+}
+
 /// One map layer of the project.
 enum Entry<'a> {
     /// A GeoPackage table (one geometry class of a layer).
     Vector { id: String, source: String, title: String, class: GeomClass, meta: &'a LayerMeta },
-    /// The basemap as a QGIS XYZ tile layer.
-    Xyz { source: String, title: String, attribution: String },
+    /// The basemap as a QGIS XYZ tile layer, in `srs` (Web Mercator, or shifted for GCJ-02).
+    Xyz { source: String, title: String, attribution: String, srs: String },
 }
 
 impl Entry<'_> {
@@ -252,15 +314,17 @@ pub fn xyz_datasource(source: &crate::tiles::TileSource) -> String {
 }
 
 /// A `.qgs` project over `gpkg_name` (relative, beside the project) with `layers` drawn in
-/// order (first at the bottom, as in the app) and the map extent `extent` [w, s, e, n]. A WGS84
+/// order (first at the bottom, as in the app) and the map extent `extent` [w, s, e, n]. A
 /// `basemap` becomes an XYZ layer placed as in the app: above the vector-basemap layers, under
-/// the thematic ones.
+/// the thematic ones; a GCJ-02 or BD-09 one is shifted by [`tile_shift`], or left out (with a
+/// note) where one shift cannot fit the extent within [`MAX_SHIFT_ERROR_M`].
 pub fn project(
     layers: &[(&Layer, &LayerMeta)],
     gpkg_name: &str,
     extent: Option<[f64; 4]>,
     basemap: Option<&crate::tiles::TileSource>,
-) -> String {
+) -> Project {
+    let mut notes = Vec::new();
     let extent = extent
         .or_else(|| {
             union_bounds(layers.iter().filter_map(|(l, _)| l.bounds()))
@@ -287,11 +351,35 @@ pub fn project(
             entries.push(Entry::Vector { id, source, title, class: *c, meta });
         }
     }
-    if let Some(b) = basemap.filter(|b| b.crs == crate::proj::Crs::Wgs84) {
+    let placed = basemap.and_then(|b| {
+        if b.crs == crate::proj::Crs::Wgs84 {
+            return Some((b, WEB_MERCATOR_SRS.to_string(), format!("底圖 Basemap ({})", b.host())));
+        }
+        let shift = tile_shift(b.crs, extent);
+        if shift.max_error_m > MAX_SHIFT_ERROR_M {
+            notes.push(format!(
+                "the basemap {} serves {} tiles; over this extent one shift would leave them up to {:.0} m off, so it was left out of the project",
+                b.host(),
+                b.crs.title(),
+                shift.max_error_m
+            ));
+            return None;
+        }
+        notes.push(format!(
+            "the basemap {} serves {} tiles; QGIS cannot shift them per vertex as port-atlas does, so the layer is moved by one offset ({:+.0} m east, {:+.0} m north) and sits within {:.0} m of its place over the project's extent",
+            b.host(),
+            b.crs.title(),
+            -shift.dx,
+            -shift.dy,
+            shift.max_error_m
+        ));
+        let title = format!("底圖 Basemap ({}, {} shifted, ±{:.0} m)", b.host(), b.crs.title(), shift.max_error_m);
+        Some((b, shifted_mercator_srs(&shift, b.crs), title))
+    });
+    if let Some((b, srs, title)) = placed {
         let at =
             entries.iter().rposition(|e| matches!(e, Entry::Vector { meta, .. } if meta.basemap)).map_or(0, |i| i + 1);
-        let title = format!("底圖 Basemap ({})", b.host());
-        entries.insert(at, Entry::Xyz { source: xyz_datasource(b), title, attribution: b.attribution.clone() });
+        entries.insert(at, Entry::Xyz { source: xyz_datasource(b), title, attribution: b.attribution.clone(), srs });
     }
     let mut out = String::new();
     out.push_str("<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n");
@@ -338,11 +426,11 @@ pub fn project(
                     style_body(meta, *class, "name_zh_hant"),
                 );
             }
-            Entry::Xyz { source, title, attribution } => {
+            Entry::Xyz { source, title, attribution, srs } => {
                 let _ = writeln!(
                     out,
                     "<maplayer type=\"raster\" autoRefreshEnabled=\"0\" refreshOnNotifyEnabled=\"0\" hasScaleBasedVisibilityFlag=\"0\">\
-                     <id>{}</id><datasource>{}</datasource><layername>{}</layername><srs>{WEB_MERCATOR_SRS}</srs>\
+                     <id>{}</id><datasource>{}</datasource><layername>{}</layername><srs>{srs}</srs>\
                      <resourceMetadata><rights>{}</rights></resourceMetadata><provider>wms</provider><blendMode>0</blendMode></maplayer>",
                     entry.id(),
                     xml_escape(source),
@@ -361,7 +449,7 @@ pub fn project(
     out.push_str(
         "</layerorder>\n<properties><Paths><Absolute type=\"bool\">false</Absolute></Paths><SpatialRefSys><ProjectionsEnabled type=\"int\">1</ProjectionsEnabled></SpatialRefSys></properties>\n</qgis>\n",
     );
-    out
+    Project { text: out, notes }
 }
 
 #[cfg(test)]
@@ -377,7 +465,7 @@ mod tests {
     fn project_lists_layers_top_first_and_splits_mixed_geometry() {
         let atlas = crate::atlas::Atlas::builtin();
         let pairs: Vec<(&Layer, &LayerMeta)> = atlas.layers.iter().zip(&atlas.metas).collect();
-        let qgs = project(&pairs, "port-atlas.gpkg", atlas.home, None);
+        let qgs = project(&pairs, "port-atlas.gpkg", atlas.home, None).text;
         let sites = qgs.find("layer-tree-layer id=\"sites_point\"").unwrap();
         let context = qgs.find("layer-tree-layer id=\"context_polygon\"").unwrap();
         assert!(sites < context, "top layer first in the tree");
@@ -394,7 +482,7 @@ mod tests {
         let atlas = crate::atlas::Atlas::builtin();
         let pairs: Vec<(&Layer, &LayerMeta)> = atlas.layers.iter().zip(&atlas.metas).collect();
         let carto = resolve_source("carto-light", None, None).unwrap();
-        let qgs = project(&pairs, "port-atlas.gpkg", atlas.home, carto.as_ref());
+        let qgs = project(&pairs, "port-atlas.gpkg", atlas.home, carto.as_ref()).text;
         assert!(
             qgs.contains(
                 "type=xyz&amp;url=https://a.basemaps.cartocdn.com/light_all/%7Bz%7D/%7Bx%7D/%7By%7D.png&amp;zmax=20"
@@ -404,9 +492,37 @@ mod tests {
         let order = &qgs[qgs.find("<layerorder>").unwrap()..];
         let at = |id: &str| order.find(&format!("\"{id}\"")).unwrap();
         assert!(at("water_polygon") < at("basemap_xyz") && at("basemap_xyz") < at("zones_polygon"), "{order}");
-        // Query strings survive as one value; GCJ-02 tiles are left out (QGIS cannot shift them).
+        // Query strings survive as one value.
         let gaode = resolve_source("gaode", None, None).unwrap();
         assert!(xyz_datasource(gaode.as_ref().unwrap()).contains("appmaptile%3Flang%3Dzh_cn%26size%3D1"));
-        assert!(!project(&pairs, "p.gpkg", None, gaode.as_ref()).contains("type=xyz"));
+    }
+
+    #[test]
+    fn gcj02_basemaps_are_shifted_where_one_offset_fits_and_left_out_where_not() {
+        use crate::proj::Crs;
+        let atlas = crate::atlas::Atlas::builtin();
+        let pairs: Vec<(&Layer, &LayerMeta)> = atlas.layers.iter().zip(&atlas.metas).collect();
+        let home = atlas.home.unwrap();
+        // Around Taicang GCJ-02 is about 500 m east and 280 m south of WGS84, varying by tens of
+        // metres across the atlas: one offset fits.
+        let shift = tile_shift(Crs::Gcj02, home);
+        assert!((400.0..600.0).contains(&shift.dx) && (-350.0..-200.0).contains(&shift.dy), "{shift:?}");
+        assert!(shift.max_error_m < MAX_SHIFT_ERROR_M, "{shift:?}");
+        let centre = [(home[0] + home[2]) / 2.0, (home[1] + home[3]) / 2.0];
+        let tiny = tile_shift(Crs::Gcj02, [centre[0] - 0.01, centre[1] - 0.01, centre[0] + 0.01, centre[1] + 0.01]);
+        assert!(tiny.max_error_m < 10.0 && tiny.max_error_m < shift.max_error_m, "{tiny:?}");
+        assert!(tile_shift(Crs::Wgs84, home).max_error_m < 1e-9);
+        let gaode = crate::tiles::resolve_source("gaode", None, None).unwrap();
+        let p = project(&pairs, "p.gpkg", Some(home), gaode.as_ref());
+        let layer = &p.text[p.text.find("<id>basemap_xyz</id>").expect("the basemap is in")..];
+        let srs = &layer[..layer.find("</srs>").unwrap()];
+        assert!(srs.contains(&format!("+x_0={:.2} +y_0={:.2}", shift.dx, shift.dy)), "{srs}");
+        assert!(!srs.contains("EPSG:3857"), "{srs}");
+        assert!(p.notes.len() == 1 && p.notes[0].contains("one offset"), "{:?}", p.notes);
+        // All of China: no single offset fits, so the basemap stays out and the note says why.
+        let china = [73.5, 18.0, 135.0, 53.5];
+        assert!(tile_shift(Crs::Gcj02, china).max_error_m > MAX_SHIFT_ERROR_M);
+        let p = project(&pairs, "p.gpkg", Some(china), gaode.as_ref());
+        assert!(!p.text.contains("type=xyz") && p.notes[0].contains("left out"), "{:?}", p.notes);
     }
 }

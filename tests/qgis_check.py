@@ -1,7 +1,9 @@
 """Opens a port-atlas QGIS project headless, reports every layer and renders the map to a PNG.
 
-Run with Debian's /usr/bin/python3 (python3-qgis):  qgis_check.py PROJECT.qgs OUT.png [R,G,B]
-With R,G,B it also counts the sampled pixels of that colour (e.g. a test tile server's tiles).
+Run with Debian's /usr/bin/python3 (python3-qgis):  qgis_check.py PROJECT.qgs OUT.png [R,G,B [W,S,E,N]]
+With R,G,B it also counts the sampled pixels of that colour (e.g. a test tile server's tiles) and
+reports where they lie (their centroid, lon/lat); W,S,E,N renders that extent instead of the
+project's own view.
 Prints one JSON object; exits through os._exit because PyQGIS can crash while shutting down.
 """
 import json
@@ -10,7 +12,8 @@ import sys
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from qgis.core import (QgsApplication, QgsMapRendererSequentialJob, QgsMapSettings, QgsProject)  # noqa: E402
+from qgis.core import (QgsApplication, QgsMapRendererSequentialJob, QgsMapSettings, QgsProject,  # noqa: E402
+                       QgsRectangle)
 from qgis.PyQt.QtCore import QSize  # noqa: E402
 from qgis.PyQt.QtGui import QColor  # noqa: E402
 
@@ -36,6 +39,9 @@ try:
         })
     result["layers"] = layers
     canvas = project.viewSettings().defaultViewExtent()
+    if len(sys.argv) > 4:
+        w, s, e, n = (float(v) for v in sys.argv[4].split(","))
+        canvas = QgsRectangle(w, s, e, n)
     settings = QgsMapSettings()
     settings.setLayers(project.layerTreeRoot().layerOrder())
     settings.setDestinationCrs(project.crs())
@@ -51,6 +57,7 @@ try:
     want = [int(v) for v in sys.argv[3].split(",")] if len(sys.argv) > 3 else None
     painted = 0
     matching = 0
+    sum_x = sum_y = 0.0
     for y in range(0, image.height(), 4):
         for x in range(0, image.width(), 4):
             p = image.pixel(x, y)
@@ -60,8 +67,16 @@ try:
                 c = QColor(p)
                 if abs(c.red() - want[0]) + abs(c.green() - want[1]) + abs(c.blue() - want[2]) < 30:
                     matching += 1
+                    sum_x += x + 0.5
+                    sum_y += y + 0.5
     result["painted_samples"] = painted
     result["matching_samples"] = matching
+    if matching:
+        # Pixel to map coordinates (the project CRS, lon/lat) through the render's visible extent.
+        ext = settings.visibleExtent()
+        upp = settings.mapUnitsPerPixel()
+        result["matching_centroid"] = [ext.xMinimum() + sum_x / matching * upp,
+                                       ext.yMaximum() - sum_y / matching * upp]
     result["samples"] = (image.height() // 4) * (image.width() // 4)
     result["ok"] = True
 except Exception as e:  # report, never hang

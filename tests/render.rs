@@ -251,12 +251,15 @@ fn qgis_project_opens_valid_and_renders() {
     // the same port, and the user's QGIS profile is never touched.
     let home = root.join("home");
     std::fs::create_dir_all(&home).unwrap();
-    let run_check = |qgs: &Path, png: &Path, colour: Option<[u8; 3]>| -> serde_json::Value {
+    // `colour`: count (and locate) the pixels of that colour; `view`: "w,s,e,n" to render instead
+    // of the project's own extent.
+    let run_check = |qgs: &Path, png: &Path, colour: Option<[u8; 3]>, view: Option<&str>| -> serde_json::Value {
         let o = Command::new("/usr/bin/python3")
             .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/qgis_check.py"))
             .arg(qgs)
             .arg(png)
             .args(colour.map(|[r, g, b]| format!("{r},{g},{b}")))
+            .args(view)
             .env("QT_QPA_PLATFORM", "offscreen")
             .env("HOME", &home)
             .env("XDG_CACHE_HOME", home.join("cache"))
@@ -276,7 +279,7 @@ fn qgis_project_opens_valid_and_renders() {
     // The built-in atlas.
     let out = root.join("atlas");
     assert!(Command::new(bin).args(["export", "--format", "qgs", "--out"]).arg(&out).status().unwrap().success());
-    let r = run_check(&out.join("port-atlas.qgs"), &root.join("atlas.png"), None);
+    let r = run_check(&out.join("port-atlas.qgs"), &root.join("atlas.png"), None, None);
     assert_eq!(r["ok"], true, "{r}");
     assert_eq!(r["project_crs"], "EPSG:4326", "a project CRS QGIS accepts: {r}");
     let layers = r["layers"].as_array().unwrap();
@@ -303,7 +306,7 @@ fn qgis_project_opens_valid_and_renders() {
     let out = root.join("odd");
     let st = Command::new(bin).args(["export", "--format", "qgs", "--data"]).arg(&data).arg("--out").arg(&out).status();
     assert!(st.unwrap().success());
-    let r = run_check(&out.join("port-atlas.qgs"), &root.join("odd.png"), None);
+    let r = run_check(&out.join("port-atlas.qgs"), &root.join("odd.png"), None, None);
     assert_eq!(r["layers"][0]["valid"], true, "{r}");
     assert_eq!(r["layers"][0]["features"], 1, "{r}");
 
@@ -316,7 +319,7 @@ fn qgis_project_opens_valid_and_renders() {
         .arg(&out)
         .status();
     assert!(st.unwrap().success());
-    let r = run_check(&out.join("port-atlas.qgs"), &root.join("basemap.png"), Some(tile_server::BACKGROUND));
+    let r = run_check(&out.join("port-atlas.qgs"), &root.join("basemap.png"), Some(tile_server::BACKGROUND), None);
     let layers = r["layers"].as_array().unwrap();
     let names: Vec<&str> = layers.iter().map(|l| l["name"].as_str().unwrap()).collect();
     let xyz = layers.iter().position(|l| l["provider"] == "wms").unwrap_or_else(|| panic!("no XYZ layer: {r}"));
@@ -344,6 +347,43 @@ fn qgis_project_opens_valid_and_renders() {
         let [w, s, e, n] = t.bounds();
         assert!((7..=11).contains(&t.z) && e > 119.5 && w < 122.0 && n > 30.5 && s < 32.5, "{t:?}: {paths:?}");
     }
+
+    // A GCJ-02 server: QGIS cannot move tiles per vertex, so the layer is moved by one offset.
+    // The marker the server draws at the GCJ-02 coordinates of a place must show at the place's
+    // WGS84 position in QGIS's render, not ~550 m away where the raw tiles put it. (In the
+    // Yangtze off Taicang, where no translucent thematic layer tints the marker.)
+    let port = (121.22, 31.70);
+    let g = port_atlas::proj::wgs84_to_gcj02(port.0, port.1);
+    let gcj = tile_server::TileServer::start(Some(g));
+    let out = root.join("gcj");
+    let st = Command::new(bin)
+        .args(["export", "--format", "gpkg,qgs", "--basemap", &gcj.template("ok"), "--basemap-crs", "gcj02", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(st.status.success());
+    assert!(String::from_utf8_lossy(&st.stderr).contains("one offset"), "the export says how the basemap was placed");
+    let view = format!("{},{},{},{}", port.0 - 0.03, port.1 - 0.02, port.0 + 0.03, port.1 + 0.02);
+    let r = run_check(&out.join("port-atlas.qgs"), &root.join("gcj.png"), Some(tile_server::MARKER), Some(&view));
+    assert_eq!(r["project_crs"], "EPSG:4326", "{r}");
+    let xyz = r["layers"].as_array().unwrap().iter().find(|l| l["provider"] == "wms").cloned();
+    let xyz = xyz.unwrap_or_else(|| panic!("the GCJ-02 basemap is in the project: {r}"));
+    assert!(xyz["valid"] == true && xyz["name"].as_str().unwrap().contains("GCJ-02"), "{xyz}");
+    let c = r["matching_centroid"].as_array().unwrap_or_else(|| panic!("marker drawn: {r}"));
+    let (lon, lat) = (c[0].as_f64().unwrap(), c[1].as_f64().unwrap());
+    let metres = |a: (f64, f64), b: (f64, f64)| {
+        ((a.0 - b.0) * 111_320.0 * b.1.to_radians().cos()).hypot((a.1 - b.1) * 110_574.0)
+    };
+    // Within the error the export states for one offset over the atlas (its layer title says
+    // "±N m"), plus a tile pixel and a render pixel; the raw tiles would be ~470 m off.
+    let name = xyz["name"].as_str().unwrap();
+    let stated: f64 = name.split('±').nth(1).and_then(|t| t.split(' ').next()).and_then(|n| n.parse().ok()).unwrap();
+    let off = metres((lon, lat), port);
+    assert!(
+        stated < 100.0 && off < stated + 20.0,
+        "marker {off:.0} m from its place in QGIS (stated ±{stated} m): {r}"
+    );
+    assert!(metres(g, port) > 400.0);
     std::fs::remove_dir_all(&root).ok();
 }
 
