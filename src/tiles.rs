@@ -202,8 +202,13 @@ impl TileSource {
     }
 
     /// The server's host (and port), for attribution when none is given.
-    pub fn host(&self) -> &str {
-        self.template.split("://").nth(1).and_then(|r| r.split('/').next()).unwrap_or(&self.template)
+    /// The server's host name for people (`{s}` shown as the first subdomain).
+    pub fn host(&self) -> String {
+        let host = self.template.split("://").nth(1).and_then(|r| r.split('/').next()).unwrap_or(&self.template);
+        match self.subdomains.first() {
+            Some(s) => host.replace("{s}", s),
+            None => host.to_string(),
+        }
     }
 
     pub fn with_max_zoom(mut self, z: u8) -> Self {
@@ -311,7 +316,7 @@ pub fn resolve_source(
         source.attribution = a.to_string();
     } else if source.attribution.is_empty() {
         // Say at least whose tiles these are.
-        source.attribution = source.host().to_string();
+        source.attribution = source.host();
     }
     Ok(Some(source))
 }

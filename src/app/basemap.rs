@@ -219,7 +219,7 @@ impl Basemap {
         let crs = if self.custom_gcj { Crs::Gcj02 } else { Crs::Wgs84 };
         match TileSource::new(&self.custom_template, &[], crs, "") {
             Ok(mut s) => {
-                s.attribution = s.host().to_string();
+                s.attribution = s.host();
                 self.custom_error = None;
                 self.choices.retain(|c| c.id != "custom");
                 self.choices.push(NamedSource { id: "custom", title: format!("Custom: {}", s.host()), source: s });

@@ -862,7 +862,12 @@ fn export_window(
     egui::Window::new("Export for QGIS").open(&mut open).default_width(460.0).show(ctx, |ui| {
         ui.label("GeoJSON per layer, one GeoPackage with styles, passages and links, and a QGIS project.");
         if let Some(b) = basemap {
-            ui.weak(format!("The project includes the basemap ({}) as an XYZ layer.", b.host()));
+            let how = if b.crs == crate::proj::Crs::Wgs84 {
+                String::new()
+            } else {
+                format!(", moved from {} by one offset where that fits", b.crs.title())
+            };
+            ui.weak(format!("The project includes the basemap ({}) as an XYZ layer{how}.", b.host()));
         }
         ui.horizontal(|ui| {
             ui.label("Folder:");
