@@ -514,6 +514,10 @@ fn request_tiles(
         _ => None,
     };
     let destination = ahead.map_or_else(Vec::new, |(c, s)| tiles_for(c, s, MAX_WANTED));
+    // The views a presenter flight passes through are seen for a moment: tiles two zoom levels
+    // coarser (a sixteenth as many, shown as stand-ins) do for them, and leave the downloads to
+    // the destination instead of queueing it behind tiles that scroll away.
+    let passing = map.heading.map(|_| tiles_for(map.center, map.scale * 4.0, MAX_WANTED));
     let frame = bm.frame;
     let mut show: HashSet<TileId> = HashSet::new();
     let mut want: Vec<TileId> = Vec::new();
@@ -523,7 +527,7 @@ fn request_tiles(
             show.insert(t);
             continue;
         }
-        if !bm.failed.contains_key(&t) {
+        if !bm.failed.contains_key(&t) && passing.is_none() {
             want.push(t);
         }
         // A coarser tile we have, or failing that one to ask for (the cache often has it when
@@ -547,6 +551,11 @@ fn request_tiles(
         }
     }
     want.extend(stand_ins);
+    for t in passing.into_iter().flatten() {
+        if !bm.tiles.contains_key(&t) && !bm.failed.contains_key(&t) && !want.contains(&t) {
+            want.push(t);
+        }
+    }
     for t in destination {
         if !bm.tiles.contains_key(&t) && !bm.failed.contains_key(&t) && !want.contains(&t) {
             want.push(t);
