@@ -217,6 +217,9 @@ async fn run(
     let mut generation = 0;
     let mut queue: VecDeque<TileId> = VecDeque::new();
     let mut in_flight: HashMap<TileId, AbortHandle> = HashMap::new();
+    // Tiles answered since the last `want`: a list the UI sent before it saw those answers still
+    // names them, and loading them again would decode (or revalidate) each twice.
+    let mut answered: HashSet<TileId> = HashSet::new();
     // Revalidations run one at a time and only while no wanted tile waits, so they never slow
     // the view; they are not cancelled by `want` (their tile is already on screen).
     let mut revalidate: VecDeque<TileId> = VecDeque::new();
@@ -273,6 +276,7 @@ async fn run(
                     queue.clear();
                     revalidate.clear();
                     revalidating.clear();
+                    answered.clear();
                     offline_until = None;
                     source = s.map(Arc::new);
                     generation = g;
@@ -283,7 +287,8 @@ async fn run(
                         if !keep { h.abort(); }
                         keep
                     });
-                    queue = list.into_iter().filter(|t| !in_flight.contains_key(t)).collect();
+                    queue = list.into_iter().filter(|t| !in_flight.contains_key(t) && !answered.contains(t)).collect();
+                    answered.clear();
                 }
                 Some(Msg::ClearCache) => {
                     if let Some(c) = cache.clone() {
@@ -313,6 +318,7 @@ async fn run(
                 match job {
                     Job::Show => {
                         in_flight.remove(&t);
+                        answered.insert(t);
                     }
                     Job::Revalidate => {
                         revalidating.remove(&t);

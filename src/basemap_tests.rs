@@ -198,6 +198,30 @@ fn a_tile_cached_before_freshness_was_recorded_is_revalidated_once() {
 }
 
 #[test]
+fn a_want_list_sent_before_the_answers_were_seen_loads_nothing_twice() {
+    // The UI sends its list every frame it changes, computed before it has read the answers
+    // that arrived meanwhile: tiles answered since the last list are not loaded again (for a
+    // `no-cache` server that would be a second request per tile).
+    let server = TileServer::start(None);
+    let cache = temp_cache("answered");
+    let tiles = taicang_tiles(12)[..4].to_vec();
+    let f = fetcher(Some(cache.clone()), &server.template("revalidate"), FetchConfig::default());
+    f.want(tiles.clone());
+    let stats = server.stats.clone();
+    assert!(wait_for(Duration::from_secs(10), || stats.requests.load(Ordering::SeqCst) == tiles.len()));
+    std::thread::sleep(Duration::from_millis(200));
+    f.want(tiles.clone());
+    let got = answers(&f, tiles.len() + 1, Duration::from_secs(1));
+    assert_eq!(got.len(), tiles.len(), "each tile once: {got:?}");
+    assert_eq!(stats.requests.load(Ordering::SeqCst), tiles.len(), "no second request");
+    // A later list still gets a tile again (the UI dropped it from the GPU and needs it back).
+    f.want(vec![tiles[0]]);
+    let got = answers(&f, 1, Duration::from_secs(10));
+    assert!(matches!(got.as_slice(), [TileEvent::Ready { cached: true, .. }]), "{got:?}");
+    std::fs::remove_dir_all(cache.dir()).ok();
+}
+
+#[test]
 fn tms_and_quadkey_templates_fetch_the_tile_that_holds_the_place() {
     // Each server draws the marker at Taicang port in the tile its own addressing names; a
     // wrongly flipped row or quadkey would fetch a tile without it.

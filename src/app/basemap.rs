@@ -519,6 +519,16 @@ fn request_tiles(
     // the destination instead of queueing it behind tiles that scroll away.
     let passing = map.heading.map(|_| tiles_for(map.center, map.scale * 4.0, MAX_WANTED));
     let frame = bm.frame;
+    // Tiles that arrived but wait for their upload (a burst is spread over frames) are not asked
+    // for again.
+    let arrived: HashSet<TileId> = bm
+        .arrived
+        .iter()
+        .filter_map(|e| match e {
+            TileEvent::Ready { tile, generation, .. } if *generation == bm.generation => Some(*tile),
+            _ => None,
+        })
+        .collect();
     let mut show: HashSet<TileId> = HashSet::new();
     let mut want: Vec<TileId> = Vec::new();
     let mut stand_ins: Vec<TileId> = Vec::new();
@@ -527,7 +537,7 @@ fn request_tiles(
             show.insert(t);
             continue;
         }
-        if !bm.failed.contains_key(&t) && passing.is_none() {
+        if !bm.failed.contains_key(&t) && !arrived.contains(&t) && passing.is_none() {
             want.push(t);
         }
         // A coarser tile we have, or failing that one to ask for (the cache often has it when
@@ -551,13 +561,14 @@ fn request_tiles(
         }
     }
     want.extend(stand_ins);
+    let have = |t: &TileId| bm.tiles.contains_key(t) || bm.failed.contains_key(t) || arrived.contains(t);
     for t in passing.into_iter().flatten() {
-        if !bm.tiles.contains_key(&t) && !bm.failed.contains_key(&t) && !want.contains(&t) {
+        if !have(&t) && !want.contains(&t) {
             want.push(t);
         }
     }
     for t in destination {
-        if !bm.tiles.contains_key(&t) && !bm.failed.contains_key(&t) && !want.contains(&t) {
+        if !have(&t) && !want.contains(&t) {
             want.push(t);
         }
     }
