@@ -483,7 +483,8 @@ fn request_tiles(
         bm.shown = 0;
         return;
     };
-    if bm.fetcher.is_none() {
+    // Before the first layout the viewport is a guess; tiles for it would be thrown away.
+    if bm.fetcher.is_none() || !map.viewport_known {
         return;
     }
     let now = time.elapsed_secs_f64();

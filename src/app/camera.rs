@@ -36,6 +36,8 @@ pub struct MapView {
     pub heading: Option<(DVec2, f64)>,
     /// The view of the presenter's next step, fetched for once the current view is complete.
     pub upcoming: Option<(DVec2, f64)>,
+    /// `viewport` has been set from a real layout (until then it is a guess).
+    pub viewport_known: bool,
 }
 
 impl Default for MapView {
@@ -49,6 +51,7 @@ impl Default for MapView {
             fit: None,
             heading: None,
             upcoming: None,
+            viewport_known: false,
         }
     }
 }
@@ -111,8 +114,14 @@ impl MapView {
             return;
         }
         self.viewport = vp;
+        let first = !std::mem::replace(&mut self.viewport_known, true);
         if let Some((r, pad)) = self.fit {
             self.fit_lonlat(frame, r, pad);
+            // The opening view appears framed, not easing in from a guessed window size (which
+            // would also fetch basemap tiles for views nobody sees).
+            if first {
+                self.snap();
+            }
         }
     }
 
@@ -241,6 +250,10 @@ pub fn zoom_to_all(
     }
     if let Some(r) = atlas_focus_bounds(&res, &view) {
         map.fit_lonlat(&res.frame, r, 30.0);
+        if !map.viewport_known {
+            // The opening fit: jump there (see `set_viewport`).
+            map.snap();
+        }
     }
 }
 
@@ -392,6 +405,20 @@ mod tests {
         }
         assert!((v.scale - 50.0).abs() < 1e-6);
         assert!((v.screen_to_world(anchor) - before).length() < 1e-6 * 100.0);
+    }
+
+    #[test]
+    fn the_opening_fit_appears_at_once_and_later_ones_ease() {
+        let frame = LocalFrame::default();
+        let taicang = Rect::new((120.9, 31.3), (121.4, 31.8));
+        let mut v = MapView::default();
+        v.fit_lonlat(&frame, taicang, 30.0);
+        // The first real layout re-frames for the true map area and jumps there.
+        v.set_viewport(&frame, bevy::math::Rect::new(280.0, 24.0, 1000.0, 880.0));
+        assert_eq!((v.center, v.scale), (v.target_center, v.target_scale));
+        // A window resize afterwards eases.
+        v.set_viewport(&frame, bevy::math::Rect::new(280.0, 24.0, 1600.0, 880.0));
+        assert_ne!(v.scale, v.target_scale);
     }
 
     #[test]
