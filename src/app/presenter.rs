@@ -28,6 +28,9 @@ pub struct Presenter {
     pub flight: Option<Flight>,
     /// Jump without flying (screenshots, tests).
     pub instant: bool,
+    /// The step the app was launched at: shown at once, not flown to from the whole-atlas view
+    /// (which would also fetch basemap tiles for views on the way).
+    opening: bool,
     /// Set when the step changed and the camera should go to it.
     go_to_step: bool,
     labels_before: Option<bool>,
@@ -77,6 +80,7 @@ impl Presenter {
             fullscreen: false,
             flight: None,
             instant: false,
+            opening: false,
             go_to_step: false,
             labels_before: None,
             status: None,
@@ -216,6 +220,7 @@ impl Plugin for PresenterPlugin {
         p.instant = !self.fullscreen;
         if let Some(n) = self.start {
             p.start(n.saturating_sub(1));
+            p.opening = true;
             p.fullscreen = self.fullscreen;
             // A laptop driving a projector wants its notes; a headless render does not.
             p.speaker_view = self.fullscreen;
@@ -318,7 +323,8 @@ fn to_step(mut p: ResMut<Presenter>, res: Res<AtlasRes>, mut selection: ResMut<S
     let dist = (to.0 - from.0).length();
     let span = map.viewport.width().min(map.viewport.height()).max(100.0) as f64 * 0.9;
     let peak = from.1.max(to.1).max(dist / span);
-    p.flight = Some(Flight { from, to, peak, t: if p.instant { 1.0 } else { 0.0 } });
+    let jump = p.instant || std::mem::take(&mut p.opening);
+    p.flight = Some(Flight { from, to, peak, t: if jump { 1.0 } else { 0.0 } });
 }
 
 /// Centre and scale that frame a step's lon/lat bounds in the current viewport.
