@@ -610,6 +610,33 @@ mod tests {
     }
 
     #[test]
+    fn the_opening_step_is_shown_at_once_and_later_steps_fly() {
+        let mut app = App::new();
+        app.add_plugins(MinimalPlugins);
+        super::super::insert_core_state(&mut app, crate::atlas::Atlas::builtin(), super::super::Lang::Hant);
+        app.insert_resource(MapView { viewport: bevy::math::Rect::new(0.0, 0.0, 1200.0, 800.0), ..default() })
+            .init_resource::<UiCapture>()
+            .init_resource::<PointerGesture>()
+            .init_resource::<ButtonInput<KeyCode>>();
+        let mut p = Presenter::new(load_story(app.world().resource::<AtlasRes>()));
+        p.start(6);
+        p.opening = true;
+        app.insert_resource(p).add_systems(Update, (keys, to_step, fly).chain());
+        app.update();
+        let map = app.world().resource::<MapView>().clone();
+        let step = app.world().resource::<Presenter>().current().unwrap().effective_view().unwrap();
+        let want = view_of(&map, app.world().resource::<AtlasRes>(), step);
+        assert!(app.world().resource::<Presenter>().flight.is_none(), "landed in the first frame");
+        assert!((map.center - want.0).length() < 1.0 && (map.scale / want.1 - 1.0).abs() < 1e-6);
+        // The next step is flown to.
+        let far =
+            app.world().resource::<Presenter>().steps().iter().position(|s| s.places.iter().any(|p| p == "shanghai"));
+        app.world_mut().resource_mut::<Presenter>().go(far.unwrap());
+        app.update();
+        assert!(app.world().resource::<Presenter>().flight.is_some(), "flying");
+    }
+
+    #[test]
     fn steps_emphasise_their_places_under_minimal_plugins() {
         let mut app = App::new();
         app.add_plugins(MinimalPlugins);
