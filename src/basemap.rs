@@ -47,6 +47,7 @@ impl TileError {
             TileError::Http(HttpError::Request { message, .. }) if message.contains("timed out") => "timeout".into(),
             TileError::Http(HttpError::Request { .. }) => "unreachable".into(),
             TileError::Http(HttpError::Status { status, .. }) => format!("HTTP {status}"),
+            TileError::Http(HttpError::Throttled { .. }) => "throttled".into(),
             TileError::Http(HttpError::ContentType { .. }) => "not an image".into(),
             TileError::Http(HttpError::TooLarge { .. }) => "too large".into(),
             TileError::Http(HttpError::Truncated { .. }) => "truncated".into(),
@@ -70,6 +71,12 @@ pub enum TileEvent {
         generation: u64,
         tile: TileId,
         error: TileError,
+    },
+    /// The server asked to slow down (HTTP 429): nothing is asked of it for `wait`; the tiles
+    /// waiting are fetched after that, not failed.
+    Throttled {
+        generation: u64,
+        wait: Duration,
     },
     /// The disk cache's size in bytes, after it changed.
     CacheSize(u64),
@@ -113,6 +120,11 @@ impl FetchConfig {
         crate::http::Timeouts { connect: CONNECT_TIMEOUT.min(self.timeout), total: Some(self.timeout), stall: None }
     }
 }
+
+/// How long to leave a server alone that asked to slow down without saying for how long, and the
+/// longest pause taken from its `Retry-After`.
+const THROTTLE_DEFAULT: Duration = Duration::from_secs(30);
+const THROTTLE_MAX: Duration = Duration::from_secs(600);
 
 /// Stale tiles waiting to be revalidated, at most; more are dropped (they are queued again the
 /// next time they are loaded from the cache).
@@ -225,6 +237,8 @@ async fn run(
     let mut revalidate: VecDeque<TileId> = VecDeque::new();
     let mut revalidating: HashSet<TileId> = HashSet::new();
     let mut offline_until: Option<Instant> = None;
+    // Set by a server's HTTP 429: no request at all goes to it before then.
+    let mut throttled_until: Option<Instant> = None;
     let mut tasks: JoinSet<TaskResult> = JoinSet::new();
     // The starting size is measured beside the downloads, not before them.
     let mut cache_bytes = 0u64;
@@ -236,7 +250,8 @@ async fn run(
         }
     };
     loop {
-        if let Some(src) = &source {
+        let throttled = throttled_until.is_some_and(|until| Instant::now() < until);
+        if let Some(src) = source.as_ref().filter(|_| !throttled) {
             let parallel = config.parallel.min(src.max_parallel).max(1);
             while in_flight.len() + revalidating.len() < parallel {
                 let Some(t) = queue.pop_front() else { break };
@@ -259,8 +274,13 @@ async fn run(
                 revalidating.insert(t);
             }
         }
-        // Wakes the loop when an offline pause ends with revalidations waiting.
-        let pause_end = offline_until.filter(|_| !revalidate.is_empty());
+        // Wakes the loop when a pause ends with work waiting: the end of a server's throttling
+        // with tiles queued, or of an offline pause with revalidations queued.
+        let throttle_end = throttled_until.filter(|_| throttled && !(queue.is_empty() && revalidate.is_empty()));
+        let pause_end = match (throttle_end, offline_until.filter(|_| !revalidate.is_empty())) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
         let pause = async move {
             match pause_end {
                 Some(until) => tokio::time::sleep_until(until.into()).await,
@@ -278,6 +298,7 @@ async fn run(
                     revalidating.clear();
                     answered.clear();
                     offline_until = None;
+                    throttled_until = None;
                     source = s.map(Arc::new);
                     generation = g;
                 }
@@ -318,7 +339,6 @@ async fn run(
                 match job {
                     Job::Show => {
                         in_flight.remove(&t);
-                        answered.insert(t);
                     }
                     Job::Revalidate => {
                         revalidating.remove(&t);
@@ -355,6 +375,18 @@ async fn run(
                         let Some(image) = image else { continue };
                         TileEvent::Ready { generation: g, tile: t, image, cached }
                     }
+                    Err(TileError::Http(HttpError::Throttled { retry_after, .. })) => {
+                        // Not a failed tile: it waits, with the rest, until the server is ready.
+                        let wait = retry_after.unwrap_or(THROTTLE_DEFAULT).clamp(Duration::from_secs(1), THROTTLE_MAX);
+                        let until = Instant::now() + wait;
+                        throttled_until = Some(throttled_until.map_or(until, |u| u.max(until)));
+                        match job {
+                            Job::Show if !queue.contains(&t) => queue.push_front(t),
+                            Job::Revalidate if !revalidate.contains(&t) => revalidate.push_front(t),
+                            _ => {}
+                        }
+                        TileEvent::Throttled { generation: g, wait }
+                    }
                     Err(error) if job == Job::Revalidate => {
                         // The cached tile stays on screen; a server that cannot be reached at
                         // all (offline) is left alone for a while rather than asked per tile.
@@ -365,6 +397,9 @@ async fn run(
                     }
                     Err(error) => TileEvent::Failed { generation: g, tile: t, error },
                 };
+                if job == Job::Show && matches!(event, TileEvent::Ready { .. } | TileEvent::Failed { .. }) {
+                    answered.insert(t);
+                }
                 if events.send(event).is_err() {
                     break;
                 }

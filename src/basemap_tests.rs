@@ -222,6 +222,24 @@ fn a_want_list_sent_before_the_answers_were_seen_loads_nothing_twice() {
 }
 
 #[test]
+fn a_throttling_server_is_left_alone_for_its_retry_after_then_serves_every_tile() {
+    let server = TileServer::start(None);
+    server.stats.throttle_left.store(1, Ordering::SeqCst);
+    let tiles = taicang_tiles(12)[..3].to_vec();
+    let config = FetchConfig { parallel: 1, ..FetchConfig::default() };
+    let f = fetcher(None, &server.template("throttle"), config);
+    f.want(tiles.clone());
+    let got = answers(&f, 4, Duration::from_secs(10));
+    // Word that it waits (not a failed tile), then every tile.
+    assert!(matches!(got[0], TileEvent::Throttled { wait, .. } if wait == Duration::from_secs(1)), "{got:?}");
+    assert_eq!(got[1..].iter().filter(|e| matches!(e, TileEvent::Ready { .. })).count(), 3, "{got:?}");
+    let times = server.stats.times.lock().unwrap().clone();
+    assert_eq!(times.len(), 4, "one 429, then the three tiles");
+    let pause = times[1] - times[0];
+    assert!(pause >= Duration::from_millis(950), "nothing asked during Retry-After: {pause:?}");
+}
+
+#[test]
 fn tms_and_quadkey_templates_fetch_the_tile_that_holds_the_place() {
     // Each server draws the marker at Taicang port in the tile its own addressing names; a
     // wrongly flipped row or quadkey would fetch a tile without it.

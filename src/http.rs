@@ -27,6 +27,9 @@ pub enum HttpError {
     Request { url: String, message: String },
     #[error("{url}: server answered HTTP {status}")]
     Status { url: String, status: u16 },
+    /// HTTP 429, or 503 with a `Retry-After`: the server asks clients to slow down.
+    #[error("{url}: server asked to slow down (HTTP {status}){}", retry_after.map(|d| format!(", retry after {} s", d.as_secs())).unwrap_or_default())]
+    Throttled { url: String, status: u16, retry_after: Option<Duration> },
     #[error("{url}: server sent {content_type:?}, not {what}")]
     ContentType { url: String, content_type: String, what: &'static str },
     #[error("{url}: response is larger than the {limit} byte limit")]
@@ -212,7 +215,18 @@ pub async fn get(
         return Ok(Response { body: Body::NotModified, cache });
     }
     if !status.is_success() {
-        return Err(HttpError::Status { url: url.into(), status: status.as_u16() });
+        // Retry-After in seconds (the HTTP-date form is rare for throttling and read as absent).
+        let retry_after = resp
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        let status = status.as_u16();
+        if status == 429 || (status == 503 && retry_after.is_some()) {
+            return Err(HttpError::Throttled { url: url.into(), status, retry_after });
+        }
+        return Err(HttpError::Status { url: url.into(), status });
     }
     let content_type = resp
         .headers()

@@ -129,6 +129,10 @@ pub struct Basemap {
     failed: HashMap<TileId, f64>,
     /// Failures in a row per tile, for the back-off; forgotten when the tile arrives.
     failures_in_row: HashMap<TileId, u32>,
+    /// Until when (seconds of `Time`) the server asked us to leave it alone (HTTP 429), and the
+    /// time of the last frame, to tell.
+    throttled_until: Option<f64>,
+    now: f64,
     wanted: Vec<TileId>,
     frame: u64,
     applied_style: (f32, bool),
@@ -183,6 +187,8 @@ impl Basemap {
             arrived: Default::default(),
             failed: HashMap::new(),
             failures_in_row: HashMap::new(),
+            throttled_until: None,
+            now: 0.0,
             wanted: Vec::new(),
             frame: 0,
             applied_style: (1.0, false),
@@ -256,7 +262,16 @@ impl Basemap {
 
     /// Every tile the view needs has arrived or failed (screenshots wait for this).
     pub fn settled(&self) -> bool {
-        self.source().is_none() || self.fetcher_failed || (!self.dirty && self.requested.is_empty())
+        self.source().is_none()
+            || self.fetcher_failed
+            || (!self.dirty && self.requested.is_empty())
+            // A throttled server's tiles come after its Retry-After, up to minutes.
+            || self.throttle_left().is_some()
+    }
+
+    /// Seconds left of a server's request to slow down, while it lasts.
+    pub fn throttle_left(&self) -> Option<f64> {
+        self.throttled_until.map(|u| u - self.now).filter(|left| *left > 0.0)
     }
 }
 
@@ -329,6 +344,7 @@ fn apply_source(mut commands: Commands, mut bm: ResMut<Basemap>, mut problems: R
     bm.failures_in_row.clear();
     bm.failures.clear();
     bm.wanted.clear();
+    bm.throttled_until = None;
     let source = bm.source().cloned();
     if bm.fetcher.is_none() && source.is_some() && !bm.fetcher_failed {
         // Started on first use: with no basemap chosen the app opens no connections at all.
@@ -379,6 +395,14 @@ fn receive_tiles(
         }
         match ev {
             TileEvent::CacheSize(n) => bm.cache_bytes = Some(n),
+            TileEvent::Throttled { generation, wait } if generation == bm.generation => {
+                if bm.throttle_left().is_none() {
+                    let host = bm.source().map(TileSource::host).unwrap_or_default();
+                    warn!("basemap server {host} asked to slow down (HTTP 429); waiting {} s", wait.as_secs());
+                }
+                let until = time.elapsed_secs_f64() + wait.as_secs_f64();
+                bm.throttled_until = Some(bm.throttled_until.map_or(until, |u| u.max(until)));
+            }
             TileEvent::CacheProblem(m) => problems.push(format!("Basemap tile cache: {m}")),
             TileEvent::Ready { generation, tile, image, .. } if generation == bm.generation => {
                 bm.requested.remove(&tile);
@@ -443,7 +467,7 @@ fn receive_tiles(
                 }
             }
             // Answers for a source the user already left.
-            TileEvent::Ready { .. } | TileEvent::Failed { .. } => {}
+            TileEvent::Ready { .. } | TileEvent::Failed { .. } | TileEvent::Throttled { .. } => {}
         }
     }
 }
@@ -478,6 +502,7 @@ fn request_tiles(
     mut vis: Query<&mut Visibility, With<BasemapTile>>,
 ) {
     bm.frame += 1;
+    bm.now = time.elapsed_secs_f64();
     let Some(source) = bm.source().cloned() else {
         bm.needed = 0;
         bm.shown = 0;
@@ -702,6 +727,7 @@ pub fn basemap_section(ui: &mut Ui, bm: &mut Basemap) {
     ui.ctx().data_mut(|d| d.insert_temp(egui::Id::new("basemap_custom"), custom_open));
     if let Some(source) = bm.source() {
         let gcj = source.crs != Crs::Wgs84;
+        let host = source.host();
         ui.horizontal(|ui| {
             ui.add(egui::Slider::new(&mut bm.opacity, 0.0..=1.0).text("opacity"));
             ui.checkbox(&mut bm.muted, "muted");
@@ -711,6 +737,13 @@ pub fn basemap_section(ui: &mut Ui, bm: &mut Basemap) {
             line.push_str(" · GCJ-02, shifted onto WGS84");
         }
         ui.weak(line);
+        if let Some(left) = bm.throttle_left() {
+            ui.colored_label(
+                Color32::from_rgb(0xb0, 0x50, 0x10),
+                format!("⏸ {host} asked to slow down: waiting {left:.0} s"),
+            )
+            .on_hover_text("HTTP 429: no tile is requested from this server until then; missing tiles follow after");
+        }
         if !bm.failures.is_empty() {
             let mut retry = false;
             for (kind, f) in &bm.failures {

@@ -4,7 +4,8 @@
 //! `GET /{mode}/{z}/{x}/{y}.png` answers by `mode`: `ok` (a 256x256 PNG; `tms/{z}/{x}/{-y}` and
 //! `quad/{q}.png` address the same tiles by TMS row and quadkey), `jpeg`, `webp`, `500`, `html`
 //! (a web page), `trunc` (cut off mid-body), `corrupt` (PNG magic then garbage), `huge` (1 MiB,
-//! no length), `slow` (answers after 2 s), `fresh` (`max-age=3600`), `revalidate` (`no-cache`
+//! no length), `slow` (answers after 2 s), `throttle` (HTTP 429 while `Stats::throttle_left`),
+//! `fresh` (`max-age=3600`), `revalidate` (`no-cache`
 //! with an ETag of `Stats::version`, answering `304` to a matching `If-None-Match`). Tiles are
 //! `BACKGROUND` (`CHANGED` once `version` is above 0) with a `MARKER` disc where the configured
 //! lon/lat (in the tiles' own CRS) falls. `GET /layers/NAME.geojson` answers a GeoJSON square
@@ -31,8 +32,11 @@ pub struct Stats {
     pub version: AtomicUsize,
     /// `304 Not Modified` answers sent.
     pub not_modified: AtomicUsize,
-    /// Every request's path, in order.
+    /// Every request's path, in order, and when it came.
     pub paths: Mutex<Vec<String>>,
+    pub times: Mutex<Vec<std::time::Instant>>,
+    /// `throttle` answers this many requests with HTTP 429 (`Retry-After: 1`) before serving.
+    pub throttle_left: AtomicUsize,
 }
 
 pub struct TileServer {
@@ -106,6 +110,7 @@ fn handle(mut s: TcpStream, st: &Stats, marker: Option<(f64, f64)>) {
     }
     let path = text.split_whitespace().nth(1).unwrap_or("/").to_string();
     st.paths.lock().unwrap().push(path.clone());
+    st.times.lock().unwrap().push(std::time::Instant::now());
     let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     let num = |i: usize| parts.get(i).and_then(|p| p.trim_end_matches(".png").parse::<u32>().ok());
     let (mode, mut z, x, mut y) = (parts.first().copied().unwrap_or(""), num(1), num(2), num(3));
@@ -165,7 +170,11 @@ fn handle(mut s: TcpStream, st: &Stats, marker: Option<(f64, f64)>) {
     };
     let png = || tile_png(z, x, y, marker, image::ImageFormat::Png, BACKGROUND);
     match mode {
-        "ok" | "tms" | "quad" => {
+        "throttle" if st.throttle_left.load(Ordering::SeqCst) > 0 => {
+            st.throttle_left.fetch_sub(1, Ordering::SeqCst);
+            reply_with(&mut s, "429 Too Many Requests", "text/plain", b"slow down", Some(9), "Retry-After: 1\r\n")
+        }
+        "ok" | "tms" | "quad" | "throttle" => {
             let b = png();
             reply(&mut s, "200 OK", "image/png", &b, Some(b.len()))
         }
