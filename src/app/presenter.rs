@@ -609,8 +609,9 @@ mod tests {
         assert!((mid - 120.0).abs() < 1e-6, "zoomed out to the peak mid-flight: {mid}");
     }
 
-    #[test]
-    fn the_opening_step_is_shown_at_once_and_later_steps_fly() {
+    /// The built-in atlas and the resources the presenter's systems read, under MinimalPlugins;
+    /// the test inserts the presenter after setting it up.
+    fn presenter_app() -> (App, Presenter) {
         let mut app = App::new();
         app.add_plugins(MinimalPlugins);
         super::super::insert_core_state(&mut app, crate::atlas::Atlas::builtin(), super::super::Lang::Hant);
@@ -618,7 +619,13 @@ mod tests {
             .init_resource::<UiCapture>()
             .init_resource::<PointerGesture>()
             .init_resource::<ButtonInput<KeyCode>>();
-        let mut p = Presenter::new(load_story(app.world().resource::<AtlasRes>()));
+        let p = Presenter::new(load_story(app.world().resource::<AtlasRes>()));
+        (app, p)
+    }
+
+    #[test]
+    fn the_opening_step_is_shown_at_once_and_later_steps_fly() {
+        let (mut app, mut p) = presenter_app();
         p.start(6);
         p.opening = true;
         app.insert_resource(p).add_systems(Update, (keys, to_step, fly).chain());
@@ -638,14 +645,7 @@ mod tests {
 
     #[test]
     fn steps_emphasise_their_places_under_minimal_plugins() {
-        let mut app = App::new();
-        app.add_plugins(MinimalPlugins);
-        super::super::insert_core_state(&mut app, crate::atlas::Atlas::builtin(), super::super::Lang::Hant);
-        app.insert_resource(MapView { viewport: bevy::math::Rect::new(0.0, 0.0, 1200.0, 800.0), ..default() })
-            .init_resource::<UiCapture>()
-            .init_resource::<PointerGesture>()
-            .init_resource::<ButtonInput<KeyCode>>();
-        let mut p = Presenter::new(load_story(app.world().resource::<AtlasRes>()));
+        let (mut app, mut p) = presenter_app();
         p.instant = true;
         p.start(0);
         app.insert_resource(p).add_systems(Update, (keys, to_step, fly).chain());
