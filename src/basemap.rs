@@ -484,10 +484,10 @@ async fn load_tile(
         Body::Modified(bytes) if bytes != old.bytes => bytes,
         _ => {
             let meta = TileMeta::fetched_now(lifetime, new_validators(response.cache.validators));
-            let (c, src, bytes) = (c.clone(), source.clone(), old.bytes.clone());
-            let stored = tokio::task::spawn_blocking(move || c.put(&src, t, &bytes, &meta)).await;
+            let (store, src, bytes) = (c.clone(), source.clone(), old.bytes.clone());
+            let stored = tokio::task::spawn_blocking(move || store.put(&src, t, &bytes, &meta)).await;
             let cache_error = match stored {
-                Ok(Err(e)) => Some(format!("{}: cannot store tiles: {e}", c_dir(&cache))),
+                Ok(Err(e)) => Some(store_error(c, e)),
                 _ => None,
             };
             return Ok(Fetched { image: None, cached: true, stale: false, disk_delta: 0, cache_error });
@@ -497,8 +497,9 @@ async fn load_tile(
     store_new(bytes, meta, source, cache, config, t, url).await
 }
 
-fn c_dir(cache: &Option<Arc<TileCache>>) -> String {
-    cache.as_ref().map(|c| c.dir().display().to_string()).unwrap_or_default()
+/// The problem report for a tile the cache could not store.
+fn store_error(cache: &TileCache, e: std::io::Error) -> String {
+    format!("{}: cannot store tiles: {e}", cache.dir().display())
 }
 
 /// Decodes a downloaded tile and, only if it is a readable image, stores it.
@@ -525,7 +526,7 @@ async fn store_new(
         .await;
         match stored {
             Ok(Ok(delta)) => disk_delta = delta,
-            Ok(Err(e)) => cache_error = Some(format!("{}: cannot store tiles: {e}", c_dir(&cache))),
+            Ok(Err(e)) => cache_error = cache.as_deref().map(|c| store_error(c, e)),
             Err(_) => {}
         }
     }

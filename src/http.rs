@@ -164,15 +164,16 @@ pub struct Response {
     pub cache: CacheHeaders,
 }
 
-/// Downloads `url` within `expect`'s limits. `timeouts` (the client's) only words the error of a
-/// timed-out request.
+/// Downloads `url` within `expect`'s limits, counting the body's bytes in `progress` as they
+/// arrive. `timeouts` (the client's) only words the error of a timed-out request.
 pub async fn download(
     client: &reqwest::Client,
     url: &str,
     expect: Expect,
     timeouts: Timeouts,
+    progress: Option<&AtomicU64>,
 ) -> Result<Vec<u8>, HttpError> {
-    match get(client, url, expect, timeouts, None, None).await?.body {
+    match get(client, url, expect, timeouts, None, progress).await?.body {
         Body::Modified(bytes) => Ok(bytes),
         // Only a conditional request may be answered 304.
         Body::NotModified => Err(HttpError::Status { url: url.into(), status: 304 }),

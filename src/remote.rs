@@ -102,7 +102,7 @@ impl Session {
             what: "GeoJSON",
             max_bytes,
         };
-        let download = crate::http::get(&self.client, url, expect, self.timeouts, None, Some(&progress.bytes));
+        let download = crate::http::download(&self.client, url, expect, self.timeouts, Some(&progress.bytes));
         let cancelled = async {
             while !progress.is_cancelled() {
                 tokio::time::sleep(Duration::from_millis(25)).await;
@@ -110,10 +110,7 @@ impl Session {
         };
         self.runtime.block_on(async {
             tokio::select! {
-                r = download => match r?.body {
-                    crate::http::Body::Modified(bytes) => Ok(bytes),
-                    crate::http::Body::NotModified => Err(HttpError::Status { url: url.into(), status: 304 }.into()),
-                },
+                r = download => Ok(r?),
                 () = cancelled => Err(RemoteError::Cancelled { url: url.into() }),
             }
         })
