@@ -151,6 +151,23 @@ fn bench_geojson_and_render_prep() {
         size / t.as_secs_f64()
     );
 
+    // The realistic case: a planner's layer with a `name` and a land-use code, none of the atlas's
+    // attributes, read as a user's layer (the app's path).
+    let planner_path = dir.join("planner.geojson");
+    std::fs::write(&planner_path, synth::planner_geojson(&synth::planner_polygons(100_000, 20, 7)))
+        .expect("write planner layer");
+    let psize = std::fs::metadata(&planner_path).map(|m| m.len()).unwrap_or(0) as f64 / (1024.0 * 1024.0);
+    let (t, (planner, diags)) =
+        best_of(3, || port_atlas::atlas::read_user_layer(&planner_path).expect("load planner layer"));
+    println!(
+        "geojson/planner   {psize:.1} MiB, {} polygons with `name` only: {:.2} s ({:.0} MiB/s), {} diagnostics",
+        planner.features.len(),
+        t.as_secs_f64(),
+        psize / t.as_secs_f64(),
+        diags.len()
+    );
+    drop(planner);
+
     let frame = LocalFrame::default();
     let (t_tess, meshes) = best_of(1, || tess::tessellate(layer.features.iter().map(|f| &f.geometry), &frame, 0.5).0);
     let (t_index, index) = best_of(1, || SpatialIndex::build(std::slice::from_ref(&layer)));
@@ -226,8 +243,8 @@ mod tile_server;
 /// The tile thread against a tile server on 127.0.0.1: download + validate + decode + cache, then
 /// the same tiles from the disk cache; tile decoding and GCJ-02 mesh building on their own.
 fn bench_tiles() {
-    use port_atlas::basemap::{FetchConfig, TileEvent, TileFetcher, decode};
     use port_atlas::proj::Crs;
+    use port_atlas::tiles::fetch::{FetchConfig, TileEvent, TileFetcher, decode};
     use port_atlas::tiles::{TileCache, TileId, TileSource, covering};
     let server = tile_server::TileServer::start(Some((121.2333, 31.6167)));
     let dir = std::env::temp_dir().join(format!("port-atlas-bench-tiles-{}", std::process::id()));

@@ -8,7 +8,9 @@ use serde_json::{Value, json};
 
 use crate::document::{Document, DocumentError, MentionRef};
 use crate::gazetteer::{Gazetteer, GazetteerFile, Matcher};
-use crate::geodata::{Diagnostic, Feature, Layer, LayerMeta, LoadError, ReadOptions, Severity, parse_layer};
+use crate::geodata::{
+    Diagnostic, Diagnostics, Feature, Layer, LayerMeta, LoadError, Position, ReadOptions, parse_layer,
+};
 use crate::index::FeatureRef;
 
 /// `layers.json`: layer order, styles and which documents and gazetteer belong to the atlas.
@@ -78,13 +80,14 @@ impl Source {
 /// Everything the app and the CLI work on.
 #[derive(Clone)]
 pub struct Atlas {
+    /// Every layer with its style, in drawing order. Layers are only ever appended, so an index
+    /// into this list stays valid for the atlas's lifetime.
     pub layers: Vec<Layer>,
-    pub metas: Vec<LayerMeta>,
     pub gazetteer: Gazetteer,
     pub matcher: Matcher,
     pub documents: Vec<Document>,
     /// Every problem met while loading, as shown to the user; loading goes on past them.
-    pub diagnostics: Vec<Diagnostic>,
+    pub diagnostics: Diagnostics,
     /// The home view, [west, south, east, north], from the manifest.
     pub home: Option<[f64; 4]>,
     gazetteer_file: GazetteerFile,
@@ -129,9 +132,8 @@ impl Atlas {
                 Source::Builtin => Manifest::default(),
             },
         };
-        let mut diagnostics = Vec::new();
+        let mut diagnostics = Diagnostics::new();
         let mut layers = Vec::new();
-        let mut metas = Vec::new();
         for meta in manifest.layers {
             let name = format!("{}.geojson", meta.id);
             let path = src.path(&name);
@@ -142,8 +144,7 @@ impl Atlas {
             match loaded {
                 Ok((layer, diags)) => {
                     diagnostics.extend(diags);
-                    layers.push(layer);
-                    metas.push(meta);
+                    layers.push(Layer { meta, ..layer });
                 }
                 Err(e) => diagnostics.push(e.to_diagnostic()),
             }
@@ -159,12 +160,7 @@ impl Atlas {
                 match parsed {
                     Ok(f) => (f, path),
                     Err(message) => {
-                        diagnostics.push(Diagnostic {
-                            severity: Severity::Error,
-                            file: path.clone(),
-                            position: crate::geodata::Position::File,
-                            message,
-                        });
+                        diagnostics.push(Diagnostic::error(path.clone(), Position::File, message));
                         (GazetteerFile::default(), path)
                     }
                 }
@@ -173,7 +169,6 @@ impl Atlas {
         };
         let mut atlas = Atlas {
             layers,
-            metas,
             gazetteer: Gazetteer::default(),
             matcher: Matcher::new(&Gazetteer::default()),
             documents: Vec::new(),
@@ -199,12 +194,8 @@ impl Atlas {
     /// Rebuilds the gazetteer and matcher from the current layers and re-links every document.
     fn relink(&mut self) {
         let (g, errors) = Gazetteer::build(&self.layers, &self.gazetteer_file, &self.gazetteer_path);
-        self.diagnostics.extend(errors.into_iter().map(|e| Diagnostic {
-            severity: Severity::Error,
-            file: self.gazetteer_path.clone(),
-            position: crate::geodata::Position::File,
-            message: e.to_string(),
-        }));
+        let file = &self.gazetteer_path;
+        self.diagnostics.extend(errors.into_iter().map(|e| Diagnostic::error(file, Position::File, e.to_string())));
         self.matcher = Matcher::new(&g);
         self.gazetteer = g;
         for d in &mut self.documents {
@@ -234,9 +225,9 @@ impl Atlas {
             id = format!("{}-{n}", layer.id);
             n += 1;
         }
-        layer.id = id.clone();
+        layer.meta = LayerMeta::fallback(&id);
+        layer.id = id;
         self.layers.push(layer);
-        self.metas.push(LayerMeta::fallback(&id));
         self.relink();
         self.layers.len() - 1
     }
@@ -331,12 +322,7 @@ pub fn read_user_layer(path: &Path) -> Result<(Layer, Vec<Diagnostic>), LoadErro
 }
 
 fn doc_diag(path: &Path, e: &DocumentError) -> Diagnostic {
-    Diagnostic {
-        severity: Severity::Error,
-        file: path.to_path_buf(),
-        position: crate::geodata::Position::File,
-        message: e.to_string(),
-    }
+    Diagnostic::error(path, Position::File, e.to_string())
 }
 
 fn scan_dir(dir: &Path) -> Result<Manifest, AtlasError> {

@@ -155,13 +155,17 @@ enum Command {
         polygons: usize,
         #[arg(long, default_value_t = 20)]
         vertices: usize,
+        /// Features as a planner's layer has them: `name`, `landuse`, `area_m2`, no atlas
+        /// attributes (the realistic case for load benchmarks).
+        #[arg(long)]
+        planner: bool,
         #[arg(long)]
         out: PathBuf,
     },
     /// Rebuild the atlas layers from the raw sources by recipe.
     BuildAtlas {
-        /// Folder of raw sources (../shared/geodata-sources).
-        #[arg(long)]
+        /// Folder of raw sources (vendored in the repository).
+        #[arg(long, default_value = "geodata/sources")]
         sources: PathBuf,
         #[arg(long, default_value = "geodata/recipes.json")]
         recipes: PathBuf,
@@ -192,9 +196,13 @@ fn main() -> ExitCode {
             Ok(ExitCode::SUCCESS)
         }),
         Some(Command::Story { json }) => story(&cli.app, json),
-        Some(Command::Synth { polygons, vertices, out }) => {
-            let layer = port_atlas::synth::polygons(polygons, vertices.max(3), 7);
-            geodata::write_atomic(&out, layer.to_geojson_string().as_bytes())
+        Some(Command::Synth { polygons, vertices, planner, out }) => {
+            let text = if planner {
+                port_atlas::synth::planner_geojson(&port_atlas::synth::planner_polygons(polygons, vertices.max(3), 7))
+            } else {
+                port_atlas::synth::polygons(polygons, vertices.max(3), 7).to_geojson_string()
+            };
+            geodata::write_atomic(&out, text.as_bytes())
                 .with_context(|| format!("{}: cannot write", out.display()))
                 .map(|()| ExitCode::SUCCESS)
         }

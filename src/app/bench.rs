@@ -5,8 +5,8 @@ use std::time::{Duration, Instant};
 
 use bevy::prelude::*;
 
-use super::camera::MapView;
-use super::layers::Tessellation;
+use super::state::Readiness;
+use super::view::{MapSet, MapView};
 
 pub struct PanBenchmarkPlugin {
     pub seconds: f32,
@@ -41,14 +41,14 @@ impl Plugin for PanBenchmarkPlugin {
             last: None,
             frames: Vec::new(),
         })
-        .add_systems(Update, pan.before(super::camera::CameraPluginSet));
+        .add_systems(Update, pan.after(MapSet::Content));
     }
 }
 
-fn pan(mut b: ResMut<PanBench>, tess: Res<Tessellation>, mut map: ResMut<MapView>, mut exit: MessageWriter<AppExit>) {
+fn pan(mut b: ResMut<PanBench>, ready: Res<Readiness>, mut map: ResMut<MapView>, mut exit: MessageWriter<AppExit>) {
     let now = Instant::now();
     if b.ready_at.is_none() {
-        if tess.all_shown() {
+        if ready.layers_shown {
             b.ready_at = Some(b.started.elapsed());
             b.pan_started = Some(now);
             if let Some(s) = b.scale {
@@ -58,7 +58,7 @@ fn pan(mut b: ResMut<PanBench>, tess: Res<Tessellation>, mut map: ResMut<MapView
         }
         return;
     }
-    if b.detail_at.is_none() && tess.progress().is_none() {
+    if b.detail_at.is_none() && ready.tessellation_idle {
         b.detail_at = Some(b.started.elapsed());
         b.frames_before_detail = b.frames.len();
     }
@@ -87,5 +87,36 @@ fn pan(mut b: ResMut<PanBench>, tess: Res<Tessellation>, mut map: ResMut<MapView
         });
         println!("{line}");
         exit.write(AppExit::Success);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pans_once_everything_is_shown_then_exits() {
+        let mut app = App::new();
+        app.add_plugins(MinimalPlugins);
+        app.init_resource::<MapView>()
+            .init_resource::<Readiness>()
+            .add_message::<AppExit>()
+            .add_plugins(PanBenchmarkPlugin { seconds: 0.05, started: Instant::now(), scale: Some(3.0) });
+        app.update();
+        assert_eq!(app.world().resource::<MapView>().center, bevy::math::DVec2::ZERO, "waits for the layers");
+        app.world_mut().resource_mut::<Readiness>().layers_shown = true;
+        let mut exited = false;
+        for _ in 0..200 {
+            app.update();
+            if app.world().resource::<Messages<AppExit>>().iter_current_update_messages().next().is_some() {
+                exited = true;
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        let map = app.world().resource::<MapView>();
+        assert!(exited, "exits after the set time");
+        assert_eq!(map.scale, 3.0, "at the requested scale");
+        assert!(map.center.length() > 0.0, "panned");
     }
 }

@@ -3,187 +3,15 @@
 use bevy::camera::Viewport;
 use bevy::input::gestures::PinchGesture;
 use bevy::input::mouse::{MouseScrollUnit, MouseWheel};
-use bevy::math::DVec2;
 use bevy::prelude::*;
 use bevy::window::PrimaryWindow;
 use geo::Rect;
 
-use super::{AtlasRes, LayerView};
-use crate::proj::LocalFrame;
-
-/// Closest and farthest zoom, in metres per pixel.
-pub const MIN_SCALE: f64 = 0.5;
-pub const MAX_SCALE: f64 = 5000.0;
-
-/// Where the map looks, and where it is easing to.
-#[derive(Resource, Debug, Clone)]
-pub struct MapView {
-    /// Centre in local metres.
-    pub center: DVec2,
-    /// Metres per logical pixel.
-    pub scale: f64,
-    pub target_center: DVec2,
-    pub target_scale: f64,
-    /// The part of the window the map occupies (logical pixels, top-left origin), i.e. the
-    /// window minus the egui panels.
-    pub viewport: bevy::math::Rect,
-    /// The last framing asked for (lon/lat bounds, padding), kept until the user pans or zooms
-    /// so it can be re-applied when the viewport changes size (first layout, window resize).
-    pub fit: Option<(Rect<f64>, f32)>,
-    /// Where a scripted flight (a presenter step) will land, centre and scale. Such a flight
-    /// moves `target_*` with the camera, so this is the only place its end is known; the basemap
-    /// fetches tiles there ahead of arrival.
-    pub heading: Option<(DVec2, f64)>,
-    /// The view of the presenter's next step, fetched for once the current view is complete.
-    pub upcoming: Option<(DVec2, f64)>,
-    /// `viewport` has been set from a real layout (until then it is a guess).
-    pub viewport_known: bool,
-}
-
-impl Default for MapView {
-    fn default() -> Self {
-        MapView {
-            center: DVec2::ZERO,
-            scale: 100.0,
-            target_center: DVec2::ZERO,
-            target_scale: 100.0,
-            viewport: bevy::math::Rect::new(0.0, 0.0, 1280.0, 800.0),
-            fit: None,
-            heading: None,
-            upcoming: None,
-            viewport_known: false,
-        }
-    }
-}
-
-impl MapView {
-    /// Local metres under a window position (logical pixels), at the current view.
-    pub fn screen_to_world(&self, p: Vec2) -> DVec2 {
-        let c = self.viewport.center();
-        self.center + DVec2::new((p.x - c.x) as f64, -(p.y - c.y) as f64) * self.scale
-    }
-
-    /// Window position (logical pixels) of local metres, at the current view.
-    pub fn world_to_screen(&self, w: DVec2) -> Vec2 {
-        let c = self.viewport.center();
-        let d = (w - self.center) / self.scale;
-        Vec2::new(c.x + d.x as f32, c.y - d.y as f32)
-    }
-
-    /// Sets the target so `bounds` (local metres) fills the viewport with `padding_px` to spare.
-    pub fn fit_local(&mut self, min: DVec2, max: DVec2, padding_px: f32, min_scale: f64) {
-        let size = self.viewport.size() - Vec2::splat(2.0 * padding_px);
-        let size = size.max(Vec2::splat(50.0));
-        let span = (max - min).max(DVec2::splat(1.0));
-        let scale = (span.x / size.x as f64).max(span.y / size.y as f64);
-        self.target_scale = scale.clamp(min_scale.max(MIN_SCALE), MAX_SCALE);
-        self.target_center = (min + max) / 2.0;
-    }
-
-    /// Fits lon/lat bounds.
-    pub fn fit_lonlat(&mut self, frame: &LocalFrame, r: Rect<f64>, padding_px: f32) {
-        self.fit = Some((r, padding_px));
-        let (x0, y0) = frame.project(r.min().x, r.min().y);
-        let (x1, y1) = frame.project(r.max().x, r.max().y);
-        // A single point or a tiny site still gets a neighbourhood around it.
-        self.fit_local(DVec2::new(x0, y0), DVec2::new(x1, y1), padding_px, 8.0);
-    }
-
-    /// Zooms by `factor` (>1 zooms out) keeping the world point under `anchor` fixed.
-    pub fn zoom_about(&mut self, anchor: Vec2, factor: f64) {
-        let c = self.viewport.center();
-        let offset = DVec2::new((anchor.x - c.x) as f64, -(anchor.y - c.y) as f64);
-        let world = self.target_center + offset * self.target_scale;
-        let new_scale = (self.target_scale * factor).clamp(MIN_SCALE, MAX_SCALE);
-        self.fit = None;
-        self.target_center = world - offset * new_scale;
-        self.target_scale = new_scale;
-    }
-
-    /// Moves view and target together (dragging must not lag behind the hand).
-    pub fn pan_pixels(&mut self, delta: Vec2) {
-        let d = DVec2::new(-delta.x as f64, delta.y as f64) * self.scale;
-        self.fit = None;
-        self.center += d;
-        self.target_center += d;
-    }
-
-    /// Changes the viewport, re-applying a pending fit so it frames the real map area.
-    pub fn set_viewport(&mut self, frame: &LocalFrame, vp: bevy::math::Rect) {
-        if (vp.min - self.viewport.min).length() < 0.5 && (vp.max - self.viewport.max).length() < 0.5 {
-            return;
-        }
-        self.viewport = vp;
-        let first = !std::mem::replace(&mut self.viewport_known, true);
-        if let Some((r, pad)) = self.fit {
-            self.fit_lonlat(frame, r, pad);
-            // The opening view appears framed, not easing in from a guessed window size (which
-            // would also fetch basemap tiles for views nobody sees).
-            if first {
-                self.snap();
-            }
-        }
-    }
-
-    /// Jumps to the target without easing (screenshots, tests).
-    pub fn snap(&mut self) {
-        self.center = self.target_center;
-        self.scale = self.target_scale;
-    }
-
-    /// Eases toward the target; returns whether anything moved.
-    pub fn step(&mut self, dt: f64) -> bool {
-        let k = 1.0 - (-dt * 10.0).exp();
-        let ls = self.scale.ln() + (self.target_scale.ln() - self.scale.ln()) * k;
-        let before = (self.center, self.scale);
-        self.center += (self.target_center - self.center) * k;
-        self.scale = ls.exp();
-        if (self.target_center - self.center).length() < self.scale * 0.05 {
-            self.center = self.target_center;
-        }
-        if (self.target_scale / self.scale - 1.0).abs() < 1e-3 {
-            self.scale = self.target_scale;
-        }
-        before != (self.center, self.scale)
-    }
-
-    /// The lon/lat bounds of everything visible.
-    pub fn visible_lonlat(&self, frame: &LocalFrame) -> Rect<f64> {
-        let a = self.screen_to_world(self.viewport.min);
-        let b = self.screen_to_world(self.viewport.max);
-        let (x0, y0) = frame.unproject(a.x.min(b.x), a.y.min(b.y));
-        let (x1, y1) = frame.unproject(a.x.max(b.x), a.y.max(b.y));
-        Rect::new((x0, y0), (x1, y1))
-    }
-}
-
-/// Whether egui owns the pointer / keyboard this frame (set by the panels plugin).
-#[derive(Resource, Default, Debug, Clone, Copy)]
-pub struct UiCapture {
-    pub pointer: bool,
-    pub keyboard: bool,
-}
-
-/// Mouse gesture state: a press that moves more than a few pixels is a drag, not a click.
-#[derive(Resource, Default, Debug, Clone, Copy)]
-pub struct PointerGesture {
-    pub press: Option<Vec2>,
-    pub dragging: bool,
-    /// Set on the frame a press is released without dragging.
-    pub clicked: Option<Vec2>,
-    pub cursor: Option<Vec2>,
-}
+use super::state::{AppMode, AtlasRes, LayerId, LayerView};
+use super::view::{MapSet, MapView, PointerGesture, UiCapture, ZoomToAll};
 
 #[derive(Component)]
 pub struct MapCamera;
-
-/// The camera's input systems; picking runs after them to see this frame's gesture.
-#[derive(SystemSet, Debug, Clone, PartialEq, Eq, Hash)]
-pub struct CameraPluginSet;
-
-/// Asks the view to fit everything (initial view, Home key, the toolbar button).
-#[derive(Message, Debug, Clone, Copy)]
-pub struct ZoomToAll;
 
 pub struct CameraPlugin;
 
@@ -196,7 +24,16 @@ impl Plugin for CameraPlugin {
             .add_systems(Startup, spawn_camera)
             .add_systems(
                 Update,
-                (pointer_input, keyboard_input, zoom_to_all, ease_camera, apply_camera).chain().in_set(CameraPluginSet),
+                (
+                    pointer_input,
+                    // In a presentation the arrows, Home and digits step through the story.
+                    keyboard_input.run_if(in_state(AppMode::Browse)),
+                    zoom_to_all,
+                    ease_camera,
+                    apply_camera,
+                )
+                    .chain()
+                    .in_set(MapSet::Input),
             );
     }
 }
@@ -204,8 +41,11 @@ impl Plugin for CameraPlugin {
 /// Two cameras: the map camera renders layers into the viewport left between the panels; the UI
 /// camera draws egui over the whole window. Sharing one camera would feed the viewport back into
 /// egui's own screen size.
-fn spawn_camera(mut commands: Commands, mut egui_settings: ResMut<bevy_egui::EguiGlobalSettings>) {
-    egui_settings.auto_create_primary_context = false;
+fn spawn_camera(mut commands: Commands, egui_settings: Option<ResMut<bevy_egui::EguiGlobalSettings>>) {
+    // Absent only where egui is not set up (tests of this plugin alone).
+    if let Some(mut s) = egui_settings {
+        s.auto_create_primary_context = false;
+    }
     commands.spawn((
         Camera2d,
         MapCamera,
@@ -235,7 +75,7 @@ pub fn atlas_focus_bounds(res: &AtlasRes, view: &LayerView) -> Option<Rect<f64>>
     if let Some([w, s, e, n]) = res.atlas.home {
         return Some(Rect::new((w, s), (e, n)));
     }
-    let visible = res.atlas.layers.iter().enumerate().filter(|(i, _)| view.visible.get(*i).copied().unwrap_or(true));
+    let visible = res.atlas.layers.iter().enumerate().filter(|(i, _)| view.is_visible(LayerId(*i)));
     crate::geodata::union_bounds(visible.filter_map(|(_, l)| l.bounds()))
 }
 
@@ -312,10 +152,8 @@ fn keyboard_input(
     time: Res<Time>,
     mut map: ResMut<MapView>,
     mut zoom_all: MessageWriter<ZoomToAll>,
-    presenter: Option<Res<super::presenter::Presenter>>,
 ) {
-    // In a presentation the arrows, Home and digits step through the story.
-    if capture.keyboard || presenter.is_some_and(|p| p.active) {
+    if capture.keyboard {
         return;
     }
     let speed = 600.0 * time.delta_secs();
@@ -382,51 +220,48 @@ fn apply_camera(
 mod tests {
     use super::*;
 
-    fn view() -> MapView {
-        MapView { viewport: bevy::math::Rect::new(100.0, 0.0, 1100.0, 800.0), ..default() }
+    /// The camera plugin alone, with a window entity (no winit) and the input resources winit
+    /// and the input plugin would provide.
+    fn app() -> App {
+        let mut app = crate::app::state::minimal_app();
+        app.init_resource::<ButtonInput<KeyCode>>()
+            .init_resource::<ButtonInput<MouseButton>>()
+            .add_message::<MouseWheel>()
+            .add_message::<PinchGesture>()
+            .add_plugins(CameraPlugin);
+        app.world_mut().spawn((Window::default(), PrimaryWindow));
+        app.update();
+        app
     }
 
     #[test]
-    fn screen_world_round_trip() {
-        let v = view();
-        let p = Vec2::new(321.0, 456.0);
-        assert!((v.world_to_screen(v.screen_to_world(p)) - p).length() < 1e-3);
-        assert_eq!(v.screen_to_world(Vec2::new(600.0, 400.0)), DVec2::ZERO);
+    fn keys_zoom_the_map_while_browsing_but_not_while_presenting() {
+        let mut app = app();
+        app.world_mut().resource_mut::<MapView>().snap();
+        let before = app.world().resource::<MapView>().target_scale;
+        app.world_mut().resource_mut::<ButtonInput<KeyCode>>().press(KeyCode::Equal);
+        app.update();
+        let after = app.world().resource::<MapView>().target_scale;
+        assert!((after / before - 0.5).abs() < 1e-9, "{before} -> {after}");
+        app.world_mut().resource_mut::<ButtonInput<KeyCode>>().clear();
+        app.world_mut().resource_mut::<NextState<AppMode>>().set(AppMode::Present);
+        app.update();
+        app.world_mut().resource_mut::<ButtonInput<KeyCode>>().release(KeyCode::Equal);
+        app.world_mut().resource_mut::<ButtonInput<KeyCode>>().clear();
+        app.world_mut().resource_mut::<ButtonInput<KeyCode>>().press(KeyCode::Equal);
+        app.update();
+        assert_eq!(app.world().resource::<MapView>().target_scale, after, "keys belong to the presenter");
     }
 
     #[test]
-    fn zoom_keeps_the_point_under_the_cursor() {
-        let mut v = view();
-        let anchor = Vec2::new(900.0, 100.0);
-        let before = v.screen_to_world(anchor);
-        v.zoom_about(anchor, 0.5);
-        for _ in 0..200 {
-            v.step(1.0 / 60.0);
-        }
-        assert!((v.scale - 50.0).abs() < 1e-6);
-        assert!((v.screen_to_world(anchor) - before).length() < 1e-6 * 100.0);
-    }
-
-    #[test]
-    fn the_opening_fit_appears_at_once_and_later_ones_ease() {
-        let frame = LocalFrame::default();
-        let taicang = Rect::new((120.9, 31.3), (121.4, 31.8));
-        let mut v = MapView::default();
-        v.fit_lonlat(&frame, taicang, 30.0);
-        // The first real layout re-frames for the true map area and jumps there.
-        v.set_viewport(&frame, bevy::math::Rect::new(280.0, 24.0, 1000.0, 880.0));
-        assert_eq!((v.center, v.scale), (v.target_center, v.target_scale));
-        // A window resize afterwards eases.
-        v.set_viewport(&frame, bevy::math::Rect::new(280.0, 24.0, 1600.0, 880.0));
-        assert_ne!(v.scale, v.target_scale);
-    }
-
-    #[test]
-    fn fit_frames_bounds_with_padding() {
-        let mut v = view();
-        v.fit_local(DVec2::new(-10_000.0, -2_000.0), DVec2::new(30_000.0, 2_000.0), 20.0, 1.0);
-        // 40 km across 960 usable pixels.
-        assert!((v.target_scale - 40_000.0 / 960.0).abs() < 1e-9);
-        assert_eq!(v.target_center, DVec2::new(10_000.0, 0.0));
+    fn zoom_to_all_frames_the_home_view() {
+        let mut app = app();
+        app.world_mut().write_message(ZoomToAll);
+        app.update();
+        let map = app.world().resource::<MapView>();
+        let res = app.world().resource::<AtlasRes>();
+        let (lon, lat) = res.frame.unproject(map.target_center.x, map.target_center.y);
+        // Centre of the home box [120.35, 30.95, 121.6, 32.05].
+        assert!((lon - 120.975).abs() < 0.01 && (lat - 31.5).abs() < 0.05, "{lon},{lat}");
     }
 }

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use bevy::prelude::*;
-use bevy_egui::{EguiContexts, EguiPrimaryContextPass, egui};
+use bevy_egui::{EguiContext, egui};
 
 /// The subset font, compiled into the binary (see assets/fonts/OFL.txt).
 pub const CJK_FONT: &[u8] = include_bytes!("../../assets/fonts/NotoSansCJK-subset.otf");
@@ -23,18 +23,38 @@ pub struct FontsPlugin;
 
 impl Plugin for FontsPlugin {
     fn build(&self, app: &mut App) {
-        app.add_systems(EguiPrimaryContextPass, install_fonts);
+        app.add_systems(PreUpdate, install_fonts);
     }
 }
 
-fn install_fonts(mut contexts: EguiContexts, mut done: Local<bool>) -> Result {
-    if *done {
-        return Ok(());
+/// Gives every new egui context (the main window's, the speaker window's) the CJK fallback font
+/// and the light theme, so no plugin that opens a window needs to know about fonts.
+fn install_fonts(mut contexts: Query<&mut EguiContext, Added<EguiContext>>) {
+    for mut ctx in &mut contexts {
+        let ctx = ctx.get_mut();
+        ctx.set_fonts(font_definitions());
+        // A light theme reads better on a projector and matches the map's paper tones.
+        ctx.set_visuals(egui::Visuals::light());
     }
-    let ctx = contexts.ctx_mut()?;
-    ctx.set_fonts(font_definitions());
-    // A light theme reads better on a projector and matches the map's paper tones.
-    ctx.set_visuals(egui::Visuals::light());
-    *done = true;
-    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_new_egui_context_gets_the_light_theme() {
+        let mut app = App::new();
+        app.add_plugins(MinimalPlugins).add_plugins(FontsPlugin);
+        let a = app.world_mut().spawn(EguiContext::default()).id();
+        app.update();
+        let b = app.world_mut().spawn(EguiContext::default()).id();
+        app.update();
+        for e in [a, b] {
+            let mut ctx = app.world_mut().get_mut::<EguiContext>(e).unwrap();
+            assert!(!ctx.get_mut().global_style().visuals.dark_mode, "light theme on {e}");
+        }
+        let fonts = font_definitions();
+        assert!(fonts.families[&egui::FontFamily::Proportional].contains(&"noto_sans_cjk".to_string()));
+    }
 }

@@ -1,10 +1,18 @@
 //! The Bevy/egui desktop app: one plugin per concern on top of the pure core.
+//!
+//! Shared modules (`state`, `view`, `png`, `labels`) import no plugin. Plugins import only
+//! those, except `panels`, which shows sections of the presenter, basemap and layers plugins;
+//! nothing imports `panels`. This module assembles them. ARCHITECTURE.md draws the tree.
+
+pub mod labels;
+pub mod png;
+pub mod state;
+pub mod view;
 
 pub mod basemap;
 pub mod bench;
 pub mod camera;
 pub mod fonts;
-pub mod labels;
 pub mod layers;
 pub mod panels;
 pub mod picking;
@@ -16,48 +24,14 @@ mod tests;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::str::FromStr;
 
 use bevy::prelude::*;
 use bevy::window::{PresentMode, WindowResolution};
 use bevy_egui::EguiPlugin;
 
 use crate::atlas::Atlas;
-use crate::geodata::Diagnostic;
-use crate::index::{FeatureRef, SpatialIndex};
 use crate::proj::LocalFrame;
-
-/// Which name form labels and panels use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Lang {
-    #[default]
-    Hant,
-    Hans,
-    En,
-}
-
-impl FromStr for Lang {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.to_ascii_lowercase().as_str() {
-            "hant" | "zh-hant" | "traditional" => Ok(Lang::Hant),
-            "hans" | "zh-hans" | "simplified" => Ok(Lang::Hans),
-            "en" | "english" => Ok(Lang::En),
-            _ => Err(format!("unknown label language {s:?}: use hant, hans or en")),
-        }
-    }
-}
-
-impl Lang {
-    pub fn pick<'a>(self, hant: &'a str, hans: &'a str, en: &'a str) -> &'a str {
-        let first = match self {
-            Lang::Hant => hant,
-            Lang::Hans => hans,
-            Lang::En => en,
-        };
-        if first.is_empty() { [hant, hans, en].into_iter().find(|s| !s.is_empty()).unwrap_or("") } else { first }
-    }
-}
+pub use state::{AtlasCommand, AtlasRes, Lang, insert_core_state};
 
 /// Command-line options that shape the app.
 #[derive(Debug, Clone, Default)]
@@ -83,97 +57,6 @@ pub struct AppOptions {
     pub basemap: Option<crate::tiles::TileSource>,
     /// Tile cache folder (default: the platform cache folder).
     pub cache_dir: Option<PathBuf>,
-}
-
-/// The core data, shared by every plugin.
-#[derive(Resource)]
-pub struct AtlasRes {
-    pub atlas: Atlas,
-    pub frame: LocalFrame,
-    pub index: SpatialIndex,
-}
-
-impl AtlasRes {
-    pub fn new(atlas: Atlas) -> Self {
-        let index = SpatialIndex::build(&atlas.layers);
-        AtlasRes { atlas, frame: LocalFrame::default(), index }
-    }
-
-    /// Rebuilds the spatial index after layers changed.
-    pub fn reindex(&mut self) {
-        self.index = SpatialIndex::build(&self.atlas.layers);
-    }
-}
-
-/// Whether hovering highlights (off for screenshots, where the virtual pointer is meaningless).
-#[derive(Resource, Debug, Clone, Copy, PartialEq, Eq)]
-pub struct HoverEnabled(pub bool);
-
-/// What the user is pointing at and has chosen.
-#[derive(Resource, Default, Debug, Clone, PartialEq)]
-pub struct Selection {
-    pub hovered: Option<FeatureRef>,
-    pub selected: Option<FeatureRef>,
-    /// The document passage to scroll to: (document, passage).
-    pub scroll_to: Option<(usize, usize)>,
-    /// Places a presentation step emphasises (with the selection shader) over a dimmed map.
-    pub emphasized: Vec<FeatureRef>,
-}
-
-/// Per-layer display state the user controls.
-#[derive(Resource, Debug, Clone)]
-pub struct LayerView {
-    pub visible: Vec<bool>,
-    pub opacity: Vec<f32>,
-    pub lang: Lang,
-    pub labels: bool,
-}
-
-/// Problems to show in the UI's error panel (bad files, failed loads).
-#[derive(Resource, Default, Debug, Clone)]
-pub struct Problems {
-    pub items: Vec<String>,
-    pub open: bool,
-}
-
-impl Problems {
-    pub fn push(&mut self, msg: impl Into<String>) {
-        let m = msg.into();
-        warn!("{m}");
-        self.items.push(m);
-        self.open = true;
-    }
-    pub fn extend_diagnostics(&mut self, d: &[Diagnostic]) {
-        for x in d {
-            self.push(x.to_string());
-        }
-    }
-}
-
-/// Requests from UI and input to change data; handled in one place so that every path (CLI,
-/// drag-and-drop, the open dialog) behaves the same.
-#[derive(Message, Debug, Clone)]
-pub enum AtlasCommand {
-    LoadLayer(PathBuf),
-    LoadDocument(PathBuf),
-    /// Select a place by id and fly to it.
-    FocusPlace(String),
-}
-
-/// Inserts the state every plugin shares; `App` construction for tests uses it with `MinimalPlugins`.
-pub fn insert_core_state(app: &mut App, atlas: Atlas, lang: Lang) {
-    let n = atlas.layers.len();
-    let visible = atlas.metas.iter().map(|m| m.visible).collect();
-    let opacity = atlas.metas.iter().map(|m| m.opacity).collect();
-    let mut problems = Problems::default();
-    problems.extend_diagnostics(&atlas.diagnostics);
-    debug_assert_eq!(atlas.metas.len(), n);
-    app.insert_resource(AtlasRes::new(atlas))
-        .insert_resource(Selection::default())
-        .insert_resource(HoverEnabled(true))
-        .insert_resource(LayerView { visible, opacity, lang, labels: true })
-        .insert_resource(problems)
-        .add_message::<AtlasCommand>();
 }
 
 /// `LON,LAT` or `LON,LAT,METRES_PER_PX` for `--view`, as opposed to a place id.
@@ -235,10 +118,10 @@ pub fn run(atlas: Atlas, opts: AppOptions) -> anyhow::Result<ExitCode> {
     match opts.view.as_deref().map(|v| (v, parse_view_coords(v))) {
         Some((_, Some((lon, lat, scale)))) => {
             let (x, y) = LocalFrame::default().project(lon, lat);
-            let mut map = app.world_mut().resource_mut::<camera::MapView>();
+            let mut map = app.world_mut().resource_mut::<view::MapView>();
             map.center = bevy::math::DVec2::new(x, y);
             map.target_center = map.center;
-            map.scale = scale.unwrap_or(10.0).clamp(camera::MIN_SCALE, camera::MAX_SCALE);
+            map.scale = scale.unwrap_or(10.0).clamp(view::MIN_SCALE, view::MAX_SCALE);
             map.target_scale = map.scale;
             app.world_mut().resource_mut::<layers::Tessellation>().keep_view = true;
         }
@@ -246,7 +129,7 @@ pub fn run(atlas: Atlas, opts: AppOptions) -> anyhow::Result<ExitCode> {
             app.world_mut().write_message(AtlasCommand::FocusPlace(id.to_string()));
         }
         None => {
-            app.world_mut().write_message(camera::ZoomToAll);
+            app.world_mut().write_message(view::ZoomToAll);
         }
     }
     let shot = opts.screenshot.clone();

@@ -3,15 +3,15 @@
 
 use bevy::prelude::*;
 
-use super::camera::{MapView, PointerGesture, UiCapture};
-use super::{AtlasRes, LayerView, Selection};
+use super::state::{AppMode, AtlasRes, HoverEnabled, LayerId, LayerView, Selection};
+use super::view::{MapSet, MapView, PointerGesture, UiCapture};
 use crate::index::FeatureRef;
 
 pub struct PickingPlugin;
 
 impl Plugin for PickingPlugin {
     fn build(&self, app: &mut App) {
-        app.add_systems(Update, pick.after(super::camera::CameraPluginSet));
+        app.add_systems(Update, pick.in_set(MapSet::Pick));
     }
 }
 
@@ -23,22 +23,29 @@ pub fn pick_at(res: &AtlasRes, view: &LayerView, map: &MapView, screen: Vec2) ->
     let w2 = map.screen_to_world(screen + Vec2::new(8.0, 0.0));
     let (lon2, _) = res.frame.unproject(w2.x, w2.y);
     let tolerance = (lon2 - lon).abs();
-    res.index.pick(&res.atlas.layers, lon, lat, tolerance, |l| view.visible.get(l as usize).copied().unwrap_or(false))
+    res.index.pick(&res.atlas.layers, lon, lat, tolerance, |l| view.is_visible(LayerId(l as usize)))
 }
 
-#[allow(clippy::too_many_arguments)] // a Bevy system: each argument is a resource it reads
+/// What picking reads about the pointer: where it is, whether egui has it, and whether hovering
+/// is wanted at all in this mode.
+#[derive(bevy::ecs::system::SystemParam)]
+pub struct Pointer<'w> {
+    gesture: Res<'w, PointerGesture>,
+    capture: Res<'w, UiCapture>,
+    hover: Res<'w, HoverEnabled>,
+    mode: Res<'w, State<AppMode>>,
+}
+
 pub fn pick(
     res: Res<AtlasRes>,
     view: Res<LayerView>,
     map: Res<MapView>,
-    gesture: Res<PointerGesture>,
-    capture: Res<UiCapture>,
-    hover: Res<super::HoverEnabled>,
-    presenter: Option<Res<super::presenter::Presenter>>,
+    pointer: Pointer,
     mut selection: ResMut<Selection>,
 ) {
+    let Pointer { gesture, capture, hover, mode } = pointer;
     // No hover highlight in a presentation: the step's places are the only emphasis.
-    let presenting = presenter.is_some_and(|p| p.active);
+    let presenting = *mode.get() == AppMode::Present;
     let over_map =
         gesture.cursor.is_some_and(|c| map.viewport.contains(c)) && !capture.pointer && hover.0 && !presenting;
     let hovered = match (gesture.cursor, over_map, gesture.dragging) {
@@ -63,4 +70,61 @@ pub fn pick(
 pub fn first_mention(res: &AtlasRes, r: FeatureRef) -> Option<(usize, usize)> {
     let f = res.atlas.feature(r)?;
     res.atlas.mentions_of(&f.id).first().map(|m| (m.document, m.passage))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The picking plugin alone: the view and pointer resources the camera and panels would keep.
+    fn app() -> App {
+        let mut app = crate::app::state::minimal_app();
+        app.insert_resource(MapView { viewport: bevy::math::Rect::new(0.0, 0.0, 1000.0, 800.0), ..default() })
+            .init_resource::<PointerGesture>()
+            .init_resource::<UiCapture>()
+            .add_plugins(PickingPlugin);
+        app
+    }
+
+    /// Points the view at a place and returns the screen position of a point inside it.
+    fn aim_at(app: &mut App, id: &str) -> Vec2 {
+        use geo::InteriorPoint;
+        let res = app.world().resource::<AtlasRes>();
+        let f = res.atlas.feature(res.atlas.feature_of(id).unwrap()).unwrap();
+        let p = f.geometry.interior_point().unwrap();
+        let (x, y) = res.frame.project(p.x(), p.y());
+        let mut map = app.world_mut().resource_mut::<MapView>();
+        map.center = bevy::math::DVec2::new(x, y);
+        map.scale = 20.0;
+        map.world_to_screen(bevy::math::DVec2::new(x, y))
+    }
+
+    #[test]
+    fn hover_and_click_pick_while_browsing_only_click_while_presenting() {
+        let mut app = app();
+        let screen = aim_at(&mut app, "jincang-lake-park");
+        let want = app.world().resource::<AtlasRes>().atlas.feature_of("jincang-lake-park");
+        {
+            let mut g = app.world_mut().resource_mut::<PointerGesture>();
+            g.cursor = Some(screen);
+            g.clicked = Some(screen);
+        }
+        app.update();
+        let sel = app.world().resource::<Selection>();
+        assert_eq!((sel.hovered, sel.selected), (want, want));
+        assert!(sel.scroll_to.is_some(), "the park is mentioned in the report");
+        // Presenting: no hover highlight (the step's places are the emphasis).
+        app.world_mut().resource_mut::<NextState<AppMode>>().set(AppMode::Present);
+        app.world_mut().resource_mut::<PointerGesture>().clicked = None;
+        app.update();
+        app.update();
+        assert_eq!(app.world().resource::<Selection>().hovered, None);
+        // A hidden layer is not picked.
+        let layer = want.unwrap().layer as usize;
+        app.world_mut().resource_mut::<NextState<AppMode>>().set(AppMode::Browse);
+        app.world_mut().resource_mut::<LayerView>().get_mut(LayerId(layer)).unwrap().visible = false;
+        app.update();
+        app.update();
+        assert_ne!(app.world().resource::<Selection>().hovered, want);
+    }
 }

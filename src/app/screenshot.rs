@@ -7,8 +7,9 @@ use std::time::{Duration, Instant};
 use bevy::prelude::*;
 use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured};
 
-use super::camera::MapView;
-use super::layers::Tessellation;
+use super::png::save_png;
+use super::state::{HoverEnabled, Readiness};
+use super::view::{MapSet, MapView};
 
 pub struct ScreenshotPlugin {
     pub path: PathBuf,
@@ -27,22 +28,21 @@ const TIMEOUT: Duration = Duration::from_secs(120);
 
 impl Plugin for ScreenshotPlugin {
     fn build(&self, app: &mut App) {
-        app.insert_resource(super::HoverEnabled(false));
+        app.insert_resource(HoverEnabled(false));
         app.insert_resource(ShotState {
             path: self.path.clone(),
             frames: 0,
             requested: false,
             started: Instant::now(),
         })
-        .add_systems(Update, shoot.after(super::camera::CameraPluginSet));
+        .add_systems(Update, shoot.after(MapSet::Content));
     }
 }
 
 fn shoot(
     mut commands: Commands,
     mut st: ResMut<ShotState>,
-    tess: Res<Tessellation>,
-    basemap: Res<super::basemap::Basemap>,
+    ready: Res<Readiness>,
     mut map: ResMut<MapView>,
     mut exit: MessageWriter<AppExit>,
 ) {
@@ -60,7 +60,7 @@ fn shoot(
     // A few frames let egui load fonts and settle its layout (panel sizes feed the viewport).
     // Tiles count as settled once each has arrived or failed (a dead server fails fast, a slow
     // one within the tile timeout), so a screenshot never waits on the network for long.
-    if !tess.settled() || !basemap.settled() || st.frames < 8 {
+    if !ready.layers_settled || !ready.tiles_settled || st.frames < 8 {
         return;
     }
     st.requested = true;
@@ -92,8 +92,30 @@ fn shoot(
     );
 }
 
-/// Writes a captured frame as an RGB PNG.
-pub fn save_png(image: &bevy::image::Image, path: &std::path::Path) -> Result<(), String> {
-    let img = image.clone().try_into_dynamic().map_err(|e| e.to_string())?;
-    img.to_rgb8().save(path).map_err(|e| e.to_string())
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shot_waits_for_layers_and_tiles_then_is_taken_once() {
+        let mut app = crate::app::state::minimal_app();
+        let path = std::env::temp_dir().join("port-atlas-shot-test.png");
+        app.init_resource::<MapView>().add_plugins(ScreenshotPlugin { path });
+        assert!(!app.world().resource::<HoverEnabled>().0, "no hover in a still image");
+        let shots = |app: &mut App| app.world_mut().query::<&Screenshot>().iter(app.world()).count();
+        app.world_mut().resource_mut::<Readiness>().tiles_settled = false;
+        app.world_mut().resource_mut::<Readiness>().layers_settled = true;
+        for _ in 0..12 {
+            app.update();
+        }
+        assert_eq!(shots(&mut app), 0, "tiles still on their way");
+        app.world_mut().resource_mut::<Readiness>().tiles_settled = true;
+        app.update();
+        app.update();
+        assert_eq!(shots(&mut app), 1);
+        for _ in 0..5 {
+            app.update();
+        }
+        assert_eq!(shots(&mut app), 1, "one shot only");
+    }
 }

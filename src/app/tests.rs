@@ -1,26 +1,20 @@
-//! App logic under `MinimalPlugins`: commands, selection, picking and camera fits, no rendering.
+//! The layers and picking plugins together under `MinimalPlugins`: commands, loading, selection
+//! and picking, no rendering. Each plugin's tests alone live beside it.
 
 use bevy::prelude::*;
 
-use super::camera::{MapView, PointerGesture, UiCapture, ZoomToAll};
 use super::layers::{Tessellation, handle_commands};
-use super::{AtlasCommand, AtlasRes, Lang, Problems, Selection, insert_core_state};
-use crate::atlas::Atlas;
+use super::state::{AtlasCommand, AtlasRes, LayerId, LayerView, Problems, Selection};
+use super::view::{MapView, PointerGesture, UiCapture};
 
 fn app() -> App {
-    let mut app = App::new();
-    app.add_plugins(MinimalPlugins);
-    insert_core_state(&mut app, Atlas::builtin(), Lang::Hant);
+    let mut app = super::state::minimal_app();
     let map = MapView { viewport: bevy::math::Rect::new(300.0, 30.0, 1180.0, 970.0), ..default() };
     app.insert_resource(map)
         .init_resource::<Tessellation>()
         .init_resource::<UiCapture>()
         .init_resource::<PointerGesture>()
-        .add_message::<ZoomToAll>()
-        .add_systems(
-            Update,
-            (handle_commands, super::layers::finish_loads, super::camera::zoom_to_all, super::picking::pick).chain(),
-        );
+        .add_systems(Update, (handle_commands, super::layers::finish_loads, super::picking::pick).chain());
     app
 }
 
@@ -53,18 +47,15 @@ fn unknown_place_and_bad_layer_become_visible_problems() {
     // Files are read on a worker thread; give it a moment.
     for _ in 0..200 {
         app.update();
-        if app.world().resource::<Problems>().items.len() >= 2 {
+        if app.world().resource::<Problems>().list.len() >= 2 {
             break;
         }
         std::thread::sleep(std::time::Duration::from_millis(5));
     }
     let problems = app.world().resource::<Problems>();
-    assert!(problems.items.iter().any(|p| p.contains("\"atlantis\": no place")), "{:?}", problems.items);
-    assert!(
-        problems.items.iter().any(|p| p.contains("/nonexistent/layer.geojson: cannot read")),
-        "{:?}",
-        problems.items
-    );
+    let all: Vec<String> = problems.list.iter().map(|d| d.to_string()).collect();
+    assert!(all.iter().any(|p| p.contains("\"atlantis\": no place")), "{all:?}");
+    assert!(all.iter().any(|p| p.contains("error: /nonexistent/layer.geojson: cannot read")), "{all:?}");
     assert!(problems.open);
     assert_eq!(app.world().resource::<AtlasRes>().atlas.layers.len(), layers_before);
 }
@@ -82,13 +73,12 @@ fn a_dropped_layer_loads_off_thread_joins_the_gazetteer_and_gets_tessellated() {
     let mut app = app();
     // Mesh and material storage without a renderer: the meshes are built, just never drawn.
     app.insert_resource(Assets::<Mesh>::default())
-        .insert_resource(Assets::<super::layers::MapMaterial>::default())
+        .insert_resource(Assets::<super::layers::material::MapMaterial>::default())
         .add_systems(Update, super::layers::poll_tasks.after(super::layers::finish_loads));
     app.world_mut().write_message(AtlasCommand::LoadLayer(path));
     for _ in 0..400 {
         app.update();
-        let t = app.world().resource::<Tessellation>();
-        if t.ready.len() == 7 && t.ready[6] {
+        if app.world().resource::<LayerView>().get(LayerId(6)).is_some_and(|l| l.shown) {
             break;
         }
         std::thread::sleep(std::time::Duration::from_millis(5));
@@ -96,21 +86,13 @@ fn a_dropped_layer_loads_off_thread_joins_the_gazetteer_and_gets_tessellated() {
     let res = app.world().resource::<AtlasRes>();
     assert_eq!(res.atlas.layers.len(), 7);
     assert!(res.atlas.gazetteer.get("new-wharf").is_some(), "named features join the gazetteer");
-    assert!(app.world().resource::<Tessellation>().ready[6], "tessellated off thread");
-    assert_eq!(app.world().resource::<super::LayerView>().visible.len(), 7);
-    // Missing schema fields are warnings, shown but not fatal.
-    assert!(app.world().resource::<Problems>().items.iter().any(|p| p.contains("missing name_zh_hans")));
+    let view = app.world().resource::<LayerView>();
+    assert!(view.get(LayerId(6)).is_some_and(|l| l.shown), "tessellated off thread");
+    assert_eq!(view.len(), 7);
+    // A user's layer need not carry the atlas's own attributes: no problem to report.
+    assert!(app.world().resource::<Problems>().is_empty(), "{:?}", app.world().resource::<Problems>().list);
+    assert!(app.world().resource::<Tessellation>().settled());
     std::fs::remove_dir_all(&dir).ok();
-}
-
-#[test]
-fn zoom_to_all_frames_the_home_view() {
-    let mut app = app();
-    app.world_mut().write_message(ZoomToAll);
-    app.update();
-    let (lon, lat) = lonlat_of_target(&app);
-    // Centre of the home box [120.35, 30.95, 121.6, 32.05].
-    assert!((lon - 120.975).abs() < 0.01 && (lat - 31.5).abs() < 0.05, "{lon},{lat}");
 }
 
 #[test]

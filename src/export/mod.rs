@@ -5,6 +5,8 @@
 //! interrupted export never leaves a half-written file; existing files are only replaced when
 //! the caller says so.
 
+pub mod qgis;
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
@@ -116,7 +118,7 @@ pub fn export(atlas: &Atlas, opts: &ExportOptions) -> Result<ExportReport, Expor
         report.files.push(gpkg);
     }
     if want_qgs {
-        let pairs: Vec<(&Layer, &crate::geodata::LayerMeta)> = layers.iter().map(|l| (*l, meta_of(atlas, l))).collect();
+        let pairs: Vec<(&Layer, &crate::geodata::LayerMeta)> = layers.iter().map(|l| (*l, &l.meta)).collect();
         let project = crate::qgis::project(&pairs, "port-atlas.gpkg", atlas.home, opts.basemap.as_ref());
         report.notes.extend(project.notes);
         write_atomic(&qgs, project.text.as_bytes()).map_err(|source| ExportError::Io { path: qgs.clone(), source })?;
@@ -125,14 +127,9 @@ pub fn export(atlas: &Atlas, opts: &ExportOptions) -> Result<ExportReport, Expor
     Ok(report)
 }
 
-fn meta_of<'a>(atlas: &'a Atlas, l: &Layer) -> &'a crate::geodata::LayerMeta {
-    let i = atlas.layers.iter().position(|x| std::ptr::eq(x, l)).unwrap_or(0);
-    &atlas.metas[i]
-}
-
 /// QGIS' `layer_styles` table with each layer's style as its default, so a layer dragged into
 /// QGIS from the GeoPackage opens looking as in the app.
-fn write_styles(db: &Connection, atlas: &Atlas, layers: &[&Layer]) -> rusqlite::Result<()> {
+fn write_styles(db: &Connection, layers: &[&Layer]) -> rusqlite::Result<()> {
     db.execute_batch(
         "CREATE TABLE layer_styles (id INTEGER PRIMARY KEY AUTOINCREMENT, f_table_catalog TEXT(256),
            f_table_schema TEXT(256), f_table_name TEXT(256), f_geometry_column TEXT(256), styleName TEXT(30),
@@ -147,7 +144,7 @@ fn write_styles(db: &Connection, atlas: &Atlas, layers: &[&Layer]) -> rusqlite::
          VALUES ('', '', ?1, 'geom', ?2, ?3, '', 1, 'port-atlas style', '', '')",
     )?;
     for l in layers {
-        let meta = meta_of(atlas, l);
+        let meta = &l.meta;
         // A mixed layer is styled for its first geometry class (areas before lines before points).
         let class = crate::qgis::classes(l).first().copied().unwrap_or(crate::qgis::GeomClass::Polygon);
         stmt.execute(params![l.id, format!("port-atlas {}", l.id), crate::qgis::qml(meta, class)])?;
@@ -169,7 +166,7 @@ fn write_geopackage(atlas: &Atlas, layers: &[&Layer], path: &Path) -> Result<(),
             write_layer(&tx, l).map_err(sql)?;
         }
         write_passages(&tx, atlas).map_err(sql)?;
-        write_styles(&tx, atlas, layers).map_err(sql)?;
+        write_styles(&tx, layers).map_err(sql)?;
         tx.commit().map_err(sql)?;
         db.close().map_err(|(_, e)| sql(e))?;
         std::fs::rename(&tmp, path).map_err(|source| ExportError::Io { path: path.to_path_buf(), source })

@@ -464,7 +464,7 @@ mod tests {
     #[test]
     fn project_lists_layers_top_first_and_splits_mixed_geometry() {
         let atlas = crate::atlas::Atlas::builtin();
-        let pairs: Vec<(&Layer, &LayerMeta)> = atlas.layers.iter().zip(&atlas.metas).collect();
+        let pairs: Vec<(&Layer, &LayerMeta)> = atlas.layers.iter().map(|l| (l, &l.meta)).collect();
         let qgs = project(&pairs, "port-atlas.gpkg", atlas.home, None).text;
         let sites = qgs.find("layer-tree-layer id=\"sites_point\"").unwrap();
         let context = qgs.find("layer-tree-layer id=\"context_polygon\"").unwrap();
@@ -480,7 +480,7 @@ mod tests {
     fn a_wgs84_basemap_becomes_an_xyz_layer_between_basemap_and_thematic_layers() {
         use crate::tiles::resolve_source;
         let atlas = crate::atlas::Atlas::builtin();
-        let pairs: Vec<(&Layer, &LayerMeta)> = atlas.layers.iter().zip(&atlas.metas).collect();
+        let pairs: Vec<(&Layer, &LayerMeta)> = atlas.layers.iter().map(|l| (l, &l.meta)).collect();
         let carto = resolve_source("carto-light", None, None).unwrap();
         let qgs = project(&pairs, "port-atlas.gpkg", atlas.home, carto.as_ref()).text;
         assert!(
@@ -501,7 +501,7 @@ mod tests {
     fn gcj02_basemaps_are_shifted_where_one_offset_fits_and_left_out_where_not() {
         use crate::proj::Crs;
         let atlas = crate::atlas::Atlas::builtin();
-        let pairs: Vec<(&Layer, &LayerMeta)> = atlas.layers.iter().zip(&atlas.metas).collect();
+        let pairs: Vec<(&Layer, &LayerMeta)> = atlas.layers.iter().map(|l| (l, &l.meta)).collect();
         let home = atlas.home.unwrap();
         // Around Taicang GCJ-02 is about 500 m east and 280 m south of WGS84, varying by tens of
         // metres across the atlas: one offset fits.

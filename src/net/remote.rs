@@ -174,12 +174,11 @@ pub fn fetch_layer_with(
             break;
         }
         if page == MAX_PAGES {
-            diags.push(Diagnostic {
-                severity: crate::geodata::Severity::Warning,
-                file: url.into(),
-                position: crate::geodata::Position::File,
-                message: format!("stopped after {MAX_PAGES} pages; the server has more features"),
-            });
+            diags.push(Diagnostic::warning(
+                url,
+                crate::geodata::Position::File,
+                format!("stopped after {MAX_PAGES} pages; the server has more features"),
+            ));
             break;
         }
         page_url = next;

@@ -135,12 +135,8 @@ mod tests {
         let small = polygon![(x: 4.0, y: 4.0), (x: 6.0, y: 4.0), (x: 6.0, y: 6.0), (x: 4.0, y: 6.0)];
         let line = LineString::from(vec![(0.0, 5.5), (10.0, 5.5)]);
         let layers = vec![
-            Layer {
-                id: "a".into(),
-                path: "a".into(),
-                features: vec![feat("big", big.into()), feat("small", small.into())],
-            },
-            Layer { id: "b".into(), path: "b".into(), features: vec![feat("line", line.into())] },
+            Layer::new("a", "a", vec![feat("big", big.into()), feat("small", small.into())]),
+            Layer::new("b", "b", vec![feat("line", line.into())]),
         ];
         let idx = SpatialIndex::build(&layers);
         let name = |r: Option<FeatureRef>| r.map(|r| layers[r.layer as usize].features[r.feature as usize].id.clone());

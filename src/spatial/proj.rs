@@ -210,6 +210,17 @@ pub fn distance_m(a: (f64, f64), b: (f64, f64)) -> f64 {
 ///
 /// Distances in this frame are Mercator metres (stretched by 1/cos(lat), about 1.17 at Taicang);
 /// [`LocalFrame::scale_at`] gives the factor to turn them into ground metres.
+///
+/// ```
+/// use port_atlas::proj::LocalFrame;
+/// let frame = LocalFrame::default(); // origin at Taicang
+/// assert_eq!(frame.project(121.174, 31.564), (0.0, 0.0));
+/// // Shanghai's Hongqiao station, some 70 km to the south-east, in f32-friendly metres.
+/// let (x, y) = frame.project(121.3161, 31.1963);
+/// assert!((15_000.0..20_000.0).contains(&x) && (-50_000.0..-45_000.0).contains(&y));
+/// let (lon, lat) = frame.unproject(x, y);
+/// assert!((lon - 121.3161).abs() < 1e-9 && (lat - 31.1963).abs() < 1e-9);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct LocalFrame {
     origin: (f64, f64),

@@ -348,7 +348,7 @@ pub fn build(recipes: &Recipes, sources: &Path) -> Result<Vec<Layer>, RecipeErro
                 geometry,
             });
         }
-        layers.push(Layer { id: lr.id.clone(), path: PathBuf::from(format!("{}.geojson", lr.id)), features });
+        layers.push(Layer::new(lr.id.clone(), PathBuf::from(format!("{}.geojson", lr.id)), features));
     }
     Ok(layers)
 }
@@ -393,7 +393,7 @@ pub fn import_file(input: &Path, crs: Crs) -> Result<Layer, RecipeError> {
                 geometry,
             })
             .collect();
-        Layer { id: String::new(), path: input.into(), features }
+        Layer::new(String::new(), input, features)
     } else {
         parse_layer(input, &text, ReadOptions { crs, strict_schema: false, topology: false })
             .map_err(|e| RecipeError::Source { path: input.into(), message: e.to_string() })?

@@ -56,5 +56,43 @@ pub fn polygons(n: usize, vertices: usize, seed: u64) -> Layer {
             }
         })
         .collect();
-    Layer { id: "synthetic".into(), path: "synthetic.geojson".into(), features }
+    Layer::new("synthetic", "synthetic.geojson", features)
+}
+
+/// The same polygons as a planner's layer has them: a `name`, a land-use code and an area,
+/// none of the atlas's own attributes (no id, no names by script, no accuracy or source).
+pub fn planner_polygons(n: usize, vertices: usize, seed: u64) -> Layer {
+    const USES: [&str; 5] = ["R2", "M1", "B1", "G1", "U2"];
+    let mut layer = polygons(n, vertices, seed);
+    for (i, f) in layer.features.iter_mut().enumerate() {
+        let name = std::mem::take(&mut f.name_zh_hans);
+        f.id.clear();
+        f.name_zh_hant.clear();
+        f.name_en.clear();
+        f.kind.clear();
+        f.source.clear();
+        f.extra.insert("name".into(), name.into());
+        f.extra.insert("landuse".into(), USES[i % USES.len()].into());
+        f.extra.insert("area_m2".into(), (1000 + (i * 37) % 50_000).into());
+    }
+    layer
+}
+
+/// GeoJSON of a planner's layer: each feature's geometry and its own properties only (the
+/// atlas attributes a [`Feature`] always has, such as `accuracy`, are left out).
+pub fn planner_geojson(layer: &Layer) -> String {
+    let features = layer
+        .features
+        .iter()
+        .map(|f| geojson::Feature {
+            bbox: None,
+            geometry: Some(geojson::Geometry::new(geojson::Value::from(&f.geometry))),
+            id: None,
+            properties: Some(f.extra.clone()),
+            foreign_members: None,
+        })
+        .collect();
+    let mut s = geojson::FeatureCollection { bbox: None, features, foreign_members: None }.to_string();
+    s.push('\n');
+    s
 }

@@ -102,7 +102,7 @@ impl GazetteerFile {
             path: path.to_path_buf(),
             line: e.line(),
             column: e.column(),
-            message: e.to_string().split(" at line").next().unwrap_or_default().to_string(),
+            message: crate::diagnostic::json_message(&e),
         })
     }
 }
@@ -240,10 +240,18 @@ impl Gazetteer {
 }
 
 /// Traditional-to-simplified character pairs shipped with the atlas (see geodata/SOURCES.md).
-const T2S_CHARACTERS: &str = include_str!("../geodata/t2s-characters.txt");
+const T2S_CHARACTERS: &str = include_str!("../../geodata/t2s-characters.txt");
 
 /// Folds text so traditional and simplified, upper and lower case compare equal, keeping every
 /// character's UTF-8 length (the property the matcher's offsets depend on).
+///
+/// ```
+/// use port_atlas::atlas::Atlas;
+/// let fold = Atlas::builtin().matcher.fold().clone();
+/// assert_eq!(fold.fold_str("太倉港 Taicang"), fold.fold_str("太仓港 taicang"));
+/// let text = "蘇州港";
+/// assert_eq!(fold.fold_str(text).len(), text.len(), "byte offsets carry over");
+/// ```
 #[derive(Debug, Clone)]
 pub struct Fold {
     /// Replacement for each BMP code point; 0 means unchanged.
@@ -346,7 +354,24 @@ pub struct RawMatch {
     pub place: usize,
 }
 
-/// The compiled matcher for one gazetteer.
+/// The compiled matcher for one gazetteer: every name of every place, folded, in one
+/// Aho-Corasick automaton, leftmost-longest, with not-a-place phrases taking their text away.
+///
+/// ```
+/// use port_atlas::atlas::Atlas;
+/// let atlas = Atlas::builtin();
+/// let (mut buf, mut found) = (Vec::new(), Vec::new());
+/// // Simplified text finds places named in traditional script; byte offsets are the text's own.
+/// let text = "太仓港区位于长江口";
+/// atlas.matcher.find(text, &mut buf, &mut found);
+/// let place = &atlas.gazetteer.places[found[0].place];
+/// assert_eq!(place.id, "taicang-port");
+/// assert_eq!(&text[found[0].start..found[0].end], "太仓港区");
+/// // "非常熟悉" (very familiar) is a not-a-place phrase: 常熟 inside it is no mention.
+/// found.clear();
+/// atlas.matcher.find("我们非常熟悉", &mut buf, &mut found);
+/// assert!(found.is_empty());
+/// ```
 #[derive(Debug, Clone)]
 pub struct Matcher {
     fold: Fold,

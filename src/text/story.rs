@@ -165,7 +165,7 @@ impl Story {
             path: path.into(),
             line: e.line(),
             column: e.column(),
-            message: e.to_string().split(" at line").next().unwrap_or_default().to_string(),
+            message: crate::diagnostic::json_message(&e),
         })?;
         if story.document != expected_document {
             return Err(StoryError::OtherDocument {

@@ -550,5 +550,5 @@ pub fn decode(bytes: &[u8], max_side: u32) -> Result<TileImage, String> {
 }
 
 #[cfg(test)]
-#[path = "basemap_tests.rs"]
+#[path = "fetch_tests.rs"]
 mod tests;

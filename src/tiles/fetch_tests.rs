@@ -6,7 +6,7 @@ use std::time::Duration;
 use super::*;
 use crate::proj::Crs;
 
-#[path = "../tests/support/tile_server.rs"]
+#[path = "../../tests/support/tile_server.rs"]
 mod tile_server;
 use tile_server::{BACKGROUND, CHANGED, MARKER, TileServer};
 

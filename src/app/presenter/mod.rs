@@ -1,22 +1,28 @@
 //! Presenter mode: the document as a story of steps, driven by keys or a presentation clicker,
-//! with the camera flying (out, across, in) to the places each step names.
+//! with the camera flying (out, across, in) to the places each step names (`flight`), a
+//! speaker window (`speaker`) and slides saved at twice the resolution (`slide`).
+
+mod flight;
+mod slide;
+mod speaker;
 
 use bevy::math::DVec2;
 use bevy::prelude::*;
 use bevy::window::{MonitorSelection, PrimaryWindow, WindowMode};
 
-use super::camera::{MapView, PointerGesture, UiCapture};
-use super::{AtlasRes, LayerView, Selection};
+pub use self::flight::{FLIGHT_SECONDS, Flight};
+use self::slide::{SlideCapture, slide_export};
+pub use self::speaker::{SpeakerPass, SpeakerView};
+use self::speaker::{speaker_ui, speaker_window};
+use super::state::{AppMode, AtlasRes, LayerView, Selection};
+use super::view::{MapSet, MapView, PointerGesture, UiCapture};
 use crate::index::FeatureRef;
 use crate::story::{self, Step, Story};
 
-/// How long a flight between steps takes.
-pub const FLIGHT_SECONDS: f32 = 1.1;
-
-/// The presentation: its story, where it is, and what the keys have asked for.
+/// The presentation: its story, where it is, and what the keys have asked for. Whether a
+/// presentation is running is [`AppMode::Present`], not a field here.
 #[derive(Resource, Debug, Clone)]
 pub struct Presenter {
-    pub active: bool,
     pub story: Story,
     /// Index into the shown (not skipped) steps.
     pub index: usize,
@@ -42,37 +48,22 @@ pub struct Presenter {
     pub started: Option<std::time::Instant>,
     /// P: save the current view as a slide at twice the window's resolution.
     pub export_slide: bool,
-    /// The window size to restore after a slide export: (physical width, height, scale factor).
-    slide_restore: Option<(u32, u32, Option<f32>, u32)>,
+    /// A slide export under way.
+    slide: Option<SlideCapture>,
 }
 
-/// A camera flight in local metres and metres per pixel.
-#[derive(Debug, Clone, Copy)]
-pub struct Flight {
-    from: (DVec2, f64),
-    to: (DVec2, f64),
-    /// The widest zoom on the way, so both ends are on screen mid-flight.
-    peak: f64,
-    t: f32,
-}
-
-impl Flight {
-    /// Position at time fraction `t` (0..1): ease in and out, zooming out over the middle.
-    pub fn at(&self, t: f32) -> (DVec2, f64) {
-        let t = t.clamp(0.0, 1.0) as f64;
-        let e = if t < 0.5 { 4.0 * t * t * t } else { 1.0 - (-2.0 * t + 2.0).powi(3) / 2.0 };
-        let center = self.from.0 + (self.to.0 - self.from.0) * e;
-        let (l0, l1) = (self.from.1.ln(), self.to.1.ln());
-        let bump = (self.peak.ln() - l0.max(l1)).max(0.0);
-        let ls = l0 + (l1 - l0) * e + 4.0 * e * (1.0 - e) * bump;
-        (center, ls.exp())
-    }
+/// What a frame's keys did to the presentation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct KeyEffect {
+    /// Some key was for the presenter.
+    pub used: bool,
+    /// Esc outside full screen: end the presentation.
+    pub leave: bool,
 }
 
 impl Presenter {
     pub fn new(story: Story) -> Self {
         Presenter {
-            active: false,
             story,
             index: 0,
             digits: String::new(),
@@ -87,7 +78,7 @@ impl Presenter {
             speaker_view: false,
             started: None,
             export_slide: false,
-            slide_restore: None,
+            slide: None,
         }
     }
 
@@ -116,17 +107,16 @@ impl Presenter {
         changed
     }
 
-    /// Starts presenting at 0-based step `i`.
+    /// Starts presenting at 0-based step `i` (the caller enters [`AppMode::Present`]).
     pub fn start(&mut self, i: usize) {
-        self.active = true;
         self.started = Some(std::time::Instant::now());
         self.index = i.min(self.len().saturating_sub(1));
         self.go_to_step = true;
     }
 
-    /// Applies this frame's keys. Returns true if any key was for the presenter.
-    pub fn handle_keys(&mut self, keys: &ButtonInput<KeyCode>) -> bool {
-        let mut used = false;
+    /// Applies this frame's keys.
+    pub fn handle_keys(&mut self, keys: &ButtonInput<KeyCode>) -> KeyEffect {
+        let mut effect = KeyEffect::default();
         let digit = |k: KeyCode| -> Option<char> {
             use KeyCode::*;
             Some(match k {
@@ -152,7 +142,7 @@ impl Presenter {
             _ => 1,
         });
         for k in &pressed {
-            used = true;
+            effect.used = true;
             if let Some(d) = digit(*k) {
                 self.digits.push(d);
                 continue;
@@ -186,16 +176,16 @@ impl Presenter {
                     if self.fullscreen {
                         self.fullscreen = false;
                     } else {
-                        self.active = false;
+                        effect.leave = true;
                     }
                 }
-                _ => used = false,
+                _ => effect.used = false,
             }
             if !matches!(k, KeyCode::Enter | KeyCode::NumpadEnter) {
                 self.digits.clear();
             }
         }
-        used
+        effect
     }
 }
 
@@ -224,14 +214,26 @@ impl Plugin for PresenterPlugin {
             p.fullscreen = self.fullscreen;
             // A laptop driving a projector wants its notes; a headless render does not.
             p.speaker_view = self.fullscreen;
+            app.insert_state(AppMode::Present);
         }
-        app.insert_resource(p).add_message::<StartPresenting>().add_systems(SpeakerPass, speaker_ui).add_systems(
-            Update,
-            (start_from_ui, keys, to_step, fly, window_mode, speaker_window, slide_export)
-                .chain()
-                .after(super::camera::CameraPluginSet)
-                .before(super::picking::pick),
-        );
+        app.insert_resource(p)
+            .add_message::<StartPresenting>()
+            .add_systems(SpeakerPass, speaker_ui)
+            .add_systems(OnExit(AppMode::Present), leave)
+            .add_systems(
+                Update,
+                (
+                    start_from_ui.run_if(in_state(AppMode::Browse)),
+                    (keys, to_step).chain().run_if(in_state(AppMode::Present)),
+                    // A flight under way still lands after the presentation ends.
+                    fly,
+                    window_mode,
+                    speaker_window,
+                    slide_export,
+                )
+                    .chain()
+                    .in_set(MapSet::Present),
+            );
     }
 }
 
@@ -261,11 +263,35 @@ pub fn load_story(res: &AtlasRes) -> Story {
     story::generate(&res.atlas, 0)
 }
 
-fn start_from_ui(mut msgs: MessageReader<StartPresenting>, mut p: ResMut<Presenter>) {
+fn start_from_ui(
+    mut msgs: MessageReader<StartPresenting>,
+    mut p: ResMut<Presenter>,
+    mut mode: ResMut<NextState<AppMode>>,
+) {
     if msgs.read().count() > 0 {
         let i = p.index;
         p.start(i);
         p.fullscreen = !p.instant;
+        mode.set(AppMode::Present);
+    }
+}
+
+/// Leaving a presentation: labels as they were, no emphasis, no next step to fetch tiles for.
+/// `heading` belongs to `fly`: a flight under way still lands.
+fn leave(
+    mut p: ResMut<Presenter>,
+    mut view: ResMut<LayerView>,
+    mut selection: ResMut<Selection>,
+    mut map: ResMut<MapView>,
+) {
+    if let Some(before) = p.labels_before.take() {
+        view.labels = before;
+    }
+    if !selection.emphasized.is_empty() {
+        selection.emphasized.clear();
+    }
+    if map.upcoming.is_some() {
+        map.upcoming = None;
     }
 }
 
@@ -274,13 +300,8 @@ fn keys(
     capture: Res<UiCapture>,
     mut p: ResMut<Presenter>,
     mut view: ResMut<LayerView>,
+    mut mode: ResMut<NextState<AppMode>>,
 ) {
-    if !p.active {
-        if let Some(before) = p.labels_before.take() {
-            view.labels = before;
-        }
-        return;
-    }
     if capture.keyboard {
         return;
     }
@@ -290,21 +311,13 @@ fn keys(
             p.labels_before = Some(!view.labels);
         }
     }
-    p.handle_keys(&keys);
+    if p.handle_keys(&keys).leave {
+        mode.set(AppMode::Browse);
+    }
 }
 
 /// When the step changes: emphasise its places and fly to its view.
 fn to_step(mut p: ResMut<Presenter>, res: Res<AtlasRes>, mut selection: ResMut<Selection>, mut map: ResMut<MapView>) {
-    if !p.active {
-        if !selection.emphasized.is_empty() {
-            selection.emphasized.clear();
-        }
-        // `heading` belongs to `fly`: a flight under way still lands.
-        if map.upcoming.is_some() {
-            map.upcoming = None;
-        }
-        return;
-    }
     if !p.go_to_step {
         return;
     }
@@ -369,11 +382,11 @@ fn fly(
     }
 }
 
-fn window_mode(p: Res<Presenter>, mut window: Single<&mut Window, With<PrimaryWindow>>) {
-    if !p.is_changed() {
+fn window_mode(p: Res<Presenter>, mode: Res<State<AppMode>>, mut window: Single<&mut Window, With<PrimaryWindow>>) {
+    if !p.is_changed() && !mode.is_changed() {
         return;
     }
-    let want = if p.active && p.fullscreen {
+    let want = if *mode.get() == AppMode::Present && p.fullscreen {
         WindowMode::BorderlessFullscreen(MonitorSelection::Current)
     } else {
         WindowMode::Windowed
@@ -381,167 +394,6 @@ fn window_mode(p: Res<Presenter>, mut window: Single<&mut Window, With<PrimaryWi
     if window.mode != want {
         window.mode = want;
     }
-}
-
-/// Frames to wait after doubling the window so the UI and the map have re-laid out.
-const SLIDE_SETTLE_FRAMES: u32 = 4;
-
-/// P in a presentation: doubles the window's pixel density, captures the frame (map, legend,
-/// caption with its source line) as `port-atlas-slide-N.png` in the working folder, and restores
-/// the window.
-fn slide_export(
-    mut commands: Commands,
-    mut p: ResMut<Presenter>,
-    mut window: Single<&mut Window, With<PrimaryWindow>>,
-) {
-    use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured};
-    if p.export_slide && p.slide_restore.is_none() {
-        p.export_slide = false;
-        let r = &window.resolution;
-        let (w, h, sf) = (r.physical_width(), r.physical_height(), r.scale_factor_override());
-        p.slide_restore = Some((w, h, sf, 0));
-        let base = sf.unwrap_or(r.scale_factor());
-        window.resolution.set_physical_resolution(w * 2, h * 2);
-        window.resolution.set_scale_factor_override(Some(base * 2.0));
-        return;
-    }
-    let Some((w, h, sf, frames)) = p.slide_restore else { return };
-    if frames < SLIDE_SETTLE_FRAMES {
-        p.slide_restore = Some((w, h, sf, frames + 1));
-        return;
-    }
-    if frames > SLIDE_SETTLE_FRAMES {
-        return; // waiting for the capture
-    }
-    p.slide_restore = Some((w, h, sf, frames + 1));
-    let path = std::path::PathBuf::from(format!("port-atlas-slide-{}.png", p.index + 1));
-    commands.spawn(Screenshot::primary_window()).observe(
-        move |captured: On<ScreenshotCaptured>,
-              mut p: ResMut<Presenter>,
-              mut window: Single<&mut Window, With<PrimaryWindow>>| {
-            p.status = Some(match super::screenshot::save_png(&captured.image, &path) {
-                Ok(()) => format!("slide saved: {}", path.display()),
-                Err(e) => format!("{}: cannot save the slide: {e}", path.display()),
-            });
-            window.resolution.set_physical_resolution(w, h);
-            window.resolution.set_scale_factor_override(sf);
-            p.slide_restore = None;
-        },
-    );
-}
-
-/// The egui pass of the speaker window.
-#[derive(bevy::ecs::schedule::ScheduleLabel, Clone, Debug, PartialEq, Eq, Hash)]
-pub struct SpeakerPass;
-
-/// Marks the speaker window and its camera.
-#[derive(Component)]
-pub struct SpeakerView;
-
-/// Opens or closes the speaker window (current and next step, timer, full passage) to match
-/// `Presenter::speaker_view`; a window the user closed turns the view off.
-fn speaker_window(
-    mut commands: Commands,
-    mut p: ResMut<Presenter>,
-    windows: Query<Entity, (With<Window>, With<SpeakerView>)>,
-    cams: Query<Entity, (With<Camera>, With<SpeakerView>)>,
-    mut had_window: Local<bool>,
-) {
-    let want = p.active && p.speaker_view;
-    let have = !windows.is_empty();
-    if *had_window && !have {
-        // Closed by the user.
-        *had_window = false;
-        for c in &cams {
-            commands.entity(c).despawn();
-        }
-        if p.speaker_view {
-            p.speaker_view = false;
-        }
-        return;
-    }
-    if want && !have {
-        let w = commands
-            .spawn((
-                Window {
-                    title: "port-atlas: speaker view".into(),
-                    resolution: bevy::window::WindowResolution::new(900, 600),
-                    ..default()
-                },
-                SpeakerView,
-            ))
-            .id();
-        commands.spawn((
-            Camera2d,
-            Camera { order: 2, ..default() },
-            bevy::camera::RenderTarget::Window(bevy::window::WindowRef::Entity(w)),
-            bevy::camera::visibility::RenderLayers::none(),
-            bevy_egui::EguiSchedule::new(SpeakerPass),
-            SpeakerView,
-        ));
-        *had_window = true;
-    } else if !want && have {
-        for e in windows.iter().chain(cams.iter()) {
-            commands.entity(e).despawn();
-        }
-        *had_window = false;
-    }
-}
-
-fn speaker_ui(
-    mut ctx: Single<&mut bevy_egui::EguiContext, (With<SpeakerView>, With<Camera>)>,
-    p: Res<Presenter>,
-    res: Res<AtlasRes>,
-    mut fonts_done: Local<bool>,
-) {
-    use bevy_egui::egui;
-    let ctx = ctx.get_mut();
-    if !*fonts_done {
-        ctx.set_fonts(super::fonts::font_definitions());
-        ctx.set_visuals(egui::Visuals::light());
-        *fonts_done = true;
-    }
-    let doc = res.atlas.documents.first();
-    let text_of = |s: &Step| -> String {
-        if let Some(c) = &s.caption {
-            return c.clone();
-        }
-        let Some(pa) = doc.and_then(|d| d.passages.iter().find(|pa| pa.line == s.line)) else { return String::new() };
-        s.sentences.clone().filter(|&i| i < pa.sentences.len()).map(|i| pa.sentence_text(i)).collect()
-    };
-    let mut root = egui::Ui::new(
-        ctx.clone(),
-        "speaker-root".into(),
-        egui::UiBuilder::new().layer_id(egui::LayerId::background()).max_rect(ctx.content_rect()),
-    );
-    egui::CentralPanel::default().show(&mut root, |ui| {
-        let elapsed = p.started.map_or(0, |t| t.elapsed().as_secs());
-        ui.horizontal(|ui| {
-            ui.heading(format!("{} / {}", p.index + 1, p.len()));
-            ui.separator();
-            ui.heading(format!("{:02}:{:02}", elapsed / 60, elapsed % 60));
-        });
-        ui.separator();
-        if let Some(cur) = p.current() {
-            ui.label(egui::RichText::new(text_of(cur)).size(22.0));
-            ui.weak(format!("places: {}", cur.places.join(", ")));
-            if let Some(pa) = doc.and_then(|d| d.passages.iter().find(|pa| pa.line == cur.line)) {
-                ui.collapsing(format!("full passage (line {})", pa.line), |ui| {
-                    egui::ScrollArea::vertical().max_height(200.0).show(ui, |ui| ui.label(&pa.text));
-                });
-            }
-        }
-        ui.separator();
-        match p.story.shown().nth(p.index + 1) {
-            Some(next) => {
-                ui.weak("next");
-                ui.label(egui::RichText::new(text_of(next)).size(16.0).color(egui::Color32::from_gray(90)));
-            }
-            None => {
-                ui.weak("last step");
-            }
-        }
-    });
 }
 
 #[cfg(test)]
@@ -555,12 +407,14 @@ mod tests {
         p
     }
 
-    fn press(p: &mut Presenter, ks: &[KeyCode]) {
+    fn press(p: &mut Presenter, ks: &[KeyCode]) -> KeyEffect {
+        let mut last = KeyEffect::default();
         for k in ks {
             let mut input = ButtonInput::<KeyCode>::default();
             input.press(*k);
-            p.handle_keys(&input);
+            last = p.handle_keys(&input);
         }
+        last
     }
 
     #[test]
@@ -592,10 +446,9 @@ mod tests {
         assert!(p.blackout);
         press(&mut p, &[KeyCode::F11]);
         assert!(p.fullscreen);
-        press(&mut p, &[KeyCode::Escape]);
-        assert!(!p.fullscreen && p.active, "Esc leaves full screen first");
-        press(&mut p, &[KeyCode::Escape]);
-        assert!(!p.active, "then ends the presentation");
+        let esc = press(&mut p, &[KeyCode::Escape]);
+        assert!(!p.fullscreen && !esc.leave, "Esc leaves full screen first");
+        assert!(press(&mut p, &[KeyCode::Escape]).leave, "then ends the presentation");
     }
 
     #[test]
@@ -612,9 +465,7 @@ mod tests {
     /// The built-in atlas and the resources the presenter's systems read, under MinimalPlugins;
     /// the test inserts the presenter after setting it up.
     fn presenter_app() -> (App, Presenter) {
-        let mut app = App::new();
-        app.add_plugins(MinimalPlugins);
-        super::super::insert_core_state(&mut app, crate::atlas::Atlas::builtin(), super::super::Lang::Hant);
+        let mut app = crate::app::state::minimal_app();
         app.insert_resource(MapView { viewport: bevy::math::Rect::new(0.0, 0.0, 1200.0, 800.0), ..default() })
             .init_resource::<UiCapture>()
             .init_resource::<PointerGesture>()
@@ -628,7 +479,10 @@ mod tests {
         let (mut app, mut p) = presenter_app();
         p.start(6);
         p.opening = true;
-        app.insert_resource(p).add_systems(Update, (keys, to_step, fly).chain());
+        app.insert_resource(p)
+            .insert_state(AppMode::Present)
+            .add_systems(OnExit(AppMode::Present), leave)
+            .add_systems(Update, ((keys, to_step).chain().run_if(in_state(AppMode::Present)), fly).chain());
         app.update();
         let map = app.world().resource::<MapView>().clone();
         let step = app.world().resource::<Presenter>().current().unwrap().effective_view().unwrap();
@@ -648,7 +502,10 @@ mod tests {
         let (mut app, mut p) = presenter_app();
         p.instant = true;
         p.start(0);
-        app.insert_resource(p).add_systems(Update, (keys, to_step, fly).chain());
+        app.insert_resource(p)
+            .insert_state(AppMode::Present)
+            .add_systems(OnExit(AppMode::Present), leave)
+            .add_systems(Update, ((keys, to_step).chain().run_if(in_state(AppMode::Present)), fly).chain());
         app.update();
         app.update();
         // Step 1 is line 1: Taicang.
@@ -692,10 +549,34 @@ mod tests {
         assert_eq!(map.heading, Some(to));
         assert!((map.center - to.0).length() > map.scale, "still flying");
         // Leaving presenter mode clears the emphasis and the next step; the camera still lands.
-        app.world_mut().resource_mut::<Presenter>().active = false;
+        app.world_mut().resource_mut::<NextState<AppMode>>().set(AppMode::Browse);
         app.update();
         assert!(app.world().resource::<Selection>().emphasized.is_empty());
         let map = app.world().resource::<MapView>();
         assert_eq!((map.heading, map.upcoming), (Some(to), None));
+    }
+
+    /// The whole plugin, started from the command line at a step, with a window entity.
+    #[test]
+    fn the_plugin_alone_presents_from_a_step_and_esc_leaves() {
+        let (mut app, _) = presenter_app();
+        app.world_mut().spawn((Window::default(), PrimaryWindow));
+        app.add_plugins(PresenterPlugin { start: Some(3), fullscreen: false });
+        app.update();
+        app.update();
+        assert_eq!(*app.world().resource::<State<AppMode>>().get(), AppMode::Present);
+        assert_eq!(app.world().resource::<Presenter>().index, 2);
+        assert!(!app.world().resource::<Selection>().emphasized.is_empty(), "the step's places glow");
+        app.world_mut().resource_mut::<ButtonInput<KeyCode>>().press(KeyCode::Escape);
+        app.update();
+        app.world_mut().resource_mut::<ButtonInput<KeyCode>>().clear();
+        app.update();
+        assert_eq!(*app.world().resource::<State<AppMode>>().get(), AppMode::Browse);
+        assert!(app.world().resource::<Selection>().emphasized.is_empty(), "emphasis cleared on leaving");
+        // The toolbar's button starts it again where it was.
+        app.world_mut().write_message(StartPresenting);
+        app.update();
+        app.update();
+        assert_eq!(*app.world().resource::<State<AppMode>>().get(), AppMode::Present);
     }
 }

@@ -1,0 +1,4 @@
+//! The network: one HTTP client with checked downloads, and remote GeoJSON / OGC API layers.
+
+pub mod http;
+pub mod remote;

@@ -1,0 +1,11 @@
+//! Geometry in f64 lon/lat: projections and the local frame, features and layers, the spatial
+//! index, tessellation to local metres, and the recipes that build the atlas's geodata.
+
+pub mod align;
+pub mod geodata;
+pub mod geojson;
+pub mod index;
+pub mod proj;
+pub mod recipe;
+pub mod synth;
+pub mod tess;
