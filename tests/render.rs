@@ -1,4 +1,5 @@
 //! Renders the atlas headless (Xvfb + Mesa lavapipe) through the real binary and checks pixels.
+#![allow(clippy::unwrap_used)] // Test helpers: a failed unwrap is a failed test, with its message.
 
 use std::path::Path;
 use std::process::Command;

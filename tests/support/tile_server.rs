@@ -1,5 +1,6 @@
 //! A tile server for tests, on 127.0.0.1 with a free port, so no test touches the internet.
 #![allow(dead_code)] // Each test binary uses a different part of it.
+#![allow(clippy::unwrap_used)] // Test scaffolding: a failed unwrap is a failed test, with its message.
 //!
 //! `GET /{mode}/{z}/{x}/{y}.png` answers by `mode`: `ok` (a 256x256 PNG; `tms/{z}/{x}/{-y}` and
 //! `quad/{q}.png` address the same tiles by TMS row and quadkey), `jpeg`, `webp`, `500`, `html`
