@@ -139,3 +139,38 @@ fn input_over_panels_does_not_reach_the_map() {
     let sel = app.world().resource::<Selection>();
     assert_eq!((sel.selected, sel.hovered), (None, None));
 }
+
+/// The plugins' imports form a tree: plugins import only the shared modules, except `panels`,
+/// which shows sections of the presenter, basemap and layers; nothing imports `panels`.
+#[test]
+fn plugin_imports_form_a_tree() {
+    const PLUGINS: [&str; 9] =
+        ["camera", "picking", "fonts", "screenshot", "bench", "presenter", "basemap", "layers", "panels"];
+    let app_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/app");
+    let sources = |plugin: &str| -> String {
+        let dir = app_dir.join(plugin);
+        if dir.is_dir() {
+            let mut text = String::new();
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                text.push_str(&std::fs::read_to_string(entry.unwrap().path()).unwrap());
+            }
+            text
+        } else {
+            std::fs::read_to_string(app_dir.join(format!("{plugin}.rs"))).unwrap()
+        }
+    };
+    for plugin in PLUGINS {
+        let text = sources(plugin);
+        let imported: Vec<&str> = PLUGINS
+            .into_iter()
+            .filter(|other| *other != plugin)
+            .filter(|other| {
+                // From a plugin's own file `super::` is `app`; from its submodules it is the
+                // plugin, whose submodules are never named after a plugin.
+                text.contains(&format!("crate::app::{other}")) || text.contains(&format!("super::{other}"))
+            })
+            .collect();
+        let allowed: &[&str] = if plugin == "panels" { &["presenter", "basemap", "layers"] } else { &[] };
+        assert!(imported.iter().all(|i| allowed.contains(i)), "{plugin} imports {imported:?}");
+    }
+}
