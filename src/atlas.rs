@@ -146,7 +146,9 @@ impl Atlas {
                     diagnostics.extend(diags);
                     layers.push(Layer { meta, ..layer });
                 }
-                Err(e) => diagnostics.push(e.to_diagnostic()),
+                Err(e) => {
+                    diagnostics.push(e.to_diagnostic());
+                }
             }
         }
         let (gazetteer_file, gazetteer_path) = match &manifest.gazetteer {
@@ -183,9 +185,13 @@ impl Atlas {
             match src.read(name) {
                 Ok(bytes) => match Document::from_bytes(&path, &bytes, &atlas.matcher, &atlas.gazetteer) {
                     Ok(d) => atlas.documents.push(d),
-                    Err(e) => atlas.diagnostics.push(doc_diag(&path, &e)),
+                    Err(e) => {
+                        atlas.diagnostics.push(doc_diag(&path, &e));
+                    }
                 },
-                Err(e) => atlas.diagnostics.push(doc_diag(&path, &DocumentError::Io { path: path.clone(), source: e })),
+                Err(e) => {
+                    atlas.diagnostics.push(doc_diag(&path, &DocumentError::Io { path: path.clone(), source: e }));
+                }
             }
         }
         Ok(atlas)

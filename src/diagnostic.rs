@@ -143,11 +143,13 @@ impl Diagnostics {
         Self::default()
     }
 
-    pub fn push(&mut self, d: Diagnostic) {
+    /// Adds a diagnostic; returns whether it became an entry of its own (rather than a count on
+    /// an earlier one), so callers can log each kind of problem once.
+    pub fn push(&mut self, d: Diagnostic) -> bool {
         let key = (d.severity, d.file.clone(), d.message.clone());
         if let Some(&i) = self.index.get(&key) {
             self.items[i].count += d.count;
-            return;
+            return false;
         }
         if self.items.len() >= Self::MAX_ENTRIES {
             let key = (d.severity, d.file.clone(), OVERFLOW.to_string());
@@ -158,10 +160,11 @@ impl Diagnostics {
                     self.items.push(Diagnostic { position: Position::File, message: OVERFLOW.into(), ..d });
                 }
             }
-            return;
+            return false;
         }
         self.index.insert(key, self.items.len());
         self.items.push(d);
+        true
     }
 
     pub fn iter(&self) -> std::slice::Iter<'_, Diagnostic> {
@@ -234,9 +237,10 @@ mod tests {
     #[test]
     fn repeats_fold_into_the_first_with_a_count() {
         let mut d = Diagnostics::new();
-        for i in 0..100_000 {
-            d.push(Diagnostic::warning("parcels.geojson", Position::Feature(i, None), "name is a number"));
-        }
+        let new: usize = (0..100_000)
+            .filter(|&i| d.push(Diagnostic::warning("parcels.geojson", Position::Feature(i, None), "name is a number")))
+            .count();
+        assert_eq!(new, 1, "one new entry, the rest counted");
         d.push(Diagnostic::error("parcels.geojson", Position::Feature(7, None), "feature has no geometry"));
         assert_eq!(d.len(), 2);
         assert_eq!(d.total(Severity::Warning), 100_000);

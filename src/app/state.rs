@@ -172,15 +172,20 @@ pub struct Problems {
 }
 
 impl Problems {
+    /// Adds a problem; each kind is logged once (a layer with 100,000 bad rings is one log line).
     pub fn push(&mut self, d: Diagnostic) {
-        match d.severity {
+        let text = d.to_string();
+        let severity = d.severity;
+        if !self.list.push(d) {
+            return;
+        }
+        match severity {
             Severity::Error => {
-                error!("{d}");
+                error!("{text}");
                 self.open = true;
             }
-            Severity::Warning => warn!("{d}"),
+            Severity::Warning => warn!("{text}"),
         }
-        self.list.push(d);
     }
 
     /// Something in `file` (a path or a URL) could not be used.

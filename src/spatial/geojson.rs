@@ -176,7 +176,9 @@ pub fn parse_layer(path: &Path, bytes: &[u8], opts: ReadOptions) -> Result<(Laye
                 }
                 features.push(f);
             }
-            Err((fid, message)) => diags.push(Diagnostic::error(path, Position::Feature(i, fid), message)),
+            Err((fid, message)) => {
+                diags.push(Diagnostic::error(path, Position::Feature(i, fid), message));
+            }
         }
     }
     Ok((Layer::new(id, path, features), diags.into_vec()))
