@@ -2,6 +2,7 @@
 //! index, tessellation to local metres, and the recipes that build the atlas's geodata.
 
 pub mod align;
+pub mod crs;
 pub mod geodata;
 pub mod geojson;
 pub mod index;
