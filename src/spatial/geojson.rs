@@ -12,6 +12,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
+use super::crs::ProjectedCrs;
 use super::geodata::{Accuracy, Feature, Layer, check_geometry};
 use crate::diagnostic::{Diagnostic, Diagnostics, Position, Severity, json_message};
 use crate::proj::Crs;
@@ -44,6 +45,28 @@ impl LoadError {
         };
         Diagnostic::error(path.clone(), position, message)
     }
+}
+
+/// The EPSG code a legacy GeoJSON `crs` member names (`{"type":"name","properties":{"name":
+/// "urn:ogc:def:crs:EPSG::4549"}}`, or `EPSG:4549`), 4326 for CRS84, or the name when it is
+/// neither; `None` when there is no name at all.
+fn declared_epsg(crs: &Value) -> Option<Result<u32, String>> {
+    let name = crs.pointer("/properties/name").or_else(|| crs.pointer("/properties/code"))?;
+    let name = match name {
+        Value::String(s) => s.trim().to_string(),
+        Value::Number(n) => n.to_string(),
+        _ => return None,
+    };
+    let upper = name.to_ascii_uppercase();
+    if upper.ends_with("CRS84") || upper.ends_with("CRS:84") {
+        return Some(Ok(4326));
+    }
+    let code = upper
+        .contains("EPSG")
+        .then(|| upper.rsplit(|c: char| !c.is_ascii_digit()).next().and_then(|d| d.parse::<u32>().ok()))
+        .flatten()
+        .or_else(|| upper.parse::<u32>().ok());
+    Some(code.ok_or(name))
 }
 
 /// Options for reading a source file that may not follow the atlas schema yet.
@@ -109,8 +132,24 @@ pub fn parse_layer(path: &Path, bytes: &[u8], opts: ReadOptions) -> Result<(Laye
         ty: Option<String>,
         #[serde(borrow)]
         features: Option<Vec<&'a RawValue>>,
+        /// The legacy (2008) member QGIS and GDAL still write for projected data.
+        crs: Option<Value>,
     }
     let top: Top = serde_json::from_str(text).map_err(json_err)?;
+    let projected = match top.crs.as_ref().and_then(declared_epsg) {
+        Some(Ok(code)) if code != 4326 => Some(ProjectedCrs::from_epsg(code).map_err(|e| LoadError::NotGeoJson {
+            path: path.to_path_buf(),
+            message: format!("its \"crs\" member names a coordinate system that cannot be read: {e}"),
+        })?),
+        Some(Err(name)) => {
+            return Err(LoadError::NotGeoJson {
+                path: path.to_path_buf(),
+                message: format!("its \"crs\" member {name:?} is not an EPSG code or CRS84"),
+            });
+        }
+        _ => None,
+    };
+    let projected = projected.as_ref();
     let features_json: Vec<&RawValue> = match top.ty.as_deref() {
         Some("FeatureCollection") => match top.features {
             Some(f) => f,
@@ -143,7 +182,7 @@ pub fn parse_layer(path: &Path, bytes: &[u8], opts: ReadOptions) -> Result<(Laye
     let parse_all = |part: &[&RawValue]| -> Vec<(FeatureResult, Vec<String>)> {
         part.iter()
             .map(|fv| {
-                let r = feature_from_json(fv, opts);
+                let r = feature_from_json(fv, opts, projected);
                 let problems = r.as_ref().map(|(f, _)| check_geometry(&f.geometry, opts.topology)).unwrap_or_default();
                 (r, problems)
             })
@@ -267,7 +306,7 @@ impl RawGeometry {
 }
 
 /// Builds a feature from one GeoJSON feature (raw JSON); schema gaps come back as warnings.
-fn feature_from_json(raw: &RawValue, opts: ReadOptions) -> FeatureResult {
+fn feature_from_json(raw: &RawValue, opts: ReadOptions, projected: Option<&ProjectedCrs>) -> FeatureResult {
     #[derive(Deserialize)]
     struct RawFeature<'a> {
         #[serde(rename = "type")]
@@ -300,6 +339,22 @@ fn feature_from_json(raw: &RawValue, opts: ReadOptions) -> FeatureResult {
     let raw_geometry: RawGeometry = serde_json::from_str(geometry_json.get())
         .map_err(|e| (id.clone(), format!("geometry: {}", json_message(&e))))?;
     let mut geometry = raw_geometry.into_geo();
+    if let Some(crs) = projected {
+        use geo::MapCoordsInPlace;
+        // geo's fallible variant recurses without bound on geometry collections; the first
+        // failure is kept instead.
+        let failed = std::cell::Cell::new(None);
+        geometry.map_coords_in_place(|c| match crs.to_wgs84(c.x, c.y) {
+            Ok((x, y)) => geo::Coord { x, y },
+            Err(e) => {
+                failed.set(Some(e));
+                c
+            }
+        });
+        if let Some(e) = failed.take() {
+            return Err((id, format!("coordinates cannot be converted from {}: {e}", crs.name())));
+        }
+    }
     if opts.crs != Crs::Wgs84 {
         use geo::MapCoordsInPlace;
         geometry.map_coords_in_place(|c| {
@@ -358,4 +413,76 @@ fn feature_from_json(raw: &RawValue, opts: ReadOptions) -> FeatureResult {
         }
     };
     Ok((Feature { id, name_zh_hant, name_zh_hans, name_en, kind, accuracy, source, extra: props, geometry }, warnings))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A layer as QGIS writes projected GeoJSON: a legacy `crs` member and metres.
+    fn projected(crs: &str, x: f64, y: f64) -> String {
+        format!(
+            r#"{{"type":"FeatureCollection","crs":{crs},"features":[
+              {{"type":"Feature","properties":{{"name":"太仓"}},"geometry":{{"type":"Point","coordinates":[{x},{y}]}}}},
+              {{"type":"Feature","properties":{{"name":"地块"}},"geometry":{{"type":"Polygon","coordinates":[[[{x},{y}],[{},{y}],[{},{}],[{x},{y}]]]}}}}]}}"#,
+            x + 100.0,
+            x + 100.0,
+            y + 100.0
+        )
+    }
+
+    fn user() -> ReadOptions {
+        ReadOptions { strict_schema: false, topology: true, ..Default::default() }
+    }
+
+    #[test]
+    fn a_legacy_crs_member_is_read_in_that_crs() {
+        // pyproj: EPSG:4549 (CGCS2000 3-degree GK CM 120E) of 121.174 E, 31.564 N.
+        let (x, y) = (611460.2362619863, 3494105.234597599);
+        for crs in [
+            r#"{"type":"name","properties":{"name":"urn:ogc:def:crs:EPSG::4549"}}"#,
+            r#"{"type":"name","properties":{"name":"EPSG:4549"}}"#,
+        ] {
+            let (layer, diags) = parse_layer(Path::new("gk.geojson"), projected(crs, x, y).as_bytes(), user()).unwrap();
+            assert!(diags.is_empty(), "{diags:?}");
+            let Geometry::Point(p) = layer.features[0].geometry else { panic!("a point") };
+            assert!((p.x() - 121.174).abs() < 1e-7 && (p.y() - 31.564).abs() < 1e-7, "{p:?}");
+        }
+        // With the zone number in front of the easting (EPSG:4528, zone 40).
+        let (layer, _) = parse_layer(
+            Path::new("gk40.geojson"),
+            projected(r#"{"type":"name","properties":{"name":"urn:ogc:def:crs:EPSG::4528"}}"#, x + 40_000_000.0, y)
+                .as_bytes(),
+            user(),
+        )
+        .unwrap();
+        let Geometry::Point(p) = layer.features[0].geometry else { panic!("a point") };
+        assert!((p.x() - 121.174).abs() < 1e-7 && (p.y() - 31.564).abs() < 1e-7, "{p:?}");
+        // CRS84 is plain lon/lat.
+        let crs84 = r#"{"type":"name","properties":{"name":"urn:ogc:def:crs:OGC:1.3:CRS84"}}"#;
+        let (layer, _) =
+            parse_layer(Path::new("ll.geojson"), projected(crs84, 121.0, 31.0).as_bytes(), user()).unwrap();
+        let Geometry::Point(p) = layer.features[0].geometry else { panic!("a point") };
+        assert_eq!((p.x(), p.y()), (121.0, 31.0));
+    }
+
+    #[test]
+    fn an_unknown_or_unreadable_crs_member_is_a_clear_error_naming_the_file() {
+        let e = parse_layer(
+            Path::new("xian80.geojson"),
+            projected(r#"{"type":"name","properties":{"name":"EPSG:2383"}}"#, 1.0, 2.0).as_bytes(),
+            user(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.starts_with("xian80.geojson: ") && e.contains("EPSG:2383"), "{e}");
+        let e = parse_layer(
+            Path::new("odd.geojson"),
+            projected(r#"{"type":"name","properties":{"name":"my local grid"}}"#, 1.0, 2.0).as_bytes(),
+            user(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("\"my local grid\" is not an EPSG code"), "{e}");
+    }
 }
