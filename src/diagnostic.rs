@@ -23,6 +23,9 @@ pub enum Position {
     LineColumn(usize, usize),
     /// 0-based index of a feature in the collection, and its id when it has one.
     Feature(usize, Option<String>),
+    /// Where a binary or tabular format puts it, in words: "record 12 (byte 1,204)",
+    /// "sheet \"企业\" row 5", "table \"roads\"".
+    At(String),
 }
 
 /// One problem found in a file, with enough context to find and fix it.
@@ -68,6 +71,7 @@ impl Diagnostic {
             Position::LineColumn(l, c) => format!("line {l}, column {c}: "),
             Position::Feature(i, Some(id)) => format!("feature #{i} (id {id:?}): "),
             Position::Feature(i, None) => format!("feature #{i}: "),
+            Position::At(place) => format!("{place}: "),
         };
         s.push_str(&self.message);
         if self.count > 1 {
@@ -89,6 +93,7 @@ impl fmt::Display for Diagnostic {
             Position::LineColumn(l, c) => write!(f, ":{l}:{c}")?,
             Position::Feature(i, Some(id)) => write!(f, ": feature #{i} (id {id:?})")?,
             Position::Feature(i, None) => write!(f, ": feature #{i}")?,
+            Position::At(place) => write!(f, ": {place}")?,
         }
         write!(f, ": {}", self.message)?;
         if self.count > 1 {

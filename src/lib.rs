@@ -6,6 +6,8 @@
 //! - [`diagnostic`]: problems with file, position and severity, aggregated.
 //! - [`spatial`]: projections, features and layers, the spatial index, tessellation, the recipes
 //!   that build the atlas's geodata, alignment checks and synthetic layers.
+//! - [`formats`]: reading the files planners have (Shapefile, GeoPackage, KML, CSV/XLSX) in
+//!   their coordinate systems and text encodings.
 //! - [`text`]: the gazetteer and matcher, documents and their passages, presentation stories.
 //! - [`net`]: the one HTTP client, and remote layers.
 //! - [`tiles`]: XYZ tile maths, sources, the disk cache, tile meshes, and the fetch thread.
@@ -19,6 +21,7 @@
 pub mod atlas;
 pub mod diagnostic;
 pub mod export;
+pub mod formats;
 pub mod net;
 pub mod settings;
 pub mod spatial;

@@ -126,6 +126,40 @@ pub struct Layer {
     /// How the layer is drawn and exported: from the manifest for the atlas's own layers, a
     /// colour picked from the name for a user's layer.
     pub meta: LayerMeta,
+    /// Where an imported layer came from and how it was read; `None` for GeoJSON in WGS84.
+    pub provenance: Option<Provenance>,
+}
+
+/// How a layer was read: shown in the place panel and carried into exports, so a position can
+/// be traced back to the planner's file and the conversion it went through.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Provenance {
+    pub file: PathBuf,
+    /// "Shapefile", "GeoPackage table roads", "KML", "CSV", ...
+    pub format: String,
+    /// The source coordinate system, e.g. "EPSG:4549 CGCS2000 / 3-degree Gauss-Kruger CM 120E".
+    pub crs: String,
+    /// How that system was decided: ".prj", "gpkg_spatial_ref_sys", "--from-crs", ...
+    pub crs_from: String,
+    /// Attribute text encoding and how it was decided, e.g. "GB18030 (DBF language driver 0x4D)".
+    pub encoding: Option<String>,
+    /// Anything the reading changed or could not keep (Z values dropped, datum-shift accuracy).
+    pub notes: Vec<String>,
+}
+
+impl Provenance {
+    /// One line for the place panel and exports.
+    pub fn summary(&self) -> String {
+        let mut s = format!("{} from {}, {} ({})", self.format, self.file.display(), self.crs, self.crs_from);
+        if let Some(e) = &self.encoding {
+            s.push_str(&format!(", text {e}"));
+        }
+        for n in &self.notes {
+            s.push_str("; ");
+            s.push_str(n);
+        }
+        s
+    }
 }
 
 impl Layer {
@@ -133,7 +167,7 @@ impl Layer {
     pub fn new(id: impl Into<String>, path: impl Into<PathBuf>, features: Vec<Feature>) -> Self {
         let id = id.into();
         let meta = LayerMeta::fallback(&id);
-        Layer { id, path: path.into(), features, meta }
+        Layer { id, path: path.into(), features, meta, provenance: None }
     }
 
     pub fn bounds(&self) -> Option<Rect<f64>> {

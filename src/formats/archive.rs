@@ -1,0 +1,10 @@
+//! placeholder
+use super::{FormatError, OpenOptions, RawLayer};
+use crate::diagnostic::Diagnostics;
+use std::path::Path;
+pub fn read_zip(path: &Path, _o: &OpenOptions, _d: &mut Diagnostics) -> Result<Vec<RawLayer>, FormatError> {
+    Err(FormatError::Unsupported { path: path.to_path_buf(), message: "zip".into() })
+}
+pub fn read_kmz(path: &Path, _o: &OpenOptions, _d: &mut Diagnostics) -> Result<Vec<RawLayer>, FormatError> {
+    Err(FormatError::Unsupported { path: path.to_path_buf(), message: "kmz".into() })
+}
