@@ -1,1 +1,119 @@
-//! Tests across formats: the same places read from every format land in the same spot.
+//! Tests across formats: files written by GDAL (`scripts/format_fixtures.sh`) from
+//! `places.geojson` read back to the same WGS84 vertices within a centimetre, names intact.
+
+use std::path::PathBuf;
+
+use geo::CoordsIter;
+
+use super::*;
+use crate::geodata::Layer;
+
+pub(crate) fn fixture(p: &str) -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/formats/")).join(p)
+}
+
+/// The WGS84 originals, by name.
+fn originals() -> Vec<(String, Vec<(f64, f64)>)> {
+    let (layer, _) = crate::atlas::read_user_layer(&fixture("places.geojson")).unwrap();
+    layer.features.iter().map(|f| (f.extra["名称"].as_str().unwrap().to_string(), sorted(f))).collect()
+}
+
+fn sorted(f: &crate::geodata::Feature) -> Vec<(f64, f64)> {
+    let mut v: Vec<(f64, f64)> = f.geometry.coords_iter().map(|c| (c.x, c.y)).collect();
+    v.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
+    v
+}
+
+/// Every feature's name is one of the originals and every vertex is within 1e-7° (1 cm).
+fn assert_matches_originals(layer: &Layer, expected: usize) {
+    let originals = originals();
+    assert_eq!(layer.features.len(), expected, "{}", layer.id);
+    for f in &layer.features {
+        let name = f.extra["名称"].as_str().unwrap();
+        assert!(!name.contains('\u{fffd}'), "replacement character in {name:?}");
+        let (_, want) = originals.iter().find(|(n, _)| n == name).unwrap_or_else(|| panic!("unknown name {name:?}"));
+        let got = sorted(f);
+        assert_eq!(got.len(), want.len(), "{name}");
+        for (g, w) in got.iter().zip(want) {
+            assert!((g.0 - w.0).abs() < 1e-7 && (g.1 - w.1).abs() < 1e-7, "{name}: {g:?} vs {w:?}");
+        }
+    }
+}
+
+fn open_one(p: &str, opts: &OpenOptions) -> (Layer, Vec<Diagnostic>) {
+    let mut o = open(&fixture(p), opts).unwrap_or_else(|e| panic!("{p}: {e}"));
+    assert_eq!(o.layers.len(), 1);
+    (o.layers.remove(0), o.diagnostics)
+}
+
+#[test]
+fn gbk_shapefile_in_gauss_kruger_with_cpg() {
+    let (layer, diags) = open_one("shp-4549-gbk/parcels.shp", &OpenOptions::default());
+    assert!(diags.is_empty(), "{diags:?}");
+    assert_matches_originals(&layer, 2);
+    let p = layer.provenance.as_ref().unwrap();
+    assert_eq!(p.crs_from, ".prj");
+    assert!(p.crs.contains("CGCS2000_3_Degree_GK_CM_120E"), "{}", p.crs);
+    assert_eq!(p.encoding.as_deref(), Some("GB18030/GBK (.cpg)"));
+    assert_eq!(layer.features[0].extra["类型"], "公园");
+}
+
+#[test]
+fn gbk_without_cpg_or_language_driver_is_detected_from_the_bytes() {
+    let (layer, _) = open_one("shp-4528-gbk-nocpg/places.shp", &OpenOptions::default());
+    assert_matches_originals(&layer, 2);
+    assert!(layer.provenance.unwrap().encoding.unwrap().contains("not UTF-8"));
+}
+
+#[test]
+fn utf8_shapefile_lines() {
+    let (layer, _) = open_one("shp-4549-utf8/roads.shp", &OpenOptions::default());
+    assert_matches_originals(&layer, 1);
+    assert!(matches!(layer.features[0].geometry, geo::Geometry::LineString(_)));
+}
+
+#[test]
+fn a_shapefile_without_prj_is_never_drawn_as_wgs84() {
+    let e = open(&fixture("shp-noprj/parcels.shp"), &OpenOptions::default()).unwrap_err();
+    let FormatError::NeedsCrs { guesses, .. } = &e else { panic!("{e}") };
+    assert_eq!(guesses[0].crs, "EPSG:4549", "{guesses:?}");
+    let text = e.to_string();
+    assert!(text.contains("shp-noprj/parcels.shp") && text.contains("--from-crs EPSG:4549"), "{text}");
+    let opts = OpenOptions { crs: Some(SourceCrs::parse("EPSG:4549").unwrap()), ..Default::default() };
+    let (layer, _) = open_one("shp-noprj/parcels.shp", &opts);
+    assert_matches_originals(&layer, 2);
+    assert_eq!(layer.provenance.unwrap().crs_from, "--from-crs");
+}
+
+#[test]
+fn a_zipped_shapefile_opens_in_memory() {
+    let (layer, _) = open_one("parcels-4549.zip", &OpenOptions::default());
+    assert_matches_originals(&layer, 2);
+    assert_eq!(layer.provenance.unwrap().format, "Shapefile in a zip");
+}
+
+#[test]
+fn geopackage_tables_are_layers_in_their_srs() {
+    let o = open(&fixture("places-4549.gpkg"), &OpenOptions::default()).unwrap();
+    let ids: Vec<&str> = o.layers.iter().map(|l| l.id.as_str()).collect();
+    assert_eq!(ids, ["lines", "points", "polygons", "polygons_z"]);
+    let counts = [1, 2, 2, 2];
+    for (l, n) in o.layers.iter().zip(counts) {
+        assert_matches_originals(l, n);
+        assert_eq!(l.provenance.as_ref().unwrap().crs, "EPSG:4549 CGCS2000 / 3-degree Gauss-Kruger CM 120E");
+    }
+    assert_eq!(o.layers[3].provenance.as_ref().unwrap().notes, ["Z/M values dropped (the atlas is 2D)"]);
+    let opts = OpenOptions { layer: Some("points".into()), ..Default::default() };
+    assert_eq!(open(&fixture("places-4549.gpkg"), &opts).unwrap().layers.len(), 1);
+    let opts = OpenOptions { layer: Some("roads".into()), ..Default::default() };
+    let e = open(&fixture("places-4549.gpkg"), &opts).unwrap_err().to_string();
+    assert!(e.contains("\"roads\"") && e.contains("lines, points, polygons, polygons_z"), "{e}");
+}
+
+#[test]
+fn a_legacy_crs_geojson_and_unknown_extensions() {
+    let e = open(&PathBuf::from("plan.dwg"), &OpenOptions::default()).unwrap_err().to_string();
+    assert!(e.contains("plan.dwg") && e.contains(".shp"), "{e}");
+    let (layer, _) = open_one("places.geojson", &OpenOptions::default());
+    assert_matches_originals(&layer, 5);
+}

@@ -96,3 +96,159 @@ pub fn planner_geojson(layer: &Layer) -> String {
     s.push('\n');
     s
 }
+
+/// A polygon Shapefile written for tests and benchmarks: rings (already in the file's
+/// coordinates, outer rings clockwise) and text attributes encoded in `encoding`. GDAL reads
+/// what this writes (`ogrinfo` in the tests' fixtures script); the reader never sees it as
+/// anything but bytes.
+pub struct ShapefileOut<'a> {
+    pub fields: &'a [(&'a str, u8)],
+    pub encoding: &'static encoding_rs::Encoding,
+    /// DBF language-driver byte (0x4D: GBK; 0: unset).
+    pub ldid: u8,
+    pub prj: Option<&'a str>,
+    pub cpg: Option<&'a str>,
+}
+
+impl ShapefileOut<'_> {
+    /// Writes `stem.shp/.shx/.dbf` (and `.prj`, `.cpg`). Each record: polygon rings and one text
+    /// per field.
+    pub fn write(&self, stem: &std::path::Path, records: &[(Vec<Vec<(f64, f64)>>, Vec<String>)]) -> std::io::Result<()> {
+        let mut shp = Vec::new();
+        let mut shx = Vec::new();
+        let (mut min, mut max) = ((f64::MAX, f64::MAX), (f64::MIN, f64::MIN));
+        for (rings, _) in records {
+            for &(x, y) in rings.iter().flatten() {
+                min = (min.0.min(x), min.1.min(y));
+                max = (max.0.max(x), max.1.max(y));
+            }
+        }
+        let header = |len_bytes: usize| {
+            let mut h = vec![0u8; 100];
+            h[0..4].copy_from_slice(&9994u32.to_be_bytes());
+            h[24..28].copy_from_slice(&((len_bytes / 2) as u32).to_be_bytes());
+            h[28..32].copy_from_slice(&1000u32.to_le_bytes());
+            h[32..36].copy_from_slice(&5u32.to_le_bytes());
+            for (i, v) in [min.0, min.1, max.0, max.1].iter().enumerate() {
+                h[36 + i * 8..44 + i * 8].copy_from_slice(&v.to_le_bytes());
+            }
+            h
+        };
+        for (n, (rings, _)) in records.iter().enumerate() {
+            let points: usize = rings.iter().map(Vec::len).sum();
+            let content_len = 44 + 4 * rings.len() + 16 * points;
+            shx.extend_from_slice(&(((100 + shp.len()) / 2) as u32).to_be_bytes());
+            shx.extend_from_slice(&((content_len / 2) as u32).to_be_bytes());
+            shp.extend_from_slice(&(n as u32 + 1).to_be_bytes());
+            shp.extend_from_slice(&((content_len / 2) as u32).to_be_bytes());
+            shp.extend_from_slice(&5i32.to_le_bytes());
+            let (mut lo, mut hi) = ((f64::MAX, f64::MAX), (f64::MIN, f64::MIN));
+            for &(x, y) in rings.iter().flatten() {
+                lo = (lo.0.min(x), lo.1.min(y));
+                hi = (hi.0.max(x), hi.1.max(y));
+            }
+            for v in [lo.0, lo.1, hi.0, hi.1] {
+                shp.extend_from_slice(&v.to_le_bytes());
+            }
+            shp.extend_from_slice(&(rings.len() as i32).to_le_bytes());
+            shp.extend_from_slice(&(points as i32).to_le_bytes());
+            let mut start = 0i32;
+            for r in rings {
+                shp.extend_from_slice(&start.to_le_bytes());
+                start += r.len() as i32;
+            }
+            for &(x, y) in rings.iter().flatten() {
+                shp.extend_from_slice(&x.to_le_bytes());
+                shp.extend_from_slice(&y.to_le_bytes());
+            }
+        }
+        let mut shp_file = header(100 + shp.len());
+        shp_file.extend_from_slice(&shp);
+        let mut shx_file = header(100 + shx.len());
+        shx_file.extend_from_slice(&shx);
+
+        let header_len = 32 + 32 * self.fields.len() + 1;
+        let record_len = 1 + self.fields.iter().map(|f| f.1 as usize).sum::<usize>();
+        let mut dbf = vec![0u8; 32];
+        dbf[0] = 3;
+        dbf[1..4].copy_from_slice(&[126, 1, 1]);
+        dbf[4..8].copy_from_slice(&(records.len() as u32).to_le_bytes());
+        dbf[8..10].copy_from_slice(&(header_len as u16).to_le_bytes());
+        dbf[10..12].copy_from_slice(&(record_len as u16).to_le_bytes());
+        dbf[29] = self.ldid;
+        for (name, len) in self.fields {
+            let mut d = [0u8; 32];
+            let (n, _, _) = self.encoding.encode(name);
+            let n = &n[..n.len().min(10)];
+            d[..n.len()].copy_from_slice(n);
+            d[11] = b'C';
+            d[16] = *len;
+            dbf.extend_from_slice(&d);
+        }
+        dbf.push(0x0D);
+        dbf.reserve(records.len() * record_len + 1);
+        for (_, values) in records {
+            dbf.push(b' ');
+            for ((_, len), v) in self.fields.iter().zip(values) {
+                let (bytes, _, _) = self.encoding.encode(v);
+                let len = *len as usize;
+                // Never cut a multi-byte character in half.
+                let mut take = bytes.len().min(len);
+                while take > 0 && self.encoding.decode_without_bom_handling_and_without_replacement(&bytes[..take]).is_none() {
+                    take -= 1;
+                }
+                dbf.extend_from_slice(&bytes[..take]);
+                dbf.extend(std::iter::repeat_n(b' ', len - take));
+            }
+        }
+        dbf.push(0x1A);
+        std::fs::write(stem.with_extension("shp"), shp_file)?;
+        std::fs::write(stem.with_extension("shx"), shx_file)?;
+        std::fs::write(stem.with_extension("dbf"), dbf)?;
+        if let Some(prj) = self.prj {
+            std::fs::write(stem.with_extension("prj"), prj)?;
+        }
+        if let Some(cpg) = self.cpg {
+            std::fs::write(stem.with_extension("cpg"), cpg)?;
+        }
+        Ok(())
+    }
+}
+
+/// ESRI's `.prj` for EPSG:4549 (CGCS2000 3-degree Gauss-Krüger CM 120E), as ArcGIS writes it.
+pub const PRJ_4549: &str = r#"PROJCS["CGCS2000_3_Degree_GK_CM_120E",GEOGCS["GCS_China_Geodetic_Coordinate_System_2000",DATUM["D_China_2000",SPHEROID["CGCS2000",6378137.0,298.257222101]],PRIMEM["Greenwich",0.0],UNIT["Degree",0.0174532925199433]],PROJECTION["Gauss_Kruger"],PARAMETER["False_Easting",500000.0],PARAMETER["False_Northing",0.0],PARAMETER["Central_Meridian",120.0],PARAMETER["Scale_Factor",1.0],PARAMETER["Latitude_Of_Origin",0.0],UNIT["Meter",1.0]]"#;
+
+/// A planning office's parcel layer: `n` polygons around Taicang in EPSG:4549 with GBK
+/// attributes as ArcGIS writes them (DKBH parcel number, MC name, YDXZ land-use code, and
+/// no `.cpg`), for the import benchmark.
+pub fn planner_shapefile(n: usize, stem: &std::path::Path) -> std::io::Result<()> {
+    let gk = crate::spatial::crs::ProjectedCrs::from_epsg(4549).map_err(std::io::Error::other)?;
+    let layer = polygons(n, 12, 7);
+    const USES: [(&str, &str); 6] =
+        [("M1", "一类工业用地"), ("R2", "二类居住用地"), ("G1", "公园绿地"), ("B1", "商业用地"), ("W1", "物流仓储用地"), ("S1", "城市道路用地")];
+    const TOWNS: [&str; 6] = ["城厢镇", "沙溪镇", "浏河镇", "浮桥镇", "璜泾镇", "双凤镇"];
+    let mut records = Vec::with_capacity(n);
+    for (i, f) in layer.features.iter().enumerate() {
+        let Geometry::Polygon(p) = &f.geometry else { continue };
+        // Outer rings clockwise, as the format requires.
+        let mut ring: Vec<(f64, f64)> = p.exterior().0.iter().filter_map(|c| gk.from_wgs84(c.x, c.y).ok()).collect();
+        ring.reverse();
+        let (code, use_name) = USES[i % USES.len()];
+        records.push((
+            vec![ring],
+            vec![
+                format!("TC{:07}", i),
+                format!("{}{}号地块（{use_name}）", TOWNS[i % TOWNS.len()], i),
+                code.to_string(),
+            ],
+        ));
+    }
+    ShapefileOut {
+        fields: &[("DKBH", 12), ("MC", 60), ("YDXZ", 4)],
+        encoding: encoding_rs::GB18030,
+        ldid: 0,
+        prj: Some(PRJ_4549),
+        cpg: None,
+    }
+    .write(stem, &records)
+}
