@@ -9,7 +9,6 @@ use clap::{Parser, Subcommand};
 
 use port_atlas::atlas::Atlas;
 use port_atlas::geodata::{self, Severity};
-use port_atlas::proj::Crs;
 use port_atlas::recipe;
 
 #[derive(Parser, Debug)]
@@ -107,14 +106,24 @@ fn parse_size(s: &str) -> Result<(u32, u32), String> {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Convert a GeoJSON file to WGS84 (or between any two of wgs84, gcj02, bd09).
+    /// Convert a planner's file to a WGS84 GeoJSON layer: Shapefile (also zipped), GeoPackage,
+    /// KML/KMZ, CSV/XLSX with coordinate columns, or GeoJSON.
     Import {
         input: PathBuf,
         #[arg(long)]
         out: PathBuf,
-        /// CRS of the input: wgs84 (EPSG:4326 / CGCS2000), gcj02 or bd09.
-        #[arg(long, default_value = "wgs84")]
-        from_crs: String,
+        /// The table (GeoPackage), Shapefile (zip), folder (KML) or sheet to read.
+        #[arg(long)]
+        layer: Option<String>,
+        /// The input's coordinate system when the file does not say it (or says it wrongly):
+        /// EPSG:NNNN (e.g. EPSG:4549 for CGCS2000 Gauss-Krüger CM 120E), wgs84, cgcs2000, gcj02,
+        /// bd09, or a proj string with +towgs84 for Xi'an 1980 / Beijing 1954.
+        #[arg(long)]
+        from_crs: Option<String>,
+        /// Attribute text encoding (utf-8, gbk, gb18030, big5, 936, ...), overriding .cpg and
+        /// detection.
+        #[arg(long)]
+        encoding: Option<String>,
         /// Overwrite OUT if it exists.
         #[arg(long)]
         force: bool,
@@ -179,7 +188,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         None => run_app(cli.app, started),
-        Some(Command::Import { input, out, from_crs, force }) => import(&input, &out, &from_crs, force),
+        Some(Command::Import { input, out, layer, from_crs, encoding, force }) => {
+            import(&input, &out, ImportArgs { layer, from_crs, encoding }, force)
+        }
         Some(Command::Check { dir }) => check(dir.as_deref()),
         Some(Command::Links { json }) => links(&cli.app, json),
         Some(Command::BuildAtlas { sources, recipes, out }) => build_atlas(&sources, &recipes, &out),
@@ -260,15 +271,41 @@ fn run_app(_args: AppArgs, _started: std::time::Instant) -> Result<ExitCode> {
     anyhow::bail!("this build has no map app (built without the `app` feature); try `port-atlas --help`")
 }
 
-fn import(input: &std::path::Path, out: &std::path::Path, from_crs: &str, force: bool) -> Result<ExitCode> {
-    let crs: Crs = from_crs.parse()?;
+/// What `import` was told about the input.
+struct ImportArgs {
+    layer: Option<String>,
+    from_crs: Option<String>,
+    encoding: Option<String>,
+}
+
+fn import(input: &std::path::Path, out: &std::path::Path, args: ImportArgs, force: bool) -> Result<ExitCode> {
+    use port_atlas::formats::{self, OpenOptions};
     if out.exists() && !force {
         anyhow::bail!("{}: already exists; pass --force to overwrite it", out.display());
     }
-    let layer = recipe::import_file(input, crs)?;
+    let opts = OpenOptions {
+        layer: args.layer,
+        crs: args.from_crs.as_deref().map(port_atlas::spatial::crs::SourceCrs::parse).transpose()?,
+        encoding: args.encoding.as_deref().map(formats::shp::encoding_from_option).transpose().map_err(anyhow::Error::msg)?,
+        columns: None,
+    };
+    let opened = formats::open(input, &opts)?;
+    for d in &opened.diagnostics {
+        eprintln!("{d}");
+    }
+    let layer = match opened.layers.as_slice() {
+        [one] => one,
+        many => anyhow::bail!(
+            "{}: holds {} layers ({}); choose one with --layer",
+            input.display(),
+            many.len(),
+            many.iter().map(|l| l.id.as_str()).collect::<Vec<_>>().join(", ")
+        ),
+    };
     geodata::write_atomic(out, layer.to_geojson_string().as_bytes())
         .with_context(|| format!("{}: cannot write", out.display()))?;
-    eprintln!("{}: {} features converted from {crs} to WGS84", out.display(), layer.features.len());
+    let from = layer.provenance.as_ref().map_or_else(|| "WGS84 GeoJSON".to_string(), |p| p.summary());
+    eprintln!("{}: {} features, read as {from}", out.display(), layer.features.len());
     Ok(ExitCode::SUCCESS)
 }
 

@@ -285,6 +285,7 @@ fn write_layer(db: &Connection, l: &Layer) -> rusqlite::Result<()> {
         let (acc_text, acc_m, schematic) = match f.accuracy {
             Accuracy::Metres(m) => (format!("{m}"), Some(m), 0),
             Accuracy::Schematic => ("schematic".to_string(), None, 1),
+            Accuracy::Unstated => (String::new(), None, 0),
         };
         let mut values: Vec<rusqlite::types::Value> = vec![
             gpkg_geometry(&promote(&f.geometry, column_type)).into(),

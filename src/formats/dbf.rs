@@ -45,7 +45,10 @@ pub struct Dbf<'a> {
 /// them like the text, without the strictness (a name is only a label).
 fn field_name(raw: &[u8], encoding: &'static Encoding) -> String {
     let end = raw.iter().position(|&b| b == 0).unwrap_or(raw.len());
-    let (s, _, _) = encoding.decode(&raw[..end]);
+    let raw = &raw[..end];
+    let s = decode_strict(raw, encoding)
+        .or_else(|| decode_strict(raw, encoding_rs::GB18030))
+        .unwrap_or_else(|| String::from_utf8_lossy(raw));
     s.trim().to_string()
 }
 

@@ -217,6 +217,19 @@ pub fn open(path: &Path, opts: &OpenOptions) -> Result<Opened, FormatError> {
 /// GeoJSON keeps its own reader (and its legacy `crs` member); `--from-crs` still applies.
 fn open_geojson(path: &Path, opts: &OpenOptions) -> Result<Opened, FormatError> {
     let (mut layer, diagnostics) = crate::atlas::read_user_layer(path)?;
+    // RFC 7946 GeoJSON is WGS84, but projected numbers saved as GeoJSON without a `crs`
+    // member are common: they are asked about, not drawn off the globe.
+    if opts.crs.is_none() {
+        let degrees = layer.bounds().is_none_or(|b| {
+            (-180.0..=180.0).contains(&b.min().x)
+                && (-180.0..=180.0).contains(&b.max().x)
+                && (-90.0..=90.0).contains(&b.min().y)
+                && (-90.0..=90.0).contains(&b.max().y)
+        });
+        if !degrees {
+            return Err(FormatError::NeedsCrs { path: path.to_path_buf(), guesses: guess_for(&layer.features) });
+        }
+    }
     if let Some(crs) = opts.crs.as_ref().filter(|c| !c.is_wgs84()) {
         let mut diags = Diagnostics::new();
         let features = std::mem::take(&mut layer.features);
@@ -355,7 +368,7 @@ pub fn feature(geometry: Geometry<f64>, attributes: Map<String, Value>) -> Featu
         name_zh_hans: String::new(),
         name_en: String::new(),
         kind: String::new(),
-        accuracy: Accuracy::Schematic,
+        accuracy: Accuracy::Unstated,
         source: String::new(),
         extra: attributes,
         geometry,

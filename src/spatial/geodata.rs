@@ -24,6 +24,9 @@ pub enum Accuracy {
     Metres(f64),
     /// Placed to show the idea, not the position: drawn hatched, never as if surveyed.
     Schematic,
+    /// The file does not say (a planner's Shapefile): drawn as given, neither claimed as
+    /// surveyed nor hatched as an idea, and written back without an accuracy.
+    Unstated,
 }
 
 impl Accuracy {
@@ -46,6 +49,7 @@ impl Accuracy {
         match self {
             Accuracy::Metres(m) => serde_json::json!(m),
             Accuracy::Schematic => Value::String("schematic".into()),
+            Accuracy::Unstated => Value::Null,
         }
     }
 }
@@ -55,6 +59,7 @@ impl fmt::Display for Accuracy {
         match self {
             Accuracy::Metres(m) => write!(f, "±{m:.0} m"),
             Accuracy::Schematic => f.write_str("schematic"),
+            Accuracy::Unstated => f.write_str("not stated in the file"),
         }
     }
 }
@@ -95,7 +100,9 @@ impl Feature {
                 m.insert(k.into(), Value::String(v.clone()));
             }
         }
-        m.insert("accuracy".into(), self.accuracy.to_json());
+        if self.accuracy != Accuracy::Unstated {
+            m.insert("accuracy".into(), self.accuracy.to_json());
+        }
         if !self.source.is_empty() {
             m.insert("source".into(), Value::String(self.source.clone()));
         }
@@ -109,7 +116,7 @@ impl Feature {
         geojson::Feature {
             bbox: None,
             geometry: Some(geojson::Geometry::new(geojson::Value::from(&self.geometry))),
-            id: Some(geojson::feature::Id::String(self.id.clone())),
+            id: (!self.id.is_empty()).then(|| geojson::feature::Id::String(self.id.clone())),
             properties: Some(self.properties()),
             foreign_members: None,
         }
@@ -148,6 +155,30 @@ pub struct Provenance {
 }
 
 impl Provenance {
+    pub fn to_json(&self) -> Value {
+        serde_json::json!({
+            "file": self.file.display().to_string(), "format": self.format, "crs": self.crs,
+            "crs_from": self.crs_from, "encoding": self.encoding, "notes": self.notes,
+        })
+    }
+
+    /// Reads what [`Provenance::to_json`] wrote; `None` if it is not that.
+    pub fn from_json(v: &Value) -> Option<Self> {
+        let s = |k: &str| v.get(k).and_then(Value::as_str).map(String::from);
+        Some(Provenance {
+            file: PathBuf::from(s("file")?),
+            format: s("format")?,
+            crs: s("crs")?,
+            crs_from: s("crs_from").unwrap_or_default(),
+            encoding: s("encoding"),
+            notes: v
+                .get("notes")
+                .and_then(Value::as_array)
+                .map(|a| a.iter().filter_map(|n| n.as_str().map(String::from)).collect())
+                .unwrap_or_default(),
+        })
+    }
+
     /// One line for the place panel and exports.
     pub fn summary(&self) -> String {
         let mut s = format!("{} from {}, {} ({})", self.format, self.file.display(), self.crs, self.crs_from);
@@ -179,7 +210,12 @@ impl Layer {
         let fc = geojson::FeatureCollection {
             bbox: None,
             features: self.features.iter().map(Feature::to_geojson).collect(),
-            foreign_members: None,
+            // Where the data came from travels with it (read back by the GeoJSON reader).
+            foreign_members: self.provenance.as_ref().map(|p| {
+                let mut m = Map::new();
+                m.insert("port_atlas_provenance".into(), p.to_json());
+                m
+            }),
         };
         let mut s = fc.to_string();
         s.push('\n');

@@ -134,6 +134,8 @@ pub fn parse_layer(path: &Path, bytes: &[u8], opts: ReadOptions) -> Result<(Laye
         features: Option<Vec<&'a RawValue>>,
         /// The legacy (2008) member QGIS and GDAL still write for projected data.
         crs: Option<Value>,
+        /// Where `port-atlas import` read the data from.
+        port_atlas_provenance: Option<Value>,
     }
     let top: Top = serde_json::from_str(text).map_err(json_err)?;
     let projected = match top.crs.as_ref().and_then(declared_epsg) {
@@ -220,7 +222,9 @@ pub fn parse_layer(path: &Path, bytes: &[u8], opts: ReadOptions) -> Result<(Laye
             }
         }
     }
-    Ok((Layer::new(id, path, features), diags.into_vec()))
+    let mut layer = Layer::new(id, path, features);
+    layer.provenance = top.port_atlas_provenance.as_ref().and_then(crate::geodata::Provenance::from_json);
+    Ok((layer, diags.into_vec()))
 }
 
 fn json_kind(v: &Value) -> &'static str {
@@ -399,8 +403,10 @@ fn feature_from_json(raw: &RawValue, opts: ReadOptions, projected: Option<&Proje
         None => {
             if opts.strict_schema {
                 warnings.push("missing accuracy (metres or \"schematic\")".into());
+                Accuracy::Schematic
+            } else {
+                Accuracy::Unstated
             }
-            Accuracy::Schematic
         }
     };
     let id = match id {
