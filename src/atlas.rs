@@ -232,10 +232,29 @@ impl Atlas {
             n += 1;
         }
         layer.meta = LayerMeta::fallback(&id);
+        // A planner's features are named by an attribute and have no ids: give them both, so
+        // they label the map, join the gazetteer and can be linked to passages.
+        if !layer.has_atlas_names() {
+            let field = layer.guess_name_field();
+            layer.apply_name_field(field.as_deref());
+        }
+        for (n, f) in layer.features.iter_mut().enumerate() {
+            if f.id.is_empty() {
+                f.id = format!("{id}#{}", n + 1);
+            }
+        }
         layer.id = id;
         self.layers.push(layer);
         self.relink();
         self.layers.len() - 1
+    }
+
+    /// Names layer `layer`'s features from another attribute (or none) and re-links.
+    pub fn set_name_field(&mut self, layer: usize, field: Option<&str>) {
+        if let Some(l) = self.layers.get_mut(layer) {
+            l.apply_name_field(field);
+            self.relink();
+        }
     }
 
     /// Loads and links a document; on error nothing changes.

@@ -282,3 +282,26 @@ fn import_converts_a_gcj02_file_and_keeps_properties() {
     assert_eq!(layer.features[0].extra["name"], "太仓港");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn an_imported_shapefile_is_named_by_its_name_field_and_links_to_reports() {
+    let dir = temp_dir("namefield");
+    let shp = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/formats/shp-4549-gbk/parcels.shp"));
+    let mut opened = crate::formats::open(&shp, &Default::default()).unwrap();
+    let mut atlas = Atlas::builtin();
+    let i = atlas.add_layer(opened.layers.remove(0));
+    let layer = &atlas.layers[i];
+    assert_eq!(layer.meta.name_field.as_deref(), Some("名称"));
+    assert_eq!(layer.features[0].id, "parcels#1");
+    assert!(layer.provenance.is_some(), "provenance survives adding");
+    std::fs::write(dir.join("memo.txt"), "金仓湖公园周边用地调整，涉及浏河镇、浮桥镇沿江地块。\n").unwrap();
+    let d = atlas.add_document(&dir.join("memo.txt")).unwrap();
+    let places: Vec<&str> = atlas.documents[d].passages[0].mentions.iter().map(|m| m.place.as_str()).collect();
+    // 金仓湖公园 is the atlas's own place; the planner's multipolygon links by its name.
+    assert_eq!(places, ["jincang-lake-park", "parcels#2"]);
+    // Another field names them instead: the old names no longer link.
+    atlas.set_name_field(i, Some("编码"));
+    assert_eq!(atlas.layers[i].features[0].name_zh_hans, "320585004");
+    assert!(atlas.gazetteer.get("parcels#1").is_some_and(|p| p.name_zh_hans == "320585004"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -205,6 +205,55 @@ impl Layer {
         union_bounds(self.features.iter().filter_map(Feature::bounds))
     }
 
+    /// The attribute that most likely names the features: the first of the usual names
+    /// (`name`, `NAME`, `名称`, `MC` ...) that at least half the features have as text.
+    pub fn guess_name_field(&self) -> Option<String> {
+        const CANDIDATES: [&str; 24] = [
+            "name", "名称", "名稱", "mc", "name_zh", "name_cn", "cname", "title", "标题", "项目名称", "企业名称",
+            "地块名称", "单位名称", "xmmc", "dkmc", "qymc", "dwmc", "zdmc", "poi_name", "label", "地名", "名字",
+            "站点名称", "fullname",
+        ];
+        let keys = self.attribute_names();
+        let half = self.features.len().div_ceil(2).max(1);
+        CANDIDATES.iter().find_map(|c| {
+            let key = keys.iter().find(|k| k.to_lowercase() == *c)?;
+            let named = self.features.iter().filter(|f| matches!(f.extra.get(key), Some(Value::String(s)) if !s.trim().is_empty())).count();
+            (named >= half).then(|| key.clone())
+        })
+    }
+
+    /// Every attribute name of the features, in order of first appearance.
+    pub fn attribute_names(&self) -> Vec<String> {
+        let mut seen = std::collections::HashSet::new();
+        let mut out = Vec::new();
+        // A layer's features share their fields; a sample finds them without a full scan.
+        for f in self.features.iter().take(2000) {
+            for k in f.extra.keys() {
+                if seen.insert(k.clone()) {
+                    out.push(k.clone());
+                }
+            }
+        }
+        out
+    }
+
+    /// Names the features from `field` (both scripts, since one string is all a planner's file
+    /// has), or clears names set that way. Only for layers without the atlas's own names.
+    pub fn apply_name_field(&mut self, field: Option<&str>) {
+        for f in &mut self.features {
+            let name = field.and_then(|k| attribute_text(f, k)).unwrap_or_default();
+            f.name_zh_hant.clone_from(&name);
+            f.name_zh_hans = name;
+        }
+        self.meta.name_field = field.map(String::from);
+    }
+
+    /// Whether the features carry the atlas's own names (then no name field applies).
+    pub fn has_atlas_names(&self) -> bool {
+        self.meta.name_field.is_none()
+            && self.features.iter().any(|f| !(f.name_zh_hant.is_empty() && f.name_zh_hans.is_empty() && f.name_en.is_empty()))
+    }
+
     /// RFC 7946 FeatureCollection text, written from the f64 source data.
     pub fn to_geojson_string(&self) -> String {
         let fc = geojson::FeatureCollection {
@@ -315,6 +364,71 @@ pub struct LayerMeta {
     /// only where tiles are missing (offline, failed), and under the thematic layers.
     #[serde(default)]
     pub basemap: bool,
+    /// For a planner's layer: the attribute that names its features (`name`, `名称`, `MC`),
+    /// so they label the map and join the gazetteer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name_field: Option<String>,
+    /// Colour by categories of an attribute instead of one colour.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub categorized: Option<Categorized>,
+}
+
+/// A categorized style: a colour per value of one field, the rest in one "other" colour.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Categorized {
+    pub field: String,
+    /// (value, `#rrggbb`), most frequent first; at most [`Categorized::MAX_CLASSES`].
+    pub classes: Vec<(String, String)>,
+    /// Colour of every value not listed (and of features without the field).
+    pub other: String,
+}
+
+impl Categorized {
+    /// Classes a style shows; more would not be told apart on a map anyway.
+    pub const MAX_CLASSES: usize = 14;
+
+    /// Categories of `field` over `features`: the most frequent values first (ties by value),
+    /// coloured from a qualitative palette (ColorBrewer Set3/Paired-like, readable on a light
+    /// basemap).
+    pub fn of(field: &str, features: &[Feature]) -> Self {
+        const PALETTE: [&str; 14] = [
+            "#e41a1c", "#377eb8", "#4daf4a", "#984ea3", "#ff7f00", "#a6761d", "#f781bf", "#1b9e77", "#d95f02",
+            "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#17becf",
+        ];
+        let mut counts: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+        for f in features {
+            if let Some(v) = attribute_text(f, field) {
+                *counts.entry(v).or_default() += 1;
+            }
+        }
+        let mut values: Vec<(String, usize)> = counts.into_iter().collect();
+        values.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        let classes = values
+            .into_iter()
+            .take(Self::MAX_CLASSES)
+            .zip(PALETTE)
+            .map(|((v, _), c)| (v, c.to_string()))
+            .collect();
+        Categorized { field: field.to_string(), classes, other: "#9e9e9e".into() }
+    }
+
+    /// 1-based class of a feature (`classes.len() + 1` for "other"): what the renderer's palette
+    /// is indexed by, with 0 left for "the layer's own colour".
+    pub fn class_of(&self, f: &Feature) -> u8 {
+        let v = attribute_text(f, &self.field);
+        let i = v.and_then(|v| self.classes.iter().position(|(c, _)| *c == v)).unwrap_or(self.classes.len());
+        (i + 1) as u8
+    }
+}
+
+/// An attribute as text for grouping and display: strings as they are, numbers and booleans
+/// written out; `None` when absent or null.
+pub fn attribute_text(f: &Feature, field: &str) -> Option<String> {
+    match f.extra.get(field)? {
+        Value::String(s) => Some(s.clone()),
+        Value::Null => None,
+        other => Some(other.to_string()),
+    }
 }
 
 fn default_rank() -> u8 {
@@ -350,6 +464,8 @@ impl LayerMeta {
             labels: true,
             label_rank: 1,
             basemap: false,
+            name_field: None,
+            categorized: None,
         }
     }
 
