@@ -310,26 +310,24 @@ pub fn convert(path: &Path, features: Vec<Feature>, crs: &SourceCrs, diags: &mut
     if crs.is_wgs84() {
         return features;
     }
-    let convert_one = |mut f: Feature| -> Result<Feature, (Feature, String)> {
-        let failed = std::cell::Cell::new(None);
+    // The feature and, if it could not be placed, why.
+    let convert_one = |mut f: Feature| -> (Feature, Option<String>) {
         use geo::MapCoordsInPlace;
+        let failed = std::cell::Cell::new(None);
         f.geometry.map_coords_in_place(|c| match crs.to_wgs84(c.x, c.y) {
             Ok((x, y)) => geo::Coord { x, y },
-            Err(e) => {
+            Err(_) => {
                 if failed.get().is_none() {
                     failed.set(Some((c.x, c.y)));
                 }
-                let _ = e;
                 c
             }
         });
-        match failed.take() {
-            None => Ok(f),
-            Some((x, y)) => Err((f, format!("position ({x}, {y}) is outside the area of {}; left out", crs.label()))),
-        }
+        let why = failed.take().map(|(x, y)| format!("position ({x}, {y}) is outside the area of {}; left out", crs.label()));
+        (f, why)
     };
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
-    let results: Vec<Result<Feature, (Feature, String)>> = if features.len() < 5_000 || threads < 2 {
+    let results: Vec<(Feature, Option<String>)> = if features.len() < 5_000 || threads < 2 {
         features.into_iter().map(convert_one).collect()
     } else {
         let per = features.len().div_ceil(threads);
@@ -347,10 +345,10 @@ pub fn convert(path: &Path, features: Vec<Feature>, crs: &SourceCrs, diags: &mut
         })
     };
     let mut out = Vec::with_capacity(results.len());
-    for (i, r) in results.into_iter().enumerate() {
-        match r {
-            Ok(f) => out.push(f),
-            Err((f, message)) => {
+    for (i, (f, why)) in results.into_iter().enumerate() {
+        match why {
+            None => out.push(f),
+            Some(message) => {
                 let id = (!f.id.is_empty()).then(|| f.id.clone());
                 diags.push(Diagnostic::error(path, Position::Feature(i, id), message));
             }

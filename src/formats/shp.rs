@@ -52,12 +52,15 @@ pub fn read_path(path: &Path, opts: &OpenOptions, diags: &mut Diagnostics) -> Re
     Ok(vec![read_parts(&shp_path, &super::stem(&shp_path), parts, opts, diags)?])
 }
 
+/// One record: its shape (`None` for a null shape), whether Z/M were dropped, its attributes.
+type Decoded = (Option<Result<Geometry<f64>, String>>, bool, Result<Map<String, serde_json::Value>, String>);
+
 /// Where each record's content is: (byte offset of the content, content length).
 type Index = Vec<(usize, usize)>;
 
 /// The record index from the `.shx`, if it is whole and agrees with the `.shp`.
 fn index_from_shx(shx: &[u8], shp_len: usize) -> Option<Index> {
-    if shx.len() < 100 || (shx.len() - 100) % 8 != 0 {
+    if shx.len() < 100 || !(shx.len() - 100).is_multiple_of(8) {
         return None;
     }
     let mut index = Vec::with_capacity((shx.len() - 100) / 8);
@@ -169,7 +172,7 @@ pub fn read_parts(
         }
     }
 
-    let decode = |i: usize| -> (Option<Result<Geometry<f64>, String>>, bool, Result<Map<String, serde_json::Value>, String>) {
+    let decode = |i: usize| -> Decoded {
         let (offset, len) = index[i];
         let (geometry, zm) = match shape(&shp[offset..offset + len]) {
             Ok((g, zm)) => (g.map(Ok), zm),

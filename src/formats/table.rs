@@ -73,6 +73,43 @@ pub struct TablePreview {
     pub notes: Vec<String>,
 }
 
+impl TablePreview {
+    /// What the previewed rows' coordinates could be in, likeliest first. Degrees cannot tell
+    /// WGS84 from GCJ-02 by their values, so a header naming the source decides (`lng_gcj02`,
+    /// `高德经度`, `百度`, `wgs84`), and without one GCJ-02 comes first: a table of places with
+    /// degrees is most often copied from a Chinese web map.
+    pub fn guesses(&self) -> Vec<crate::spatial::crs::CrsGuess> {
+        let Some(columns) = self.columns else { return Vec::new() };
+        let points: Vec<(f64, f64)> = self
+            .rows
+            .iter()
+            .filter_map(|r| match row_point(columns, |i| Cell::of_text(r.get(i).map(String::as_str))) {
+                RowPoint::Point(x, y) => Some((x, y)),
+                _ => None,
+            })
+            .collect();
+        if points.is_empty() {
+            return Vec::new();
+        }
+        let min = points.iter().fold((f64::MAX, f64::MAX), |a, p| (a.0.min(p.0), a.1.min(p.1)));
+        let max = points.iter().fold((f64::MIN, f64::MIN), |a, p| (a.0.max(p.0), a.1.max(p.1)));
+        let mut guesses = crate::spatial::crs::guess_crs(min, max);
+        let headers = self.headers.join(" ").to_lowercase();
+        let named = if ["bd09", "baidu", "百度", "bd_"].iter().any(|k| headers.contains(k)) {
+            Some("bd09")
+        } else if ["wgs", "gps"].iter().any(|k| headers.contains(k)) {
+            Some("wgs84")
+        } else {
+            Some("gcj02")
+        };
+        if let Some(pos) = named.and_then(|n| guesses.iter().position(|g| g.crs == n)) {
+            let g = guesses.remove(pos);
+            guesses.insert(0, g);
+        }
+        guesses
+    }
+}
+
 /// Reads a CSV file or a workbook's sheets as point layers, by the file's extension.
 pub fn read(path: &Path, opts: &OpenOptions, diags: &mut Diagnostics) -> Result<Vec<RawLayer>, FormatError> {
     check_size(path)?;

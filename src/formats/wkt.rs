@@ -237,10 +237,8 @@ pub fn parse_crs(wkt: &str) -> Result<SourceCrs, String> {
         ));
     }
     let spheroid = tree.find(&["SPHEROID", "ELLIPSOID"]);
-    let (a, invf) = match spheroid.and_then(|s| Some((s.number(1)?, s.number(2)?))) {
-        Some(ai) => ai,
-        None => (6_378_137.0, 298.257_222_101),
-    };
+    // No ellipsoid given: CGCS2000's (GRS80 to 0.1 mm).
+    let (a, invf) = spheroid.and_then(|s| Some((s.number(1)?, s.number(2)?))).unwrap_or((6_378_137.0, 298.257_222_101));
     if !(6_000_000.0..7_000_000.0).contains(&a) || !(invf == 0.0 || (250.0..350.0).contains(&invf)) {
         return Err(format!("{name}: the ellipsoid ({a}, {invf}) is not an Earth ellipsoid"));
     }

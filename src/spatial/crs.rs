@@ -179,6 +179,8 @@ impl ProjectedCrs {
 /// The coordinate system a source file is in: WGS84 or one of China's offset datums (lon/lat
 /// degrees), or a projected or geographic system by EPSG code or parameters.
 #[derive(Debug, Clone)]
+// One per file read: the size of the projected variant costs nothing worth a box.
+#[allow(clippy::large_enum_variant)]
 pub enum SourceCrs {
     Datum(Crs),
     Projected(ProjectedCrs),

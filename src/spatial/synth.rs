@@ -110,10 +110,13 @@ pub struct ShapefileOut<'a> {
     pub cpg: Option<&'a str>,
 }
 
+/// A polygon's rings and its attribute texts, one per field.
+pub type ShapefileRecord = (Vec<Vec<(f64, f64)>>, Vec<String>);
+
 impl ShapefileOut<'_> {
     /// Writes `stem.shp/.shx/.dbf` (and `.prj`, `.cpg`). Each record: polygon rings and one text
     /// per field.
-    pub fn write(&self, stem: &std::path::Path, records: &[(Vec<Vec<(f64, f64)>>, Vec<String>)]) -> std::io::Result<()> {
+    pub fn write(&self, stem: &std::path::Path, records: &[ShapefileRecord]) -> std::io::Result<()> {
         let mut shp = Vec::new();
         let mut shx = Vec::new();
         let (mut min, mut max) = ((f64::MAX, f64::MAX), (f64::MIN, f64::MIN));
