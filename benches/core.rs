@@ -200,6 +200,7 @@ fn bench_geojson_and_render_prep() {
         formats: vec![port_atlas::export::Format::GeoPackage],
         force: true,
         basemap: None,
+        crs: None,
     };
     let (t, _) = best_of(3, || port_atlas::export::export(&atlas, &opts).expect("export"));
     println!(

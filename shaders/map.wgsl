@@ -15,6 +15,8 @@ struct MapMaterial {
     // z: 1 = animated selection pulse
     // w: logical-to-physical pixel ratio
     params: vec4<f32>,
+    // A categorized layer's colours by class; palette[0].a = 1 turns them on.
+    palette: array<vec4<f32>, 16>,
 };
 
 @group(#{MATERIAL_BIND_GROUP}) @binding(0) var<uniform> material: MapMaterial;
@@ -31,6 +33,8 @@ struct Vertex {
 struct VertexOutput {
     @builtin(position) position: vec4<f32>,
     @location(0) along_px: f32,
+    // The feature's class in a categorized style (0: the layer's colour).
+    @location(1) @interpolate(flat) category: u32,
 };
 
 @vertex
@@ -45,6 +49,7 @@ fn vertex(v: Vertex) -> VertexOutput {
     world = vec4<f32>(world.xy + v.normal.xy * half_width, world.z, 1.0);
     out.position = mesh_functions::mesh2d_position_world_to_clip(world);
     out.along_px = v.uv.x / (world_per_px * ratio);
+    out.category = u32(clamp(v.uv.y + 0.5, 0.0, 15.0));
     return out;
 }
 
@@ -59,6 +64,9 @@ fn finish(c: vec4<f32>) -> vec4<f32> {
 @fragment
 fn fragment(in: VertexOutput) -> @location(0) vec4<f32> {
     var c = material.color;
+    if material.palette[0].a > 0.5 && in.category > 0u {
+        c = vec4<f32>(material.palette[in.category].rgb, c.a);
+    }
     let ratio = max(material.params.w, 1.0);
     if material.params.y > 0.5 {
         if material.params.x > 0.0 {

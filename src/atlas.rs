@@ -90,6 +90,8 @@ pub struct Atlas {
     pub diagnostics: Diagnostics,
     /// The home view, [west, south, east, north], from the manifest.
     pub home: Option<[f64; 4]>,
+    /// The data folder it was loaded from (`--data`), where `layers.json` is saved.
+    pub dir: Option<PathBuf>,
     gazetteer_file: GazetteerFile,
     gazetteer_path: PathBuf,
 }
@@ -135,6 +137,10 @@ impl Atlas {
         let mut diagnostics = Diagnostics::new();
         let mut layers = Vec::new();
         for meta in manifest.layers {
+            if let (Some(source), Source::Dir(dir)) = (meta.source.clone(), &src) {
+                diagnostics.extend(load_source(dir, &source, meta, &mut layers));
+                continue;
+            }
             let name = format!("{}.geojson", meta.id);
             let path = src.path(&name);
             let loaded = src
@@ -176,6 +182,10 @@ impl Atlas {
             documents: Vec::new(),
             diagnostics,
             home: manifest.home,
+            dir: match &src {
+                Source::Dir(d) => Some(d.clone()),
+                Source::Builtin => None,
+            },
             gazetteer_file,
             gazetteer_path,
         };
@@ -231,19 +241,21 @@ impl Atlas {
             id = format!("{}-{n}", layer.id);
             n += 1;
         }
+        let source = layer.meta.source.take().or_else(|| {
+            // A GeoJSON file read as it is: its path is all it takes to open it again.
+            layer
+                .path
+                .is_file()
+                .then(|| crate::geodata::LayerSource { file: layer.path.display().to_string(), ..Default::default() })
+        });
         layer.meta = LayerMeta::fallback(&id);
-        // A planner's features are named by an attribute and have no ids: give them both, so
-        // they label the map, join the gazetteer and can be linked to passages.
+        layer.meta.source = source;
         if !layer.has_atlas_names() {
             let field = layer.guess_name_field();
             layer.apply_name_field(field.as_deref());
         }
-        for (n, f) in layer.features.iter_mut().enumerate() {
-            if f.id.is_empty() {
-                f.id = format!("{id}#{}", n + 1);
-            }
-        }
         layer.id = id;
+        give_ids(&mut layer);
         self.layers.push(layer);
         self.relink();
         self.layers.len() - 1
@@ -255,6 +267,46 @@ impl Atlas {
             l.apply_name_field(field);
             self.relink();
         }
+    }
+
+    /// Saves the layers (order, styles, name fields, files and the answers they needed), the
+    /// documents and the home view as `layers.json` in the data folder, keeping the previous one
+    /// as `layers.json.bak`: what a planner set up opens the same way next time.
+    pub fn save_manifest(&self, dir: &Path) -> std::io::Result<PathBuf> {
+        let relative =
+            |p: &Path| p.strip_prefix(dir).map(|r| r.display().to_string()).unwrap_or_else(|_| p.display().to_string());
+        let layers = self
+            .layers
+            .iter()
+            .map(|l| {
+                let mut meta = l.meta.clone();
+                meta.id = l.id.clone();
+                let in_folder_geojson = l.path.parent() == Some(dir)
+                    && l.path.file_name().is_some_and(|n| *n == *format!("{}.geojson", l.id));
+                meta.source = match meta.source.take() {
+                    _ if in_folder_geojson => None,
+                    Some(mut s) => {
+                        s.file = relative(Path::new(&s.file));
+                        Some(s)
+                    }
+                    None => Some(crate::geodata::LayerSource { file: relative(&l.path), ..Default::default() }),
+                };
+                meta
+            })
+            .collect();
+        let manifest = Manifest {
+            layers,
+            documents: self.documents.iter().map(|d| relative(&d.path)).collect(),
+            gazetteer: (!self.gazetteer_path.as_os_str().is_empty()).then(|| relative(&self.gazetteer_path)),
+            home: self.home,
+        };
+        let path = dir.join("layers.json");
+        if path.exists() {
+            std::fs::copy(&path, dir.join("layers.json.bak"))?;
+        }
+        let text = serde_json::to_string_pretty(&manifest).map_err(std::io::Error::other)?;
+        crate::geodata::write_atomic(&path, text.as_bytes())?;
+        Ok(path)
     }
 
     /// Loads and links a document; on error nothing changes.
@@ -346,6 +398,59 @@ pub fn read_user_layer(path: &Path) -> Result<(Layer, Vec<Diagnostic>), LoadErro
     Ok((layer, diags))
 }
 
+/// A planner's features have no ids: they get `LAYER#N`, so they can be selected, linked to
+/// passages and exported.
+fn give_ids(layer: &mut Layer) {
+    let id = layer.id.clone();
+    for (n, f) in layer.features.iter_mut().enumerate() {
+        if f.id.is_empty() {
+            f.id = format!("{id}#{}", n + 1);
+        }
+    }
+}
+
+/// Reads a `layers.json` entry whose file is in another format (or elsewhere), with the answers
+/// saved for it; problems are returned, the layer (if any) pushed.
+fn load_source(
+    dir: &Path,
+    source: &crate::geodata::LayerSource,
+    meta: LayerMeta,
+    layers: &mut Vec<Layer>,
+) -> Vec<Diagnostic> {
+    let path = dir.join(&source.file);
+    let opened = crate::formats::OpenOptions::from_source(source)
+        .map_err(|m| Diagnostic::error(dir.join("layers.json"), Position::File, format!("layer {:?}: {m}", meta.id)))
+        .and_then(|opts| crate::formats::open(&path, &opts).map_err(|e| e.to_diagnostic()));
+    match opened {
+        Ok(mut o) => {
+            let Some(mut layer) = (!o.layers.is_empty()).then(|| o.layers.remove(0)) else { return o.diagnostics };
+            let name_field = meta.name_field.clone();
+            layer.id = meta.id.clone();
+            layer.meta = LayerMeta { source: Some(source.clone()), ..meta };
+            if !layer.has_atlas_names() || name_field.is_some() {
+                let field = name_field.or_else(|| layer.guess_name_field());
+                layer.apply_name_field(field.as_deref());
+            }
+            give_ids(&mut layer);
+            layers.push(layer);
+            o.diagnostics
+        }
+        Err(d) => vec![d],
+    }
+}
+
+/// Whether a data folder's file is a layer in a format other than GeoJSON.
+fn other_format(name: &str) -> bool {
+    use crate::formats::Format;
+    let p = Path::new(name);
+    matches!(
+        Format::of(p),
+        Some(Format::Shapefile | Format::Zip | Format::GeoPackage | Format::Kml | Format::Kmz | Format::Spreadsheet)
+    ) && !name.ends_with(".dbf")
+        && !name.ends_with(".shx")
+        || name.ends_with(".csv")
+}
+
 fn doc_diag(path: &Path, e: &DocumentError) -> Diagnostic {
     Diagnostic::error(path, Position::File, e.to_string())
 }
@@ -356,7 +461,15 @@ fn scan_dir(dir: &Path) -> Result<Manifest, AtlasError> {
         .filter_map(|e| e.ok().and_then(|e| e.file_name().into_string().ok()))
         .collect();
     names.sort();
-    let layers = names.iter().filter_map(|n| n.strip_suffix(".geojson")).map(LayerMeta::fallback).collect();
+    let mut layers: Vec<LayerMeta> =
+        names.iter().filter_map(|n| n.strip_suffix(".geojson")).map(LayerMeta::fallback).collect();
+    // A planner's folder: Shapefiles, GeoPackages, KML and tables beside the GeoJSON.
+    for n in names.iter().filter(|n| other_format(n)) {
+        let stem = Path::new(n).file_stem().and_then(|s| s.to_str()).unwrap_or(n);
+        let mut meta = LayerMeta::fallback(stem);
+        meta.source = Some(crate::geodata::LayerSource { file: n.clone(), ..Default::default() });
+        layers.push(meta);
+    }
     let documents = names.iter().filter(|n| n.ends_with(".txt")).cloned().collect();
     let gazetteer = names.iter().find(|n| *n == "gazetteer.json").cloned();
     Ok(Manifest { layers, documents, gazetteer, home: None })

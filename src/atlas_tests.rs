@@ -305,3 +305,39 @@ fn an_imported_shapefile_is_named_by_its_name_field_and_links_to_reports() {
     assert!(atlas.gazetteer.get("parcels#1").is_some_and(|p| p.name_zh_hans == "320585004"));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_planners_folder_opens_its_shapefiles_and_saves_what_was_set_up() {
+    let dir = temp_dir("planner-folder");
+    let fixtures = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/formats"));
+    for f in ["parcels.shp", "parcels.shx", "parcels.dbf", "parcels.prj", "parcels.cpg"] {
+        std::fs::copy(fixtures.join("shp-4549-gbk").join(f), dir.join(f)).unwrap();
+    }
+    std::fs::write(dir.join("企业.csv"), "名称,经度,纬度\n太仓港集装箱码头,121.2461,31.6242\n").unwrap();
+    let atlas = Atlas::from_dir(&dir).unwrap();
+    assert_eq!(atlas.layers.len(), 1, "the table needs its system, which a folder scan cannot ask");
+    let d = atlas.diagnostics.iter().find(|d| d.file.ends_with("企业.csv")).expect("the table's question is reported");
+    assert!(d.message.contains("--from-crs"), "{d}");
+    let mut atlas = atlas;
+    atlas.layers[0].meta.categorized = Some(crate::geodata::Categorized::of("类型", &atlas.layers[0].features));
+    // The table, opened with the answers the app's dialog gives.
+    let opts = crate::formats::OpenOptions {
+        crs: Some(crate::spatial::crs::SourceCrs::parse("gcj02").unwrap()),
+        columns: Some(("经度".into(), "纬度".into())),
+        ..Default::default()
+    };
+    let mut table = crate::formats::open(&dir.join("企业.csv"), &opts).unwrap();
+    atlas.add_layer(table.layers.remove(0));
+    let saved = atlas.save_manifest(&dir).unwrap();
+    let text = std::fs::read_to_string(&saved).unwrap();
+    assert!(text.contains("\"file\": \"企业.csv\"") && text.contains("\"crs\": \"gcj02\""), "{text}");
+    let again = Atlas::from_dir(&dir).unwrap();
+    assert!(again.diagnostics.is_empty(), "{:?}", again.diagnostics);
+    assert_eq!(again.layers.len(), 2);
+    assert_eq!(again.layers[0].meta.categorized.as_ref().unwrap().field, "类型");
+    assert_eq!(again.layers[1].features[0].name_zh_hans, "太仓港集装箱码头");
+    // Saving again keeps the previous file.
+    atlas.save_manifest(&dir).unwrap();
+    assert!(dir.join("layers.json.bak").exists());
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -29,7 +29,9 @@ pub struct AppArgs {
     /// Documents to link instead of the built-in report.
     #[arg(long = "document", global = true)]
     documents: Vec<PathBuf>,
-    /// Extra GeoJSON layers to load.
+    /// Extra layers to load: Shapefile (.shp or .zip), GeoPackage, KML/KMZ, CSV/XLSX, GeoJSON,
+    /// or an http(s) URL of GeoJSON. A file that does not say its coordinate system is asked
+    /// about in the app.
     #[arg(long = "layer")]
     layers: Vec<PathBuf>,
     /// Render one frame with the panels to this PNG and exit.
@@ -152,6 +154,10 @@ enum Command {
         /// A basemap for the QGIS project (an XYZ layer; WGS84 sources only).
         #[command(flatten)]
         basemap: BasemapArgs,
+        /// The GeoPackage's and project's coordinate system, e.g. EPSG:4549 (CGCS2000 3-degree
+        /// Gauss-Krüger CM 120E); GeoJSON files stay WGS84.
+        #[arg(long, default_value = "EPSG:4326")]
+        crs: String,
     },
     /// Print the presentation steps of a document: passage line, places and view bounds.
     Story {
@@ -194,9 +200,10 @@ fn main() -> ExitCode {
         Some(Command::Check { dir }) => check(dir.as_deref()),
         Some(Command::Links { json }) => links(&cli.app, json),
         Some(Command::BuildAtlas { sources, recipes, out }) => build_atlas(&sources, &recipes, &out),
-        Some(Command::Export { out, layers, format, force, basemap }) => basemap.source().and_then(|basemap| {
-            let opts = port_atlas::export::ExportOptions { out, layers, formats: format, force, basemap };
-            let atlas = load_atlas(&cli.app)?;
+        Some(Command::Export { out, layers, format, force, basemap, crs }) => basemap.source().and_then(|basemap| {
+            let crs = port_atlas::export::export_crs(&crs).map_err(anyhow::Error::msg)?;
+            let opts = port_atlas::export::ExportOptions { out, layers, formats: format, force, basemap, crs };
+            let atlas = load_atlas_with_layers(&cli.app)?;
             let report = port_atlas::export::export(&atlas, &opts)?;
             for f in &report.files {
                 eprintln!("wrote {}", f.display());
@@ -234,6 +241,30 @@ fn load_atlas(args: &AppArgs) -> Result<Atlas> {
     };
     if !args.documents.is_empty() {
         atlas.replace_documents(&args.documents)?;
+    }
+    Ok(atlas)
+}
+
+/// The atlas with the `--layer` files added, for commands without the app (export, links): a
+/// file that needs an answer (its coordinate system) is an error that says how to give it.
+fn load_atlas_with_layers(args: &AppArgs) -> Result<Atlas> {
+    let mut atlas = load_atlas(args)?;
+    for path in &args.layers {
+        let opened = port_atlas::formats::open(path, &Default::default()).map_err(|e| match e {
+            port_atlas::formats::FormatError::NeedsCrs { .. } => {
+                anyhow::anyhow!(
+                    "{e}\n(convert it first: port-atlas import {} --out FILE.geojson --from-crs ...)",
+                    path.display()
+                )
+            }
+            other => other.into(),
+        })?;
+        for d in &opened.diagnostics {
+            eprintln!("{d}");
+        }
+        for layer in opened.layers {
+            atlas.add_layer(layer);
+        }
     }
     Ok(atlas)
 }
@@ -286,7 +317,12 @@ fn import(input: &std::path::Path, out: &std::path::Path, args: ImportArgs, forc
     let opts = OpenOptions {
         layer: args.layer,
         crs: args.from_crs.as_deref().map(port_atlas::spatial::crs::SourceCrs::parse).transpose()?,
-        encoding: args.encoding.as_deref().map(formats::shp::encoding_from_option).transpose().map_err(anyhow::Error::msg)?,
+        encoding: args
+            .encoding
+            .as_deref()
+            .map(formats::shp::encoding_from_option)
+            .transpose()
+            .map_err(anyhow::Error::msg)?,
         columns: None,
     };
     let opened = formats::open(input, &opts)?;
@@ -334,7 +370,7 @@ fn check(dir: Option<&std::path::Path>) -> Result<ExitCode> {
 }
 
 fn links(args: &AppArgs, json: bool) -> Result<ExitCode> {
-    let atlas = load_atlas(args)?;
+    let atlas = load_atlas_with_layers(args)?;
     for d in &atlas.diagnostics {
         eprintln!("{d}");
     }

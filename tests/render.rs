@@ -121,6 +121,52 @@ fn renders_layers_and_panels_with_real_pixels() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
+/// A planner's data folder: a GBK Shapefile in Gauss-Krüger (written by GDAL) coloured by its
+/// 类型 field, as `layers.json` remembers it: each polygon in its class colour where GDAL put
+/// it, and the legend in the layer list.
+#[test]
+fn renders_a_categorized_planner_layer_with_its_legend() {
+    let dir = std::env::temp_dir().join(format!("port-atlas-categorized-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/formats/shp-4549-gbk");
+    for f in ["parcels.shp", "parcels.shx", "parcels.dbf", "parcels.prj", "parcels.cpg"] {
+        std::fs::copy(fixtures.join(f), dir.join(f)).unwrap();
+    }
+    std::fs::write(
+        dir.join("layers.json"),
+        r##"{"layers":[{"id":"parcels","title_zh_hant":"規劃地塊","title_zh_hans":"规划地块","title_en":"Parcels",
+            "color":"#8e44ad","opacity":0.8,
+            "categorized":{"field":"类型","classes":[["公园","#e41a1c"],["规划用地","#377eb8"]],"other":"#9e9e9e"},
+            "source":{"file":"parcels.shp"}}]}"##,
+    )
+    .unwrap();
+    let shot = render(&["--data", dir.to_str().unwrap(), "--size", "1400x900"], &dir.join("shot.png"));
+    let red = |[r, g, b]: [u8; 3]| r > 180 && g < 150 && b < 150;
+    let blue = |[r, _g, b]: [u8; 3]| b > 150 && r < 150 && (b as i32 - r as i32) > 50;
+    // 金仓湖公园 (公园) and a part of the riverside parcels (规划用地), as placed by GDAL.
+    let park = shot.pixel(121.1300, 31.5330);
+    let (hits, n) = shot.count(park, 4, red);
+    assert!(hits * 10 >= n * 8, "park in its class colour at {park:?}: {hits}/{n}");
+    let parcel = shot.pixel(121.2680, 31.5150);
+    let (hits, n) = shot.count(parcel, 4, blue);
+    assert!(hits * 10 >= n * 8, "parcel in its class colour at {parcel:?}: {hits}/{n}");
+    // The legend: both class swatches in the layer list, left of the map.
+    let swatches = |pred: &dyn Fn([u8; 3]) -> bool| {
+        (0..shot.viewport[0] as u32)
+            .flat_map(|x| (0..400).map(move |y| (x, y)))
+            .filter(|&(x, y)| pred(shot.img.get_pixel(x, y).0))
+            .count()
+    };
+    assert!(
+        swatches(&red) > 60 && swatches(&blue) > 60,
+        "legend swatches: {} red, {} blue",
+        swatches(&red),
+        swatches(&blue)
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
 /// A presentation step rendered headless: the step's places glow in the selection colour over a
 /// dimmed map, and the caption carries large text.
 #[test]

@@ -72,7 +72,7 @@ pub fn parse_view_coords(v: &str) -> Option<(f64, f64, Option<f64>)> {
 /// Runs the desktop app until the window closes (or the screenshot is written).
 pub fn run(atlas: Atlas, opts: AppOptions) -> anyhow::Result<ExitCode> {
     // Layer files from the command line start reading now, while the window and renderer start.
-    let reads: Vec<_> = opts.extra_layers.iter().map(|p| layers::start_read(p.clone())).collect();
+    let reads: Vec<_> = opts.extra_layers.iter().map(|p| layers::start_read(p.clone(), Default::default())).collect();
     let (w, h) = opts.size.unwrap_or((1440, 900));
     let mut app = App::new();
     app.add_plugins(

@@ -214,10 +214,40 @@ impl Problems {
 #[derive(Message, Debug, Clone)]
 pub enum AtlasCommand {
     LoadLayer(PathBuf),
+    /// Read a file with what the user answered about it: coordinate system, table or sheet,
+    /// coordinate columns, encoding.
+    OpenLayer(PathBuf, Box<crate::formats::OpenOptions>),
     LoadDocument(PathBuf),
     /// Select a place by id and fly to it.
     FocusPlace(String),
+    /// Name a layer's features from this attribute (none: no names).
+    NameField(LayerId, Option<String>),
+    /// Colour a layer by the categories of this attribute (none: its one colour).
+    StyleBy(LayerId, Option<String>),
 }
+
+/// A file being opened needs an answer from the user before it can be read: the open dialog
+/// shows it (panels) and the answer comes back as [`AtlasCommand::OpenLayer`].
+#[derive(Debug, Clone)]
+pub struct OpenQuestion {
+    pub path: PathBuf,
+    /// What was already said about the file.
+    pub options: crate::formats::OpenOptions,
+    pub ask: Ask,
+}
+
+#[derive(Debug, Clone)]
+pub enum Ask {
+    /// The file does not say its coordinate system (a table never does): these are what the
+    /// coordinates could be, the likeliest first; a table also shows its columns to confirm.
+    Crs { guesses: Vec<crate::spatial::crs::CrsGuess>, table: Option<Box<crate::formats::table::TablePreview>> },
+    /// The file holds several layers and one must be chosen (a zip of Shapefiles).
+    Layer { available: Vec<String>, message: String },
+}
+
+/// Questions waiting for the user, oldest first.
+#[derive(Resource, Debug, Default)]
+pub struct OpenQuestions(pub Vec<OpenQuestion>);
 
 /// What is still on its way to the screen, written by the layers and basemap plugins each frame
 /// and read by those that wait for a finished picture (screenshots, the pan benchmark).
@@ -247,6 +277,7 @@ pub fn insert_core_state(app: &mut App, atlas: Atlas, lang: Lang) {
         .insert_resource(HoverEnabled(true))
         .insert_resource(view)
         .insert_resource(problems)
+        .init_resource::<OpenQuestions>()
         .insert_resource(Readiness { tiles_settled: true, ..default() })
         .init_state::<AppMode>()
         .add_message::<AtlasCommand>()

@@ -16,6 +16,7 @@ use serde_json::Value;
 
 use crate::atlas::Atlas;
 use crate::geodata::{Accuracy, Layer, write_atomic};
+use crate::spatial::crs::{ProjectedCrs, SourceCrs};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -59,6 +60,22 @@ pub struct ExportOptions {
     pub force: bool,
     /// The basemap to put in the QGIS project as an XYZ layer (GCJ-02 and BD-09 ones shifted).
     pub basemap: Option<crate::tiles::TileSource>,
+    /// The GeoPackage's (and project's) coordinate system, e.g. EPSG:4549 for a planning office
+    /// in Suzhou; WGS84 when `None`. GeoJSON stays WGS84, as RFC 7946 requires.
+    pub crs: Option<ProjectedCrs>,
+}
+
+/// The system `export --crs` names: a projected EPSG system, or WGS84 (`None`). GCJ-02 and
+/// BD-09 are refused: no GIS reads them as coordinate systems.
+pub fn export_crs(s: &str) -> Result<Option<ProjectedCrs>, String> {
+    match SourceCrs::parse(s).map_err(|e| e.to_string())? {
+        SourceCrs::Datum(crate::proj::Crs::Wgs84) => Ok(None),
+        SourceCrs::Projected(p) if p.epsg().is_some() => Ok(Some(p)),
+        SourceCrs::Projected(_) => Err(format!("{s:?}: export needs an EPSG code (e.g. EPSG:4549), not a proj string")),
+        SourceCrs::Datum(d) => {
+            Err(format!("{d}: exports are written in WGS84 or an EPSG system; {} is a web-map offset", d.title()))
+        }
+    }
 }
 
 /// The files an export wrote.
@@ -114,12 +131,13 @@ pub fn export(atlas: &Atlas, opts: &ExportOptions) -> Result<ExportReport, Expor
         }
     }
     if want_gpkg {
-        write_geopackage(atlas, &layers, &gpkg)?;
+        write_geopackage(atlas, &layers, &gpkg, opts.crs.as_ref())?;
         report.files.push(gpkg);
     }
     if want_qgs {
         let pairs: Vec<(&Layer, &crate::geodata::LayerMeta)> = layers.iter().map(|l| (*l, &l.meta)).collect();
-        let project = crate::qgis::project(&pairs, "port-atlas.gpkg", atlas.home, opts.basemap.as_ref());
+        let project =
+            crate::qgis::project(&pairs, "port-atlas.gpkg", atlas.home, opts.basemap.as_ref(), opts.crs.as_ref());
         report.notes.extend(project.notes);
         write_atomic(&qgs, project.text.as_bytes()).map_err(|source| ExportError::Io { path: qgs.clone(), source })?;
         report.files.push(qgs);
@@ -153,7 +171,12 @@ fn write_styles(db: &Connection, layers: &[&Layer]) -> rusqlite::Result<()> {
 }
 
 /// Writes the GeoPackage to a temporary file and renames it over `path`.
-fn write_geopackage(atlas: &Atlas, layers: &[&Layer], path: &Path) -> Result<(), ExportError> {
+fn write_geopackage(
+    atlas: &Atlas,
+    layers: &[&Layer],
+    path: &Path,
+    crs: Option<&ProjectedCrs>,
+) -> Result<(), ExportError> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let tmp = dir.join(format!(".port-atlas.gpkg.tmp-{}", std::process::id()));
     let _ = std::fs::remove_file(&tmp);
@@ -162,8 +185,11 @@ fn write_geopackage(atlas: &Atlas, layers: &[&Layer], path: &Path) -> Result<(),
         let mut db = Connection::open(&tmp).map_err(sql)?;
         let tx = db.transaction().map_err(sql)?;
         create_gpkg_tables(&tx).map_err(sql)?;
+        if let Some(c) = crs {
+            add_srs(&tx, c).map_err(sql)?;
+        }
         for l in layers {
-            write_layer(&tx, l).map_err(sql)?;
+            write_layer(&tx, l, crs).map_err(sql)?;
         }
         write_passages(&tx, atlas).map_err(sql)?;
         write_styles(&tx, layers).map_err(sql)?;
@@ -203,6 +229,44 @@ fn create_gpkg_tables(db: &Connection) -> rusqlite::Result<()> {
            CONSTRAINT fk_gc_tn FOREIGN KEY (table_name) REFERENCES gpkg_contents(table_name),
            CONSTRAINT fk_gc_srs FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys (srs_id));",
     )
+}
+
+/// The export system's row in `gpkg_spatial_ref_sys`.
+fn add_srs(db: &Connection, crs: &ProjectedCrs) -> rusqlite::Result<()> {
+    let code = crs.epsg().unwrap_or(0);
+    db.execute(
+        "INSERT OR REPLACE INTO gpkg_spatial_ref_sys VALUES (?1, ?2, 'EPSG', ?2, ?3, ?1)",
+        params![crs.name(), code, crs.wkt1()],
+    )?;
+    Ok(())
+}
+
+/// A feature's geometry in the export system (WGS84 when none); positions that cannot be
+/// converted are kept as they were, which only happens far outside the system's area.
+fn in_crs(g: &Geometry<f64>, crs: Option<&ProjectedCrs>) -> Geometry<f64> {
+    use geo::MapCoords;
+    match crs {
+        None => g.clone(),
+        Some(c) => g.map_coords(|p| match c.from_wgs84(p.x, p.y) {
+            Ok((x, y)) => geo::Coord { x, y },
+            Err(_) => p,
+        }),
+    }
+}
+
+/// The SQLite type of an attribute column: INTEGER or REAL when every value is one, else TEXT,
+/// so an analyst can sort and filter numbers in QGIS.
+fn column_type(l: &Layer, key: &str) -> &'static str {
+    let mut kind = "INTEGER";
+    for v in l.features.iter().filter_map(|f| f.extra.get(key)) {
+        match v {
+            Value::Null => {}
+            Value::Number(n) if n.is_i64() => {}
+            Value::Number(_) => kind = "REAL",
+            _ => return "TEXT",
+        }
+    }
+    kind
 }
 
 /// Quotes an SQL identifier (a layer or column name taken from the data).
@@ -247,7 +311,7 @@ fn promote(g: &Geometry<f64>, column: &str) -> Geometry<f64> {
     }
 }
 
-fn write_layer(db: &Connection, l: &Layer) -> rusqlite::Result<()> {
+fn write_layer(db: &Connection, l: &Layer, crs: Option<&ProjectedCrs>) -> rusqlite::Result<()> {
     let extra_keys: BTreeSet<&str> = l.features.iter().flat_map(|f| f.extra.keys().map(String::as_str)).collect();
     let fixed =
         ["id", "name_zh_hant", "name_zh_hans", "name_en", "kind", "accuracy", "accuracy_m", "schematic", "source"];
@@ -257,8 +321,9 @@ fn write_layer(db: &Connection, l: &Layer) -> rusqlite::Result<()> {
         "fid INTEGER PRIMARY KEY AUTOINCREMENT, geom BLOB, id TEXT, name_zh_hant TEXT, name_zh_hans TEXT, \
          name_en TEXT, kind TEXT, accuracy TEXT, accuracy_m REAL, schematic INTEGER, source TEXT",
     );
-    for k in &extra {
-        cols.push_str(&format!(", {} TEXT", ident(k)));
+    let types: Vec<&str> = extra.iter().map(|k| column_type(l, k)).collect();
+    for (k, t) in extra.iter().zip(&types) {
+        cols.push_str(&format!(", {} {t}", ident(k)));
     }
     let table = ident(&l.id);
     db.execute_batch(&format!("CREATE TABLE {table} ({cols});"))?;
@@ -280,7 +345,8 @@ fn write_layer(db: &Connection, l: &Layer) -> rusqlite::Result<()> {
     .chain(extra.iter().map(|k| ident(k)))
     .collect();
     let mut stmt = db.prepare(&format!("INSERT INTO {table} ({}) VALUES ({placeholders})", names.join(", ")))?;
-    let column_type = geometry_type_name(l);
+    let geometry_type = geometry_type_name(l);
+    let srs_id = crs.and_then(ProjectedCrs::epsg).map_or(4326, |c| c as i32);
     for f in &l.features {
         let (acc_text, acc_m, schematic) = match f.accuracy {
             Accuracy::Metres(m) => (format!("{m}"), Some(m), 0),
@@ -288,7 +354,7 @@ fn write_layer(db: &Connection, l: &Layer) -> rusqlite::Result<()> {
             Accuracy::Unstated => (String::new(), None, 0),
         };
         let mut values: Vec<rusqlite::types::Value> = vec![
-            gpkg_geometry(&promote(&f.geometry, column_type)).into(),
+            gpkg_geometry_srs(&in_crs(&promote(&f.geometry, geometry_type), crs), srs_id).into(),
             f.id.clone().into(),
             f.name_zh_hant.clone().into(),
             f.name_zh_hans.clone().into(),
@@ -299,23 +365,37 @@ fn write_layer(db: &Connection, l: &Layer) -> rusqlite::Result<()> {
             rusqlite::types::Value::Integer(schematic),
             f.source.clone().into(),
         ];
-        for k in &extra {
-            values.push(match f.extra.get(*k) {
-                None | Some(Value::Null) => rusqlite::types::Value::Null,
-                Some(Value::String(s)) => s.clone().into(),
-                Some(v) => v.to_string().into(),
+        for (k, t) in extra.iter().zip(&types) {
+            values.push(match (f.extra.get(*k), *t) {
+                (None | Some(Value::Null), _) => rusqlite::types::Value::Null,
+                (Some(Value::Number(n)), "INTEGER") => {
+                    n.as_i64().map_or(rusqlite::types::Value::Null, rusqlite::types::Value::Integer)
+                }
+                (Some(Value::Number(n)), "REAL") => {
+                    n.as_f64().map_or(rusqlite::types::Value::Null, rusqlite::types::Value::Real)
+                }
+                (Some(Value::String(s)), _) => s.clone().into(),
+                (Some(v), _) => v.to_string().into(),
             });
         }
         stmt.execute(rusqlite::params_from_iter(values))?;
     }
-    let b = crate::geodata::union_bounds(l.features.iter().filter_map(|f| f.geometry.bounding_rect()));
+    let b = crate::geodata::union_bounds(l.features.iter().filter_map(|f| in_crs(&f.geometry, crs).bounding_rect()));
     let (x0, y0, x1, y1) = b.map_or((0.0, 0.0, 0.0, 0.0), |r| (r.min().x, r.min().y, r.max().x, r.max().y));
+    // Where an imported layer came from travels with it into QGIS (Layer Properties, Information).
+    let description = match &l.provenance {
+        Some(p) => format!("port-atlas layer {}; {}", l.id, p.summary()),
+        None => format!("port-atlas layer {}", l.id),
+    };
     db.execute(
         "INSERT INTO gpkg_contents (table_name, data_type, identifier, description, min_x, min_y, max_x, max_y, srs_id)
-         VALUES (?1, 'features', ?1, ?2, ?3, ?4, ?5, ?6, 4326)",
-        params![l.id, format!("port-atlas layer {}", l.id), x0, y0, x1, y1],
+         VALUES (?1, 'features', ?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![l.id, description, x0, y0, x1, y1, srs_id],
     )?;
-    db.execute("INSERT INTO gpkg_geometry_columns VALUES (?1, 'geom', ?2, 4326, 0, 0)", params![l.id, column_type])?;
+    db.execute(
+        "INSERT INTO gpkg_geometry_columns VALUES (?1, 'geom', ?2, ?3, 0, 0)",
+        params![l.id, geometry_type, srs_id],
+    )?;
     Ok(())
 }
 
@@ -360,6 +440,11 @@ fn write_passages(db: &Connection, atlas: &Atlas) -> rusqlite::Result<()> {
 /// A GeoPackage geometry blob: the "GP" header (version 0, little-endian, xy envelope,
 /// SRS 4326) followed by the geometry as little-endian WKB.
 pub fn gpkg_geometry(g: &Geometry<f64>) -> Vec<u8> {
+    gpkg_geometry_srs(g, 4326)
+}
+
+/// A GeoPackage geometry blob in SRS `srs_id`.
+pub fn gpkg_geometry_srs(g: &Geometry<f64>, srs_id: i32) -> Vec<u8> {
     let mut out = Vec::with_capacity(64);
     out.extend_from_slice(b"GP");
     out.push(0); // version
@@ -367,7 +452,7 @@ pub fn gpkg_geometry(g: &Geometry<f64>) -> Vec<u8> {
     // flags: bit 0 little-endian; bits 1-3 envelope type (1 = xy); bit 4 empty geometry.
     let flags: u8 = 0b0000_0001 | if env.is_some() { 0b0000_0010 } else { 0b0001_0000 };
     out.push(flags);
-    out.extend_from_slice(&4326i32.to_le_bytes());
+    out.extend_from_slice(&srs_id.to_le_bytes());
     if let Some(r) = env {
         for v in [r.min().x, r.max().x, r.min().y, r.max().y] {
             out.extend_from_slice(&v.to_le_bytes());
@@ -484,6 +569,7 @@ mod tests {
             formats: vec![Format::GeoJson, Format::GeoPackage],
             force: false,
             basemap: None,
+            crs: None,
         };
         let report = export(&atlas, &opts).unwrap();
         assert_eq!(report.files.len(), 7);
@@ -530,6 +616,7 @@ mod tests {
             formats: vec![Format::GeoJson, Format::GeoPackage],
             force: false,
             basemap: None,
+            crs: None,
         };
         export(&atlas, &opts).unwrap();
         let db = Connection::open(out.join("port-atlas.gpkg")).unwrap();
@@ -542,5 +629,54 @@ mod tests {
         let (back, _) = crate::geodata::load_layer(&out.join("odd \"layer\".geojson")).unwrap();
         assert_eq!(back.features[0].name_zh_hant, "<\"&'>");
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn an_imported_layer_exports_in_the_planners_projected_crs_with_typed_attributes() {
+        let shp = std::path::PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/formats/shp-4549-gbk/parcels.shp"
+        ));
+        let mut opened = crate::formats::open(&shp, &Default::default()).unwrap();
+        let mut atlas = Atlas::builtin();
+        let original = opened.layers[0].features[0].geometry.clone();
+        atlas.add_layer(opened.layers.remove(0));
+        let out = temp("crs");
+        let opts = ExportOptions {
+            out: out.clone(),
+            layers: vec!["parcels".into()],
+            formats: vec![Format::Qgs],
+            force: false,
+            basemap: None,
+            crs: export_crs("EPSG:4549").unwrap(),
+        };
+        export(&atlas, &opts).unwrap();
+        // Read back with the GeoPackage reader: in EPSG:4549, and the same place to a centimetre.
+        let gpkg = out.join("port-atlas.gpkg");
+        let back = crate::formats::open(
+            &gpkg,
+            &crate::formats::OpenOptions { layer: Some("parcels".into()), ..Default::default() },
+        )
+        .unwrap();
+        let p = back.layers[0].provenance.as_ref().unwrap();
+        assert!(p.crs.starts_with("EPSG:4549"), "{}", p.crs);
+        use geo::CoordsIter;
+        for (a, b) in back.layers[0].features[0].geometry.coords_iter().zip(original.coords_iter()) {
+            assert!((a.x - b.x).abs() < 1e-7 && (a.y - b.y).abs() < 1e-7, "{a:?} vs {b:?}");
+        }
+        let db = Connection::open(&gpkg).unwrap();
+        let (kind, description): (String, String) = db
+            .query_row(
+                "SELECT (SELECT type FROM pragma_table_info('parcels') WHERE name = '编码'), description FROM gpkg_contents WHERE table_name = 'parcels'",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!(kind, "TEXT", "codes with leading digits stay text");
+        assert!(description.contains("GB18030/GBK (.cpg)"), "{description}");
+        let qgs = std::fs::read_to_string(out.join("port-atlas.qgs")).unwrap();
+        assert!(qgs.contains("<authid>EPSG:4549</authid>") && qgs.contains("<units>meters</units>"));
+        assert!(export_crs("gcj02").unwrap_err().contains("web-map offset"));
+        assert!(export_crs("wgs84").unwrap().is_none());
     }
 }

@@ -232,6 +232,20 @@ pub struct TileShift {
 }
 
 /// The constant shift for `crs` tiles over `extent` [w, s, e, n].
+/// A QGIS `spatialrefsys` for an EPSG system: QGIS looks the code up in its own database; the
+/// proj string and WKT are there for a QGIS that lacks it.
+fn srs_xml(crs: &crate::spatial::crs::ProjectedCrs) -> String {
+    let code = crs.epsg().unwrap_or(0);
+    format!(
+        "<spatialrefsys><wkt>{}</wkt><proj4>{}</proj4><srid>{code}</srid><authid>EPSG:{code}</authid><description>{}</description><projectionacronym>{}</projectionacronym><geographicflag>{}</geographicflag></spatialrefsys>",
+        xml_escape(&crs.wkt1()),
+        xml_escape(crs.proj_string()),
+        xml_escape(crs.name()),
+        if crs.is_geographic() { "longlat" } else { "tmerc" },
+        crs.is_geographic()
+    )
+}
+
 pub fn tile_shift(crs: crate::proj::Crs, [w, s, e, n]: [f64; 4]) -> TileShift {
     use crate::proj::web_mercator;
     const STEPS: usize = 16;
@@ -323,8 +337,10 @@ pub fn project(
     gpkg_name: &str,
     extent: Option<[f64; 4]>,
     basemap: Option<&crate::tiles::TileSource>,
+    crs: Option<&crate::spatial::crs::ProjectedCrs>,
 ) -> Project {
     let mut notes = Vec::new();
+    let srs = crs.map_or_else(|| WGS84_SRS.to_string(), srs_xml);
     let extent = extent
         .or_else(|| {
             union_bounds(layers.iter().filter_map(|(l, _)| l.bounds()))
@@ -384,7 +400,7 @@ pub fn project(
     let mut out = String::new();
     out.push_str("<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n");
     out.push_str("<qgis projectname=\"port-atlas\" version=\"3.22.0\">\n<title>port-atlas: Suzhou port development and Taicang</title>\n");
-    let _ = write!(out, "<projectCrs>{WGS84_SRS}</projectCrs>\n<layer-tree-group><customproperties/>\n");
+    let _ = write!(out, "<projectCrs>{srs}</projectCrs>\n<layer-tree-group><customproperties/>\n");
     // The layer tree lists the top layer first.
     for e in entries.iter().rev() {
         let (source, title, provider, visible) = match e {
@@ -401,14 +417,34 @@ pub fn project(
         );
     }
     out.push_str("</layer-tree-group>\n");
-    let [w, s, e, n] = extent;
+    // The extent in the project's system: the corners' projected bounds.
+    let [w, s, e, n] = match crs {
+        None => extent,
+        Some(c) => {
+            let [w, s, e, n] = extent;
+            let corners: Vec<(f64, f64)> = [(w, s), (w, n), (e, s), (e, n), ((w + e) / 2.0, s), ((w + e) / 2.0, n)]
+                .iter()
+                .filter_map(|&(x, y)| c.from_wgs84(x, y).ok())
+                .collect();
+            let fold = |f: fn(f64, f64) -> f64, init: f64, pick: fn(&(f64, f64)) -> f64| {
+                corners.iter().map(pick).fold(init, f)
+            };
+            [
+                fold(f64::min, f64::MAX, |p| p.0),
+                fold(f64::min, f64::MAX, |p| p.1),
+                fold(f64::max, f64::MIN, |p| p.0),
+                fold(f64::max, f64::MIN, |p| p.1),
+            ]
+        }
+    };
+    let units = if crs.is_some_and(|c| !c.is_geographic()) { "meters" } else { "degrees" };
     let _ = writeln!(
         out,
-        "<mapcanvas name=\"theMapCanvas\" annotationsVisible=\"1\"><units>degrees</units><extent><xmin>{w}</xmin><ymin>{s}</ymin><xmax>{e}</xmax><ymax>{n}</ymax></extent><rotation>0</rotation><destinationsrs>{WGS84_SRS}</destinationsrs><rendermaptile>0</rendermaptile></mapcanvas>"
+        "<mapcanvas name=\"theMapCanvas\" annotationsVisible=\"1\"><units>{units}</units><extent><xmin>{w}</xmin><ymin>{s}</ymin><xmax>{e}</xmax><ymax>{n}</ymax></extent><rotation>0</rotation><destinationsrs>{srs}</destinationsrs><rendermaptile>0</rendermaptile></mapcanvas>"
     );
     let _ = writeln!(
         out,
-        "<ProjectViewSettings UseProjectScales=\"0\"><Scales/><DefaultViewExtent xmin=\"{w}\" ymin=\"{s}\" xmax=\"{e}\" ymax=\"{n}\">{WGS84_SRS}</DefaultViewExtent></ProjectViewSettings>"
+        "<ProjectViewSettings UseProjectScales=\"0\"><Scales/><DefaultViewExtent xmin=\"{w}\" ymin=\"{s}\" xmax=\"{e}\" ymax=\"{n}\">{srs}</DefaultViewExtent></ProjectViewSettings>"
     );
     out.push_str("<projectlayers>\n");
     for entry in &entries {
@@ -418,7 +454,7 @@ pub fn project(
                 let _ = writeln!(
                     out,
                     "<maplayer type=\"vector\" geometry=\"{geometry}\" labelsEnabled=\"{}\" autoRefreshEnabled=\"0\" refreshOnNotifyEnabled=\"0\" hasScaleBasedVisibilityFlag=\"0\">\
-                     <id>{id}</id><datasource>{}</datasource><layername>{}</layername><srs>{WGS84_SRS}</srs>\
+                     <id>{id}</id><datasource>{}</datasource><layername>{}</layername><srs>{srs}</srs>\
                      <provider encoding=\"UTF-8\">ogr</provider>{}<blendMode>0</blendMode><featureBlendMode>0</featureBlendMode><layerOpacity>1</layerOpacity></maplayer>",
                     if meta.labels { 1 } else { 0 },
                     xml_escape(source),
@@ -465,7 +501,7 @@ mod tests {
     fn project_lists_layers_top_first_and_splits_mixed_geometry() {
         let atlas = crate::atlas::Atlas::builtin();
         let pairs: Vec<(&Layer, &LayerMeta)> = atlas.layers.iter().map(|l| (l, &l.meta)).collect();
-        let qgs = project(&pairs, "port-atlas.gpkg", atlas.home, None).text;
+        let qgs = project(&pairs, "port-atlas.gpkg", atlas.home, None, None).text;
         let sites = qgs.find("layer-tree-layer id=\"sites_point\"").unwrap();
         let context = qgs.find("layer-tree-layer id=\"context_polygon\"").unwrap();
         assert!(sites < context, "top layer first in the tree");
@@ -482,7 +518,7 @@ mod tests {
         let atlas = crate::atlas::Atlas::builtin();
         let pairs: Vec<(&Layer, &LayerMeta)> = atlas.layers.iter().map(|l| (l, &l.meta)).collect();
         let carto = resolve_source("carto-light", None, None).unwrap();
-        let qgs = project(&pairs, "port-atlas.gpkg", atlas.home, carto.as_ref()).text;
+        let qgs = project(&pairs, "port-atlas.gpkg", atlas.home, carto.as_ref(), None).text;
         assert!(
             qgs.contains(
                 "type=xyz&amp;url=https://a.basemaps.cartocdn.com/light_all/%7Bz%7D/%7Bx%7D/%7By%7D.png&amp;zmax=20"
@@ -513,7 +549,7 @@ mod tests {
         assert!(tiny.max_error_m < 10.0 && tiny.max_error_m < shift.max_error_m, "{tiny:?}");
         assert!(tile_shift(Crs::Wgs84, home).max_error_m < 1e-9);
         let gaode = crate::tiles::resolve_source("gaode", None, None).unwrap();
-        let p = project(&pairs, "p.gpkg", Some(home), gaode.as_ref());
+        let p = project(&pairs, "p.gpkg", Some(home), gaode.as_ref(), None);
         let layer = &p.text[p.text.find("<id>basemap_xyz</id>").expect("the basemap is in")..];
         let srs = &layer[..layer.find("</srs>").unwrap()];
         assert!(srs.contains(&format!("+x_0={:.2} +y_0={:.2}", shift.dx, shift.dy)), "{srs}");
@@ -522,7 +558,7 @@ mod tests {
         // All of China: no single offset fits, so the basemap stays out and the note says why.
         let china = [73.5, 18.0, 135.0, 53.5];
         assert!(tile_shift(Crs::Gcj02, china).max_error_m > MAX_SHIFT_ERROR_M);
-        let p = project(&pairs, "p.gpkg", Some(china), gaode.as_ref());
+        let p = project(&pairs, "p.gpkg", Some(china), gaode.as_ref(), None);
         assert!(!p.text.contains("type=xyz") && p.notes[0].contains("left out"), "{:?}", p.notes);
     }
 }

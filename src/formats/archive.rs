@@ -21,7 +21,11 @@ fn open(path: &Path) -> Result<Archive, FormatError> {
     let z = zip::ZipArchive::new(std::io::Cursor::new(bytes))
         .map_err(|e| FormatError::invalid(path, Position::File, format!("not a readable zip: {e}")))?;
     if z.len() > MAX_ENTRIES {
-        return Err(FormatError::invalid(path, Position::File, format!("it has {} entries; more than {MAX_ENTRIES}", z.len())));
+        return Err(FormatError::invalid(
+            path,
+            Position::File,
+            format!("it has {} entries; more than {MAX_ENTRIES}", z.len()),
+        ));
     }
     Ok(z)
 }
@@ -31,7 +35,9 @@ fn entries(z: &mut Archive, path: &Path, diags: &mut Diagnostics) -> Result<Vec<
     let mut total = 0u64;
     let mut out = Vec::new();
     for i in 0..z.len() {
-        let f = z.by_index_raw(i).map_err(|e| FormatError::invalid(path, Position::At(format!("entry {}", i + 1)), e.to_string()))?;
+        let f = z
+            .by_index_raw(i)
+            .map_err(|e| FormatError::invalid(path, Position::At(format!("entry {}", i + 1)), e.to_string()))?;
         if f.is_dir() {
             continue;
         }
@@ -93,13 +99,13 @@ pub fn read_zip(path: &Path, opts: &OpenOptions, diags: &mut Diagnostics) -> Res
             }
             return Err(FormatError::invalid(path, Position::File, "the zip holds no Shapefile (.shp) or KML"));
         }
-        (_, Some(layer)) => shps.iter().find(|(_, n)| &stem_of(n) == layer || n == layer).ok_or_else(|| {
-            FormatError::Layers {
+        (_, Some(layer)) => {
+            shps.iter().find(|(_, n)| &stem_of(n) == layer || n == layer).ok_or_else(|| FormatError::Layers {
                 path: path.to_path_buf(),
                 message: format!("no Shapefile named {layer:?} in the zip"),
                 available: shps.iter().map(|(_, n)| stem_of(n)).collect(),
-            }
-        })?,
+            })?
+        }
         ([one], None) => one,
         (many, None) => {
             return Err(FormatError::Layers {
@@ -111,7 +117,8 @@ pub fn read_zip(path: &Path, opts: &OpenOptions, diags: &mut Diagnostics) -> Res
     };
     let base = chosen.1.strip_suffix(".shp").or_else(|| chosen.1.strip_suffix(".SHP")).unwrap_or(&chosen.1).to_string();
     let mut part = |ext: &str| -> Result<Option<Vec<u8>>, FormatError> {
-        let found = names.iter().find(|(_, n)| n.len() == base.len() + 4 && n.starts_with(&base) && ext_of(n) == ext).cloned();
+        let found =
+            names.iter().find(|(_, n)| n.len() == base.len() + 4 && n.starts_with(&base) && ext_of(n) == ext).cloned();
         found.map(|(i, n)| read_entry(&mut z, path, i, &n)).transpose()
     };
     let parts = super::shp::Parts {

@@ -71,7 +71,9 @@ impl<'a> Dbf<'a> {
         }
         let declared_fields = (header_len - 33) / 32;
         if declared_fields > MAX_FIELDS {
-            return Err(format!("the header declares {declared_fields} fields; more than {MAX_FIELDS} means it is damaged"));
+            return Err(format!(
+                "the header declares {declared_fields} fields; more than {MAX_FIELDS} means it is damaged"
+            ));
         }
         let mut fields = Vec::new();
         let mut offset = 0;
@@ -214,7 +216,13 @@ pub(crate) mod tests {
     fn reads_text_numbers_logicals_and_dates() {
         let gbk = |s: &str| GB18030.encode(s).0.into_owned();
         let t = table(
-            &[("NAME", b'C', 40, 0), ("AREA", b'N', 12, 2), ("CODE", b'N', 6, 0), ("OK", b'L', 1, 0), ("DAY", b'D', 8, 0)],
+            &[
+                ("NAME", b'C', 40, 0),
+                ("AREA", b'N', 12, 2),
+                ("CODE", b'N', 6, 0),
+                ("OK", b'L', 1, 0),
+                ("DAY", b'D', 8, 0),
+            ],
             &[
                 vec![gbk("沙溪镇"), b"1234.50".to_vec(), b"320585".to_vec(), b"T".to_vec(), b"20230305".to_vec()],
                 vec![gbk("浏河镇"), b"".to_vec(), b"*****".to_vec(), b"?".to_vec(), b"".to_vec()],

@@ -101,7 +101,7 @@ pub fn detect(bytes: &[u8]) -> Detected {
     if std::str::from_utf8(bytes).is_ok() {
         Detected { encoding: UTF_8, why: "valid UTF-8" }
     } else {
-        Detected { encoding: GB18030, why: "not UTF-8; read as GB18030/GBK" }
+        Detected { encoding: GB18030, why: "not UTF-8" }
     }
 }
 

@@ -25,7 +25,11 @@ pub fn read(path: &Path, opts: &OpenOptions, diags: &mut Diagnostics) -> Result<
     let sql_err = |e: rusqlite::Error| FormatError::invalid(path, Position::File, format!("not a GeoPackage: {e}"));
     let tables = feature_tables(&db).map_err(sql_err)?;
     if tables.is_empty() {
-        return Err(FormatError::invalid(path, Position::File, "the GeoPackage has no feature tables (gpkg_contents lists none)"));
+        return Err(FormatError::invalid(
+            path,
+            Position::File,
+            "the GeoPackage has no feature tables (gpkg_contents lists none)",
+        ));
     }
     let available: Vec<String> = tables.iter().map(|t| t.name.clone()).collect();
     let chosen: Vec<&Table> = match &opts.layer {
@@ -44,7 +48,8 @@ pub fn read(path: &Path, opts: &OpenOptions, diags: &mut Diagnostics) -> Result<
     for t in chosen {
         let at = Position::At(format!("table {:?}", t.name));
         let Some(geometry) = &t.geometry else {
-            let e = FormatError::invalid(path, at, "the table has no geometry column (gpkg_geometry_columns lists none)");
+            let e =
+                FormatError::invalid(path, at, "the table has no geometry column (gpkg_geometry_columns lists none)");
             diags.push(e.to_diagnostic());
             last_error = Some(e);
             continue;
@@ -87,7 +92,11 @@ fn srs(db: &Connection, path: &Path, srs_id: i64) -> Result<Option<SourceCrs>, F
         )
         .ok();
     let Some((org, code, definition)) = row else {
-        return Err(FormatError::invalid(path, Position::File, format!("SRS {srs_id} is used but not defined in gpkg_spatial_ref_sys")));
+        return Err(FormatError::invalid(
+            path,
+            Position::File,
+            format!("SRS {srs_id} is used but not defined in gpkg_spatial_ref_sys"),
+        ));
     };
     if org.eq_ignore_ascii_case("EPSG")
         && let Ok(crs) = SourceCrs::from_epsg(code as u32)
@@ -116,10 +125,9 @@ fn read_table(
     let quoted = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
     let mut st = db.prepare(&format!("SELECT * FROM {}", quoted(&t.name))).map_err(sql_err)?;
     let columns: Vec<String> = st.column_names().into_iter().map(String::from).collect();
-    let geom_index = columns
-        .iter()
-        .position(|c| c.eq_ignore_ascii_case(geometry))
-        .ok_or_else(|| FormatError::invalid(path, at(), format!("the geometry column {geometry:?} is not in the table")))?;
+    let geom_index = columns.iter().position(|c| c.eq_ignore_ascii_case(geometry)).ok_or_else(|| {
+        FormatError::invalid(path, at(), format!("the geometry column {geometry:?} is not in the table"))
+    })?;
     let mut rows = st.query([]).map_err(sql_err)?;
     let mut dropped_zm = false;
     let mut i = 0usize;

@@ -26,7 +26,7 @@ use geo::Geometry;
 use serde_json::{Map, Value};
 
 use crate::diagnostic::{Diagnostic, Diagnostics, Position, thousands};
-use crate::geodata::{Accuracy, Feature, Layer, Provenance};
+use crate::geodata::{Accuracy, Feature, Layer, LayerSource, Provenance};
 use crate::spatial::crs::{CrsGuess, SourceCrs, guess_crs};
 
 /// What the user said about a file: on the command line or in the app's open dialog.
@@ -40,6 +40,18 @@ pub struct OpenOptions {
     pub encoding: Option<&'static encoding_rs::Encoding>,
     /// CSV/XLSX: the x (longitude, easting) and y columns, by header; detected when absent.
     pub columns: Option<(String, String)>,
+}
+
+impl OpenOptions {
+    /// The options a saved layer source gives (`layers.json`).
+    pub fn from_source(s: &LayerSource) -> Result<Self, String> {
+        Ok(OpenOptions {
+            layer: s.layer.clone(),
+            crs: s.crs.as_deref().map(SourceCrs::parse).transpose().map_err(|e| e.to_string())?,
+            encoding: s.encoding.as_deref().map(shp::encoding_from_option).transpose()?,
+            columns: s.columns.clone(),
+        })
+    }
 }
 
 /// One layer as a reader found it, before its coordinates are converted.
@@ -251,7 +263,15 @@ fn open_geojson(path: &Path, opts: &OpenOptions) -> Result<Opened, FormatError> 
 /// Decides each layer's coordinate system, converts it, and records where it came from.
 fn finish(path: &Path, raw: Vec<RawLayer>, opts: &OpenOptions, mut diags: Diagnostics) -> Result<Opened, FormatError> {
     let mut layers = Vec::with_capacity(raw.len());
+    let several = raw.len() > 1;
     for r in raw {
+        let source = LayerSource {
+            file: path.display().to_string(),
+            layer: opts.layer.clone().or_else(|| several.then(|| r.name.clone())),
+            crs: opts.crs.as_ref().map(SourceCrs::spelling),
+            encoding: opts.encoding.map(|e| e.name().to_string()),
+            columns: opts.columns.clone(),
+        };
         let (crs, crs_from) = match (&opts.crs, r.crs) {
             (Some(c), _) => (c.clone(), "--from-crs".to_string()),
             (None, Some((c, from))) => (c, from),
@@ -273,6 +293,7 @@ fn finish(path: &Path, raw: Vec<RawLayer>, opts: &OpenOptions, mut diags: Diagno
             ));
         }
         let mut layer = Layer::new(r.name, path, features);
+        layer.meta.source = Some(source);
         layer.provenance = Some(Provenance {
             file: path.to_path_buf(),
             format: r.format,
@@ -323,7 +344,8 @@ pub fn convert(path: &Path, features: Vec<Feature>, crs: &SourceCrs, diags: &mut
                 c
             }
         });
-        let why = failed.take().map(|(x, y)| format!("position ({x}, {y}) is outside the area of {}; left out", crs.label()));
+        let why =
+            failed.take().map(|(x, y)| format!("position ({x}, {y}) is outside the area of {}; left out", crs.label()));
         (f, why)
     };
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);

@@ -31,7 +31,10 @@ pub struct Parts {
 
 /// The sibling of `shp` with extension `ext`, in either case (`.DBF` beside `.SHP` is common).
 fn sibling(shp: &Path, ext: &str) -> Option<PathBuf> {
-    [ext.to_ascii_lowercase(), ext.to_ascii_uppercase()].into_iter().map(|e| shp.with_extension(e)).find(|p| p.is_file())
+    [ext.to_ascii_lowercase(), ext.to_ascii_uppercase()]
+        .into_iter()
+        .map(|e| shp.with_extension(e))
+        .find(|p| p.is_file())
 }
 
 /// Reads the Shapefile `path` names (its `.shp`, or its `.dbf`/`.shx`).
@@ -104,7 +107,11 @@ pub fn read_parts(
 ) -> Result<RawLayer, FormatError> {
     let shp = &parts.shp;
     if shp.len() < 100 || u32::from_be_bytes([shp[0], shp[1], shp[2], shp[3]]) != 9994 {
-        return Err(FormatError::invalid(path, Position::File, "not a Shapefile (.shp): the header is missing or wrong"));
+        return Err(FormatError::invalid(
+            path,
+            Position::File,
+            "not a Shapefile (.shp): the header is missing or wrong",
+        ));
     }
     let declared_len = u32::from_be_bytes([shp[24], shp[25], shp[26], shp[27]]) as usize * 2;
     let (walked, cut) = index_by_walking(shp);
@@ -112,7 +119,11 @@ pub fn read_parts(
         Some(ix) if ix.len() >= walked.len() => ix,
         _ => {
             if parts.shx.is_some() {
-                diags.push(Diagnostic::warning(path, Position::File, "the .shx index is damaged; rebuilt from the .shp"));
+                diags.push(Diagnostic::warning(
+                    path,
+                    Position::File,
+                    "the .shx index is damaged; rebuilt from the .shp",
+                ));
             }
             walked
         }
@@ -151,7 +162,11 @@ pub fn read_parts(
             (Some(Dbf::parse(bytes, detected.encoding).map_err(bad)?), Some(detected))
         }
         None => {
-            diags.push(Diagnostic::warning(path, Position::File, "no .dbf beside the .shp: the features have no attributes"));
+            diags.push(Diagnostic::warning(
+                path,
+                Position::File,
+                "no .dbf beside the .shp: the features have no attributes",
+            ));
             (None, None)
         }
     };
@@ -210,7 +225,11 @@ pub fn read_parts(
         }
         let at = || Position::At(format!("record {}", i + 1));
         let attributes = attributes.unwrap_or_else(|e| {
-            diags.push(Diagnostic::error(&dbf_path, at(), format!("{e}; the record's attributes are left out (try --encoding)")));
+            diags.push(Diagnostic::error(
+                &dbf_path,
+                at(),
+                format!("{e}; the record's attributes are left out (try --encoding)"),
+            ));
             Map::new()
         });
         match geometry {
@@ -321,7 +340,10 @@ fn shape(b: &[u8]) -> Result<(Option<Geometry<f64>>, bool), String> {
 }
 
 fn count(n: i32, most: usize) -> Result<usize, String> {
-    usize::try_from(n).ok().filter(|&n| n <= most).ok_or_else(|| format!("it declares {n} parts or points, more than it holds"))
+    usize::try_from(n)
+        .ok()
+        .filter(|&n| n <= most)
+        .ok_or_else(|| format!("it declares {n} parts or points, more than it holds"))
 }
 
 /// Twice the signed area: negative for clockwise rings (a Shapefile's outer rings).
@@ -363,7 +385,11 @@ fn polygons(rings: Vec<Vec<Coord<f64>>>) -> Result<Geometry<f64>, String> {
     if outers.is_empty() {
         return Err("no ring has three or more points".into());
     }
-    Ok(if outers.len() == 1 { Geometry::Polygon(outers.remove(0)) } else { Geometry::MultiPolygon(MultiPolygon(outers)) })
+    Ok(if outers.len() == 1 {
+        Geometry::Polygon(outers.remove(0))
+    } else {
+        Geometry::MultiPolygon(MultiPolygon(outers))
+    })
 }
 
 /// Even-odd ray casting: whether `p` is inside the closed ring `r`.
@@ -380,8 +406,9 @@ fn inside(r: &[Coord<f64>], p: Coord<f64>) -> bool {
 
 /// Encodings the `--encoding` option names, for its error message.
 pub fn encoding_from_option(label: &str) -> Result<&'static Encoding, String> {
-    encoding::from_label(label)
-        .ok_or_else(|| format!("{label:?} is not an encoding port-atlas knows (try utf-8, gbk, gb18030, big5 or a code page like 936)"))
+    encoding::from_label(label).ok_or_else(|| {
+        format!("{label:?} is not an encoding port-atlas knows (try utf-8, gbk, gb18030, big5 or a code page like 936)")
+    })
 }
 
 #[cfg(test)]

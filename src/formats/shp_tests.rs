@@ -23,9 +23,15 @@ fn parcels(dir: &Path, records: usize) -> PathBuf {
             (vec![ring], vec![format!("浏河镇{i}号地块"), "M1".to_string()])
         })
         .collect();
-    ShapefileOut { fields: &[("MC", 40), ("YDXZ", 4)], encoding: encoding_rs::GB18030, ldid: 0, prj: Some(PRJ_4549), cpg: None }
-        .write(&stem, &recs)
-        .unwrap();
+    ShapefileOut {
+        fields: &[("MC", 40), ("YDXZ", 4)],
+        encoding: encoding_rs::GB18030,
+        ldid: 0,
+        prj: Some(PRJ_4549),
+        cpg: None,
+    }
+    .write(&stem, &recs)
+    .unwrap();
     stem.with_extension("shp")
 }
 
@@ -96,7 +102,11 @@ fn positions_outside_the_zone_are_left_out_and_reported() {
         .unwrap();
     let o = crate::formats::open(&stem.with_extension("shp"), &OpenOptions::default()).unwrap();
     assert_eq!(o.layers[0].features.len(), 1);
-    assert!(o.diagnostics.iter().any(|d| d.message.contains("outside the area") && d.position == Position::Feature(1, None)));
+    assert!(
+        o.diagnostics
+            .iter()
+            .any(|d| d.message.contains("outside the area") && d.position == Position::Feature(1, None))
+    );
 }
 
 #[test]

@@ -34,7 +34,8 @@ struct Reader<'a> {
 
 impl Reader<'_> {
     fn take<const N: usize>(&mut self) -> Result<[u8; N], String> {
-        let s = self.b.get(self.at..self.at + N).ok_or_else(|| format!("the geometry ends early (byte {})", self.at))?;
+        let s =
+            self.b.get(self.at..self.at + N).ok_or_else(|| format!("the geometry ends early (byte {})", self.at))?;
         self.at += N;
         let mut a = [0u8; N];
         a.copy_from_slice(s);
@@ -135,13 +136,22 @@ impl Reader<'_> {
                 }
                 match base {
                     4 => Geometry::MultiPoint(MultiPoint(
-                        parts.into_iter().filter_map(|g| if let Geometry::Point(p) = g { Some(p) } else { None }).collect(),
+                        parts
+                            .into_iter()
+                            .filter_map(|g| if let Geometry::Point(p) = g { Some(p) } else { None })
+                            .collect(),
                     )),
                     5 => Geometry::MultiLineString(MultiLineString(
-                        parts.into_iter().filter_map(|g| if let Geometry::LineString(l) = g { Some(l) } else { None }).collect(),
+                        parts
+                            .into_iter()
+                            .filter_map(|g| if let Geometry::LineString(l) = g { Some(l) } else { None })
+                            .collect(),
                     )),
                     6 => Geometry::MultiPolygon(MultiPolygon(
-                        parts.into_iter().filter_map(|g| if let Geometry::Polygon(p) = g { Some(p) } else { None }).collect(),
+                        parts
+                            .into_iter()
+                            .filter_map(|g| if let Geometry::Polygon(p) = g { Some(p) } else { None })
+                            .collect(),
                     )),
                     _ => Geometry::GeometryCollection(GeometryCollection(parts)),
                 }
@@ -188,7 +198,8 @@ mod tests {
         let mut b = vec![0u8];
         b.extend_from_slice(&3u32.to_be_bytes());
         b.extend_from_slice(&2u32.to_be_bytes());
-        for ring in [[(0.0, 0.0), (4.0, 0.0), (4.0, 4.0), (0.0, 0.0)], [(1.0, 1.0), (2.0, 1.0), (2.0, 2.0), (1.0, 1.0)]] {
+        for ring in [[(0.0, 0.0), (4.0, 0.0), (4.0, 4.0), (0.0, 0.0)], [(1.0, 1.0), (2.0, 1.0), (2.0, 2.0), (1.0, 1.0)]]
+        {
             b.extend_from_slice(&4u32.to_be_bytes());
             for (x, y) in ring {
                 b.extend_from_slice(&f64::to_be_bytes(x));

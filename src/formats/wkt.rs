@@ -144,7 +144,9 @@ impl Parser<'_> {
                 }
                 Some(c) if c.is_ascii_digit() || matches!(c, b'-' | b'+' | b'.') => {
                     let start = self.i;
-                    while self.i < self.s.len() && matches!(self.s[self.i], b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E') {
+                    while self.i < self.s.len()
+                        && matches!(self.s[self.i], b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E')
+                    {
                         self.i += 1;
                     }
                     let t = String::from_utf8_lossy(&self.s[start..self.i]);
@@ -178,7 +180,15 @@ enum Datum {
 fn datum_of(tree: &Node) -> Datum {
     let name = tree.find(&["DATUM", "GEODETICDATUM", "TRF"]).and_then(|d| d.text(0)).unwrap_or("");
     let n = normal(name);
-    let modern = ["wgs84", "wgs1984", "worldgeodeticsystem1984", "china2000", "cgcs2000", "chinageodeticcoordinatesystem2000", "itrf"];
+    let modern = [
+        "wgs84",
+        "wgs1984",
+        "worldgeodeticsystem1984",
+        "china2000",
+        "cgcs2000",
+        "chinageodeticcoordinatesystem2000",
+        "itrf",
+    ];
     if name.is_empty() || modern.iter().any(|m| n.contains(m)) {
         Datum::Modern
     } else {
@@ -214,7 +224,8 @@ fn parameter(node: &Node, names: &[&str]) -> Option<f64> {
 pub fn parse_crs(wkt: &str) -> Result<SourceCrs, String> {
     let tree = parse_tree(wkt)?;
     let projected = matches!(tree.keyword.as_str(), "PROJCS" | "PROJCRS" | "PROJECTEDCRS");
-    let geographic = matches!(tree.keyword.as_str(), "GEOGCS" | "GEOGCRS" | "GEODCRS" | "GEOGRAPHICCRS" | "GEODETICCRS");
+    let geographic =
+        matches!(tree.keyword.as_str(), "GEOGCS" | "GEOGCRS" | "GEODCRS" | "GEOGRAPHICCRS" | "GEODETICCRS");
     if !projected && !geographic {
         return Err(format!("{} is not a projected or geographic coordinate system", tree.keyword));
     }
@@ -272,8 +283,12 @@ pub fn parse_crs(wkt: &str) -> Result<SourceCrs, String> {
     let k = p(&["Scale_Factor", "scale factor at natural origin"], 1.0);
     let def = if m.contains("transversemercator") || m.contains("gausskruger") || m.contains("gaussian") {
         format!("+proj=tmerc +lat_0={lat0} +lon_0={lon0} +k={k} +x_0={x0} +y_0={y0} {ellps}{shift} +units=m +no_defs")
-    } else if m.contains("mercatorauxiliarysphere") || m.contains("pseudomercator") || (m.contains("mercator") && normal(&name).contains("webmercator")) {
-        "+proj=merc +a=6378137 +b=6378137 +lat_ts=0 +lon_0=0 +x_0=0 +y_0=0 +k=1 +units=m +nadgrids=@null +no_defs".into()
+    } else if m.contains("mercatorauxiliarysphere")
+        || m.contains("pseudomercator")
+        || (m.contains("mercator") && ["webmercator", "pseudomercator"].iter().any(|w| normal(&name).contains(w)))
+    {
+        "+proj=merc +a=6378137 +b=6378137 +lat_ts=0 +lon_0=0 +x_0=0 +y_0=0 +k=1 +units=m +nadgrids=@null +no_defs"
+            .into()
     } else if m.contains("mercator") {
         format!("+proj=merc +lon_0={lon0} +k={k} +x_0={x0} +y_0={y0} {ellps}{shift} +units=m +no_defs")
     } else if m.contains("lambertconformalconic") || m.contains("albers") {
@@ -284,7 +299,9 @@ pub fn parse_crs(wkt: &str) -> Result<SourceCrs, String> {
             "+proj={proj} +lat_1={lat1} +lat_2={lat2} +lat_0={lat0} +lon_0={lon0} +x_0={x0} +y_0={y0} {ellps}{shift} +units=m +no_defs"
         )
     } else {
-        return Err(format!("{name}: the projection {method:?} is not one port-atlas reads (transverse Mercator / Gauss-Krüger, Mercator, Lambert, Albers)"));
+        return Err(format!(
+            "{name}: the projection {method:?} is not one port-atlas reads (transverse Mercator / Gauss-Krüger, Mercator, Lambert, Albers)"
+        ));
     };
     ProjectedCrs::from_proj_string(&name, &def).map(SourceCrs::Projected).map_err(|e| e.to_string())
 }
@@ -358,5 +375,18 @@ mod tests {
         let deep = "PROJCS[".repeat(100);
         assert!(parse_crs(&deep).unwrap_err().contains("deeply"));
         assert!(parse_crs(r#"PROJCS["x",PROJECTION["Robinson"]]"#).unwrap_err().contains("Robinson"));
+    }
+
+    #[test]
+    fn what_the_exporter_writes_reads_back_by_code_and_by_parameters() {
+        for code in [4549, 4528, 4499, 32651, 3857] {
+            let crs = ProjectedCrs::from_epsg(code).unwrap();
+            let wkt = crs.wkt1();
+            assert_eq!(parse_crs(&wkt).unwrap().epsg(), Some(code), "{wkt}");
+            let anonymous = wkt.replace(&format!(",AUTHORITY[\"EPSG\",\"{code}\"]"), "");
+            let by_parameters = parse_crs(&anonymous).unwrap();
+            let (x, y) = crs.from_wgs84(121.17, 31.56).unwrap();
+            close(&by_parameters, x, y, &SourceCrs::from_epsg(code).unwrap());
+        }
     }
 }

@@ -27,6 +27,8 @@ use super::proj::Crs;
 pub struct ProjectedCrs {
     epsg: Option<u32>,
     name: String,
+    /// The proj string it was built from (QGIS projects carry it).
+    def: String,
     proj: Proj,
     geographic: Proj,
     /// Whether its coordinates are degrees (converted to and from proj4rs's radians).
@@ -124,11 +126,66 @@ impl ProjectedCrs {
                 "{name}: converted with the datum-shift parameters given (+towgs84); expect metres, not centimetres"
             )
         });
-        Ok(ProjectedCrs { epsg: None, name: name.to_string(), proj, geographic, degrees, central_meridian, note })
+        Ok(ProjectedCrs {
+            epsg: None,
+            name: name.to_string(),
+            def: def.to_string(),
+            proj,
+            geographic,
+            degrees,
+            central_meridian,
+            note,
+        })
     }
 
     pub fn epsg(&self) -> Option<u32> {
         self.epsg
+    }
+
+    pub fn proj_string(&self) -> &str {
+        &self.def
+    }
+
+    /// OGC WKT1 with the EPSG authority, as GeoPackages and `.prj` files hold it: built from
+    /// the proj string's parameters (transverse Mercator and Web Mercator, the systems port-atlas
+    /// exports to).
+    pub fn wkt1(&self) -> String {
+        let param = |key: &str| {
+            self.def
+                .split_whitespace()
+                .find_map(|t| t.strip_prefix(&format!("+{key}=")))
+                .and_then(|v| v.parse::<f64>().ok())
+        };
+        let authority = self.epsg.map(|c| format!(",AUTHORITY[\"EPSG\",\"{c}\"]")).unwrap_or_default();
+        let wgs84 = self.def.contains("+datum=WGS84") || self.def.contains("+proj=utm");
+        let geogcs = if wgs84 {
+            r#"GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563]],PRIMEM["Greenwich",0],UNIT["degree",0.0174532925199433]]"#
+        } else {
+            r#"GEOGCS["China Geodetic Coordinate System 2000",DATUM["China_2000",SPHEROID["CGCS2000",6378137,298.257222101]],PRIMEM["Greenwich",0],UNIT["degree",0.0174532925199433]]"#
+        };
+        if self.degrees {
+            return format!("{}{authority}]", geogcs.trim_end_matches(']'));
+        }
+        if self.def.contains("+proj=merc") {
+            return format!(
+                r#"PROJCS["{}",GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563]],PRIMEM["Greenwich",0],UNIT["degree",0.0174532925199433]],PROJECTION["Mercator_1SP"],PARAMETER["central_meridian",0],PARAMETER["scale_factor",1],PARAMETER["false_easting",0],PARAMETER["false_northing",0],UNIT["metre",1],EXTENSION["PROJ4","{}"]{authority}]"#,
+                self.name, self.def
+            );
+        }
+        let (lon0, k, x0, y0) = if let Some(zone) = param("zone") {
+            (zone * 6.0 - 183.0, 0.9996, 500_000.0, 0.0)
+        } else {
+            (
+                param("lon_0").unwrap_or(0.0),
+                param("k").unwrap_or(1.0),
+                param("x_0").unwrap_or(0.0),
+                param("y_0").unwrap_or(0.0),
+            )
+        };
+        format!(
+            r#"PROJCS["{}",{geogcs},PROJECTION["Transverse_Mercator"],PARAMETER["latitude_of_origin",0],PARAMETER["central_meridian",{lon0}],PARAMETER["scale_factor",{k}],PARAMETER["false_easting",{x0}],PARAMETER["false_northing",{y0}],UNIT["metre",1]{authority}]"#,
+            self.name
+        )
     }
 
     pub fn is_geographic(&self) -> bool {

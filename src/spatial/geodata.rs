@@ -209,15 +209,40 @@ impl Layer {
     /// (`name`, `NAME`, `名称`, `MC` ...) that at least half the features have as text.
     pub fn guess_name_field(&self) -> Option<String> {
         const CANDIDATES: [&str; 24] = [
-            "name", "名称", "名稱", "mc", "name_zh", "name_cn", "cname", "title", "标题", "项目名称", "企业名称",
-            "地块名称", "单位名称", "xmmc", "dkmc", "qymc", "dwmc", "zdmc", "poi_name", "label", "地名", "名字",
-            "站点名称", "fullname",
+            "name",
+            "名称",
+            "名稱",
+            "mc",
+            "name_zh",
+            "name_cn",
+            "cname",
+            "title",
+            "标题",
+            "项目名称",
+            "企业名称",
+            "地块名称",
+            "单位名称",
+            "xmmc",
+            "dkmc",
+            "qymc",
+            "dwmc",
+            "zdmc",
+            "poi_name",
+            "label",
+            "地名",
+            "名字",
+            "站点名称",
+            "fullname",
         ];
         let keys = self.attribute_names();
         let half = self.features.len().div_ceil(2).max(1);
         CANDIDATES.iter().find_map(|c| {
             let key = keys.iter().find(|k| k.to_lowercase() == *c)?;
-            let named = self.features.iter().filter(|f| matches!(f.extra.get(key), Some(Value::String(s)) if !s.trim().is_empty())).count();
+            let named = self
+                .features
+                .iter()
+                .filter(|f| matches!(f.extra.get(key), Some(Value::String(s)) if !s.trim().is_empty()))
+                .count();
             (named >= half).then(|| key.clone())
         })
     }
@@ -251,7 +276,10 @@ impl Layer {
     /// Whether the features carry the atlas's own names (then no name field applies).
     pub fn has_atlas_names(&self) -> bool {
         self.meta.name_field.is_none()
-            && self.features.iter().any(|f| !(f.name_zh_hant.is_empty() && f.name_zh_hans.is_empty() && f.name_en.is_empty()))
+            && self
+                .features
+                .iter()
+                .any(|f| !(f.name_zh_hant.is_empty() && f.name_zh_hans.is_empty() && f.name_en.is_empty()))
     }
 
     /// RFC 7946 FeatureCollection text, written from the f64 source data.
@@ -371,6 +399,28 @@ pub struct LayerMeta {
     /// Colour by categories of an attribute instead of one colour.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub categorized: Option<Categorized>,
+    /// Where a layer that is not `ID.geojson` in the data folder is read from, and how.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<LayerSource>,
+}
+
+/// A layer's file in any format `formats` reads, with the answers it needed: what `layers.json`
+/// records so a saved data folder opens again without questions.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct LayerSource {
+    /// Relative to the data folder, or absolute.
+    pub file: String,
+    /// The table, sheet, folder or zipped Shapefile.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layer: Option<String>,
+    /// `--from-crs` spelling, when the file does not say its system.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crs: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encoding: Option<String>,
+    /// A table's x and y columns.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub columns: Option<(String, String)>,
 }
 
 /// A categorized style: a colour per value of one field, the rest in one "other" colour.
@@ -403,12 +453,8 @@ impl Categorized {
         }
         let mut values: Vec<(String, usize)> = counts.into_iter().collect();
         values.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        let classes = values
-            .into_iter()
-            .take(Self::MAX_CLASSES)
-            .zip(PALETTE)
-            .map(|((v, _), c)| (v, c.to_string()))
-            .collect();
+        let classes =
+            values.into_iter().take(Self::MAX_CLASSES).zip(PALETTE).map(|((v, _), c)| (v, c.to_string())).collect();
         Categorized { field: field.to_string(), classes, other: "#9e9e9e".into() }
     }
 
@@ -466,6 +512,7 @@ impl LayerMeta {
             basemap: false,
             name_field: None,
             categorized: None,
+            source: None,
         }
     }
 

@@ -197,7 +197,9 @@ impl ShapefileOut<'_> {
                 let len = *len as usize;
                 // Never cut a multi-byte character in half.
                 let mut take = bytes.len().min(len);
-                while take > 0 && self.encoding.decode_without_bom_handling_and_without_replacement(&bytes[..take]).is_none() {
+                while take > 0
+                    && self.encoding.decode_without_bom_handling_and_without_replacement(&bytes[..take]).is_none()
+                {
                     take -= 1;
                 }
                 dbf.extend_from_slice(&bytes[..take]);
@@ -227,8 +229,14 @@ pub const PRJ_4549: &str = r#"PROJCS["CGCS2000_3_Degree_GK_CM_120E",GEOGCS["GCS_
 pub fn planner_shapefile(n: usize, stem: &std::path::Path) -> std::io::Result<()> {
     let gk = crate::spatial::crs::ProjectedCrs::from_epsg(4549).map_err(std::io::Error::other)?;
     let layer = polygons(n, 12, 7);
-    const USES: [(&str, &str); 6] =
-        [("M1", "一类工业用地"), ("R2", "二类居住用地"), ("G1", "公园绿地"), ("B1", "商业用地"), ("W1", "物流仓储用地"), ("S1", "城市道路用地")];
+    const USES: [(&str, &str); 6] = [
+        ("M1", "一类工业用地"),
+        ("R2", "二类居住用地"),
+        ("G1", "公园绿地"),
+        ("B1", "商业用地"),
+        ("W1", "物流仓储用地"),
+        ("S1", "城市道路用地"),
+    ];
     const TOWNS: [&str; 6] = ["城厢镇", "沙溪镇", "浏河镇", "浮桥镇", "璜泾镇", "双凤镇"];
     let mut records = Vec::with_capacity(n);
     for (i, f) in layer.features.iter().enumerate() {

@@ -10,7 +10,7 @@ use bevy::prelude::*;
 use geo::Geometry;
 
 use super::material::Style;
-use crate::geodata::Feature;
+use crate::geodata::{Categorized, Feature};
 use crate::proj::LocalFrame;
 use crate::tess::{self, ExtrudedBuffers, FillBuffers, LayerMeshes};
 
@@ -22,6 +22,21 @@ pub struct TessOutput {
     /// simplified) drawn instead of the full meshes when zoomed out.
     pub coarse: Option<FillBuffers>,
     pub errors: Vec<String>,
+    /// Each feature's class in a categorized style (indexed like the buffers' feature ids; 0:
+    /// the layer's own colour), empty when the layer has one colour.
+    pub classes: Vec<u8>,
+}
+
+impl TessOutput {
+    pub(super) fn empty() -> Self {
+        TessOutput {
+            surveyed: LayerMeshes::default(),
+            schematic: LayerMeshes::default(),
+            coarse: None,
+            errors: Vec::new(),
+            classes: Vec::new(),
+        }
+    }
 }
 
 /// Generalisation size in local metres: features smaller than this are aggregated into grid
@@ -134,14 +149,17 @@ pub fn is_large(features: &[Feature]) -> bool {
 /// Features per chunk: small enough for a smooth progress bar, large enough to amortise setup.
 const CHUNK: usize = 2000;
 
-/// Tessellates features in chunks, counting progress in `done`.
-fn tessellate_range(features: &[&Feature], frame: &LocalFrame, done: &AtomicUsize) -> TessOutput {
-    let mut out = TessOutput {
-        surveyed: LayerMeshes::default(),
-        schematic: LayerMeshes::default(),
-        coarse: None,
-        errors: Vec::new(),
-    };
+/// Tessellates features in chunks, counting progress in `done`; `style` gives each its class.
+fn tessellate_range(
+    features: &[&Feature],
+    frame: &LocalFrame,
+    done: &AtomicUsize,
+    style: Option<&Categorized>,
+) -> TessOutput {
+    let mut out = TessOutput::empty();
+    if let Some(c) = style {
+        out.classes = features.iter().map(|f| c.class_of(f)).collect();
+    }
     let tolerance = 0.5;
     let empty = Geometry::GeometryCollection(geo::GeometryCollection(vec![]));
     for (ci, chunk) in features.chunks(CHUNK).enumerate() {
@@ -167,7 +185,12 @@ fn tessellate_range(features: &[&Feature], frame: &LocalFrame, done: &AtomicUsiz
 const TILE_M: f64 = 2500.0;
 
 /// Tessellates a large layer tile by tile (by each feature's bounding-box centre).
-pub fn tessellate_tiles(features: &[Feature], frame: &LocalFrame, done: &AtomicUsize) -> Vec<TessOutput> {
+pub fn tessellate_tiles(
+    features: &[Feature],
+    frame: &LocalFrame,
+    done: &AtomicUsize,
+    style: Option<&Categorized>,
+) -> Vec<TessOutput> {
     let mut tiles: std::collections::BTreeMap<(i64, i64), Vec<&Feature>> = Default::default();
     for f in features {
         let Some(b) = f.bounds() else { continue };
@@ -185,7 +208,7 @@ pub fn tessellate_tiles(features: &[Feature], frame: &LocalFrame, done: &AtomicU
                         .iter()
                         .skip(t)
                         .step_by(threads)
-                        .map(|tile| tessellate_range(tile, frame, done))
+                        .map(|tile| tessellate_range(tile, frame, done, style))
                         .collect::<Vec<_>>()
                 })
             })
@@ -195,7 +218,13 @@ pub fn tessellate_tiles(features: &[Feature], frame: &LocalFrame, done: &AtomicU
 }
 
 /// Tessellates a layer's features (off the main thread), counting progress in `done`.
-pub fn tessellate_features(features: &[Feature], frame: &LocalFrame, done: &AtomicUsize, large: bool) -> TessOutput {
+pub fn tessellate_features(
+    features: &[Feature],
+    frame: &LocalFrame,
+    done: &AtomicUsize,
+    large: bool,
+    style: Option<&Categorized>,
+) -> TessOutput {
     // Large layers are split across the cores but one, which stays with rendering so the map
     // keeps moving while the detail is built; each part is tessellated in chunks.
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).saturating_sub(1).clamp(1, 8);
@@ -203,24 +232,21 @@ pub fn tessellate_features(features: &[Feature], frame: &LocalFrame, done: &Atom
     let refs: Vec<&Feature> = features.iter().collect();
     let parts: Vec<TessOutput> = std::thread::scope(|scope| {
         let handles: Vec<_> =
-            refs.chunks(per).map(|part| scope.spawn(move || tessellate_range(part, frame, done))).collect();
+            refs.chunks(per).map(|part| scope.spawn(move || tessellate_range(part, frame, done, style))).collect();
         handles.into_iter().filter_map(|h| h.join().ok()).collect()
     });
-    let mut out = TessOutput {
-        surveyed: LayerMeshes::default(),
-        schematic: LayerMeshes::default(),
-        coarse: None,
-        errors: Vec::new(),
-    };
+    let mut out = TessOutput::empty();
     for (i, p) in parts.into_iter().enumerate() {
         let base = (i * per) as u32;
         out.surveyed.append(p.surveyed, base);
         out.schematic.append(p.schematic, base);
         out.errors.extend(p.errors);
+        out.classes.extend(p.classes);
     }
     // Fills are simplified to half a metre: far below a pixel at any useful zoom.
     let tolerance = 0.5;
-    if !large {
+    // A categorized layer keeps its features apart: a dissolved fill has one colour.
+    if !large && style.is_none() {
         // Small layers: dissolve each fill into one multipolygon, so nested features (a
         // province, its city, the city's districts) are filled once rather than stacked.
         // Overdraw is what a CPU rasteriser pays for; picking still sees every feature.
@@ -247,20 +273,36 @@ pub fn tessellate_features(features: &[Feature], frame: &LocalFrame, done: &Atom
     out
 }
 
-pub fn fill_mesh(b: &FillBuffers) -> Mesh {
+/// A vertex's class for the shader's palette: the second texture coordinate carries it, so a
+/// categorized layer needs no extra vertex attribute or pipeline.
+fn class_of(classes: &[u8], feature: u32) -> f32 {
+    classes.get(feature as usize).copied().unwrap_or(0) as f32
+}
+
+pub fn fill_mesh(b: &FillBuffers, classes: &[u8]) -> Mesh {
     let pos: Vec<[f32; 3]> = b.positions.iter().map(|p| [p[0], p[1], 0.0]).collect();
     let n = pos.len();
+    let uv: Vec<[f32; 2]> = if classes.is_empty() {
+        vec![[0.0f32; 2]; n]
+    } else {
+        b.feature.iter().map(|&f| [0.0, class_of(classes, f)]).collect()
+    };
     Mesh::new(PrimitiveTopology::TriangleList, RenderAssetUsages::RENDER_WORLD)
         .with_inserted_attribute(Mesh::ATTRIBUTE_POSITION, pos)
         .with_inserted_attribute(Mesh::ATTRIBUTE_NORMAL, vec![[0.0f32; 3]; n])
-        .with_inserted_attribute(Mesh::ATTRIBUTE_UV_0, vec![[0.0f32; 2]; n])
+        .with_inserted_attribute(Mesh::ATTRIBUTE_UV_0, uv)
         .with_inserted_indices(Indices::U32(b.indices.clone()))
 }
 
-pub fn extruded_mesh(b: &ExtrudedBuffers) -> Mesh {
+pub fn extruded_mesh(b: &ExtrudedBuffers, classes: &[u8]) -> Mesh {
     let pos: Vec<[f32; 3]> = b.positions.iter().map(|p| [p[0], p[1], 0.0]).collect();
     let nrm: Vec<[f32; 3]> = b.offsets.iter().map(|o| [o[0], o[1], 0.0]).collect();
-    let uv: Vec<[f32; 2]> = b.advance.iter().map(|&a| [a, 0.0]).collect();
+    let uv: Vec<[f32; 2]> = b
+        .advance
+        .iter()
+        .zip(&b.feature)
+        .map(|(&a, &f)| [a, if classes.is_empty() { 0.0 } else { class_of(classes, f) }])
+        .collect();
     Mesh::new(PrimitiveTopology::TriangleList, RenderAssetUsages::RENDER_WORLD)
         .with_inserted_attribute(Mesh::ATTRIBUTE_POSITION, pos)
         .with_inserted_attribute(Mesh::ATTRIBUTE_NORMAL, nrm)
@@ -275,7 +317,7 @@ fn parts(out: &TessOutput, large: bool) -> Vec<(Style, Mesh, Lod)> {
     if let Some(c) = &out.coarse
         && !c.indices.is_empty()
     {
-        v.push((Style::Fill { schematic: false }, fill_mesh(c), Lod::Overview));
+        v.push((Style::Fill { schematic: false }, fill_mesh(c, &[]), Lod::Overview));
     }
     v
 }
@@ -284,16 +326,16 @@ fn parts_of(out: &TessOutput) -> Vec<(Style, Mesh)> {
     let mut v = Vec::new();
     for (schematic, m) in [(false, &out.surveyed), (true, &out.schematic)] {
         if !m.fill.indices.is_empty() {
-            v.push((Style::Fill { schematic }, fill_mesh(&m.fill)));
+            v.push((Style::Fill { schematic }, fill_mesh(&m.fill, &out.classes)));
         }
         if !m.outlines.indices.is_empty() {
-            v.push((Style::Outline { schematic }, extruded_mesh(&m.outlines)));
+            v.push((Style::Outline { schematic }, extruded_mesh(&m.outlines, &out.classes)));
         }
         if !m.lines.indices.is_empty() {
-            v.push((Style::Line { schematic }, extruded_mesh(&m.lines)));
+            v.push((Style::Line { schematic }, extruded_mesh(&m.lines, &out.classes)));
         }
         if !m.points.indices.is_empty() {
-            let mesh = extruded_mesh(&m.points);
+            let mesh = extruded_mesh(&m.points, &out.classes);
             v.push((Style::PointHalo, mesh.clone()));
             v.push((Style::Point { schematic }, mesh.clone()));
             if schematic {

@@ -7,7 +7,7 @@ use bevy::render::render_resource::{AsBindGroup, ShaderType};
 use bevy::shader::ShaderRef;
 use bevy::sprite_render::{AlphaMode2d, Material2d};
 
-use crate::geodata::LayerMeta;
+use crate::geodata::{Categorized, LayerMeta, parse_hex_color};
 
 pub const MAP_SHADER: Handle<Shader> = uuid_handle!("6a8f3c2e-7d41-4b8a-9e55-0c1f2a3b4d5e");
 
@@ -16,7 +16,13 @@ pub const MAP_SHADER: Handle<Shader> = uuid_handle!("6a8f3c2e-7d41-4b8a-9e55-0c1
 pub struct MapUniform {
     pub color: Vec4,
     pub params: Vec4,
+    /// A categorized layer's colours by class (the vertex's second texture coordinate); entry
+    /// 0's alpha says whether to use them at all.
+    pub palette: [Vec4; PALETTE_SIZE],
 }
+
+/// Class colours a material holds: [`Categorized::MAX_CLASSES`], "other", and the flag slot.
+pub const PALETTE_SIZE: usize = 16;
 
 /// The one material every map mesh uses, configured per layer style.
 #[derive(Asset, TypePath, AsBindGroup, Clone, Debug)]
@@ -32,6 +38,7 @@ impl MapMaterial {
             u: MapUniform {
                 color: Vec4::new(c.red, c.green, c.blue, alpha),
                 params: Vec4::new(width_px, schematic as u8 as f32, pulse as u8 as f32, 1.0),
+                palette: [Vec4::ZERO; PALETTE_SIZE],
             },
         }
     }
@@ -45,6 +52,7 @@ impl Material2d for MapMaterial {
         ShaderRef::Handle(MAP_SHADER)
     }
     fn alpha_mode(&self) -> AlphaMode2d {
+        // (A palette changes colours, not opacity: the opaque path holds for it too.)
         // Fully opaque, unhatched fills skip blending: on a CPU rasteriser (lavapipe) overdraw
         // of blended full-screen layers is what limits the frame rate.
         if self.u.color.w >= 0.999 && self.u.params.x == 0.0 && self.u.params.y == 0.0 && self.u.params.z == 0.0 {
@@ -85,6 +93,14 @@ impl Style {
         let fill = Color::srgb_u8(r, g, b);
         let stroke = Color::srgb_u8(sr, sg, sb);
         let w = meta.line_width;
+        let mut m = self.base_material(meta, opacity, fill, stroke, w);
+        if let (Some(c), Style::Fill { .. } | Style::Line { .. } | Style::Point { .. }) = (&meta.categorized, self) {
+            m.u.palette = palette(c);
+        }
+        m
+    }
+
+    fn base_material(self, _meta: &LayerMeta, opacity: f32, fill: Color, stroke: Color, w: f32) -> MapMaterial {
         match self {
             Style::Fill { schematic } => MapMaterial::new(fill, opacity, 0.0, schematic, false),
             Style::Outline { schematic } => MapMaterial::new(stroke, opacity.clamp(0.35, 1.0), w, schematic, false),
@@ -94,6 +110,20 @@ impl Style {
             Style::PointHole => MapMaterial::new(Color::WHITE, (opacity * 1.5).min(1.0), 5.0, false, false),
         }
     }
+}
+
+/// The shader's palette for a categorized style: slot 0 flags it, 1..=n the classes, then
+/// "other" (which [`Categorized::class_of`] gives as n + 1).
+pub fn palette(c: &Categorized) -> [Vec4; PALETTE_SIZE] {
+    let mut p = [Vec4::ZERO; PALETTE_SIZE];
+    p[0] = Vec4::new(0.0, 0.0, 0.0, 1.0);
+    let colours = c.classes.iter().map(|(_, col)| col.as_str()).chain([c.other.as_str()]);
+    for (slot, hex) in p.iter_mut().skip(1).zip(colours) {
+        let [r, g, b] = parse_hex_color(hex).unwrap_or([128, 128, 128]);
+        let l = Color::srgb_u8(r, g, b).to_linear();
+        *slot = Vec4::new(l.red, l.green, l.blue, 1.0);
+    }
+    p
 }
 
 /// Marks an entity as drawing part of layer `layer`.

@@ -20,12 +20,11 @@ use bevy::window::PrimaryWindow;
 
 use self::build::{Built, Lod, TessOutput, coarse_fill, is_large, mesh_bounds, tessellate_features, tessellate_tiles};
 use self::material::{LayerPart, MapMaterial};
-pub use self::reading::{Reading, start_read};
-use super::state::{AtlasCommand, AtlasRes, LayerId, LayerView, Problems, Readiness, Selection};
+pub use self::reading::{ReadOutcome, Reading, start_read};
+use super::state::{AtlasCommand, AtlasRes, LayerId, LayerView, OpenQuestions, Problems, Readiness, Selection};
 use super::view::{MapSet, MapView, z};
-use crate::geodata::Feature;
+use crate::geodata::{Categorized, Feature};
 use crate::proj::LocalFrame;
-use crate::tess::LayerMeshes;
 
 struct Pending {
     layer: usize,
@@ -51,6 +50,8 @@ pub struct Tessellation {
     pub focus_after_load: Vec<String>,
     /// The view was given explicitly (`--view LON,LAT`): loading layers must not move it.
     pub keep_view: bool,
+    /// Layers whose style changed in a way that needs new meshes (a categorized colouring).
+    restyle: Vec<usize>,
 }
 
 impl Tessellation {
@@ -137,6 +138,7 @@ impl Plugin for LayersPlugin {
                     handle_commands,
                     dropped_files,
                     finish_loads,
+                    restyle_layers,
                     request_detail,
                     poll_tasks,
                     realize_deferred,
@@ -160,13 +162,7 @@ fn spawn_task(tess: &mut Tessellation, res: &AtlasRes, layer: usize) {
         // The overview first: a few thousand triangles, on screen in a moment.
         let f = features.clone();
         let task = std::thread::spawn(move || {
-            let empty = LayerMeshes::default();
-            let out = TessOutput {
-                surveyed: empty.clone(),
-                schematic: empty,
-                coarse: Some(coarse_fill(&f, &frame)),
-                errors: Vec::new(),
-            };
+            let out = TessOutput { coarse: Some(coarse_fill(&f, &frame)), ..TessOutput::empty() };
             Built::new(out, true)
         });
         tess.pending.push(Pending { layer, task, done: Arc::new(AtomicUsize::new(0)), total: 0 });
@@ -175,17 +171,25 @@ fn spawn_task(tess: &mut Tessellation, res: &AtlasRes, layer: usize) {
         tess.needs_detail.push(layer);
         return;
     }
-    spawn_detail(tess, layer, features, frame, false);
+    let style = res.atlas.layers[layer].meta.categorized.clone();
+    spawn_detail(tess, layer, features, frame, false, style);
 }
 
-fn spawn_detail(tess: &mut Tessellation, layer: usize, features: Arc<Vec<Feature>>, frame: LocalFrame, large: bool) {
+fn spawn_detail(
+    tess: &mut Tessellation,
+    layer: usize,
+    features: Arc<Vec<Feature>>,
+    frame: LocalFrame,
+    large: bool,
+    style: Option<Categorized>,
+) {
     let done = Arc::new(AtomicUsize::new(0));
     let d2 = done.clone();
     let total = features.len();
     let task = std::thread::spawn(move || {
         let t = std::time::Instant::now();
         let built = if large {
-            let tiles = tessellate_tiles(&features, &frame, &d2);
+            let tiles = tessellate_tiles(&features, &frame, &d2, style.as_ref());
             let mut built = Built { meshes: Vec::new(), errors: Vec::new() };
             for tile in tiles {
                 let b = Built::new(tile, true);
@@ -194,7 +198,7 @@ fn spawn_detail(tess: &mut Tessellation, layer: usize, features: Arc<Vec<Feature
             }
             built
         } else {
-            Built::new(tessellate_features(&features, &frame, &d2, false), false)
+            Built::new(tessellate_features(&features, &frame, &d2, false, style.as_ref()), false)
         };
         debug!("tessellated {} features in {:.2} s", features.len(), t.elapsed().as_secs_f64());
         built
@@ -209,7 +213,7 @@ fn request_detail(mut tess: ResMut<Tessellation>, res: Res<AtlasRes>, map: Res<M
     }
     for layer in std::mem::take(&mut tess.needs_detail) {
         if let Some(l) = res.atlas.layers.get(layer) {
-            spawn_detail(&mut tess, layer, Arc::new(l.features.clone()), res.frame, true);
+            spawn_detail(&mut tess, layer, Arc::new(l.features.clone()), res.frame, true, l.meta.categorized.clone());
         }
     }
 }
@@ -233,7 +237,19 @@ pub fn handle_commands(
     for cmd in cmds.read() {
         match cmd {
             AtlasCommand::LoadLayer(path) => {
-                tess.loading.push(start_read(path.clone()));
+                tess.loading.push(start_read(path.clone(), Default::default()));
+            }
+            AtlasCommand::OpenLayer(path, options) => {
+                tess.loading.push(start_read(path.clone(), (**options).clone()));
+            }
+            AtlasCommand::NameField(layer, field) => {
+                res.atlas.set_name_field(layer.0, field.as_deref());
+                res.reindex();
+            }
+            AtlasCommand::StyleBy(layer, field) => {
+                let Some(l) = res.atlas.layers.get_mut(layer.0) else { continue };
+                l.meta.categorized = field.as_deref().map(|f| crate::geodata::Categorized::of(f, &l.features));
+                tess.restyle.push(layer.0);
             }
             AtlasCommand::LoadDocument(path) => match res.atlas.add_document(path) {
                 Ok(i) => {
@@ -268,6 +284,7 @@ pub fn handle_commands(
 /// Adds layers whose files finished reading; errors go to the problems panel.
 pub fn finish_loads(
     mut cmds: MessageWriter<AtlasCommand>,
+    mut questions: ResMut<OpenQuestions>,
     mut res: ResMut<AtlasRes>,
     mut view: ResMut<LayerView>,
     mut tess: ResMut<Tessellation>,
@@ -281,7 +298,7 @@ pub fn finish_loads(
             let reading = tess.loading.remove(i);
             let (path, cancelled) = (reading.path.clone(), reading.cancelled());
             let r = reading.task.join().unwrap_or_else(|_| {
-                Err(crate::diagnostic::Diagnostic::error(
+                ReadOutcome::Failed(crate::diagnostic::Diagnostic::error(
                     &path,
                     crate::diagnostic::Position::File,
                     "the reader thread failed",
@@ -299,22 +316,31 @@ pub fn finish_loads(
     }
     for (path, r) in done {
         match r {
-            Ok((layer, diags)) => {
-                problems.extend(diags);
-                let t = std::time::Instant::now();
-                let i = res.atlas.add_layer(layer);
-                info!("added {} to the gazetteer and re-linked in {:.2} s", path.display(), t.elapsed().as_secs_f64());
-                let id = view.push(&res.atlas.layers[i].meta);
-                debug_assert_eq!(id, LayerId(i), "layer records follow the atlas");
-                res.reindex();
-                spawn_task(&mut tess, &res, i);
-                if let Some(b) = res.atlas.layers[i].bounds().filter(|_| !tess.keep_view) {
+            ReadOutcome::Layers(opened) => {
+                problems.extend(opened.diagnostics);
+                let mut bounds = Vec::new();
+                for layer in opened.layers {
+                    let t = std::time::Instant::now();
+                    let i = res.atlas.add_layer(layer);
+                    info!(
+                        "added {} to the gazetteer and re-linked in {:.2} s",
+                        path.display(),
+                        t.elapsed().as_secs_f64()
+                    );
+                    let id = view.push(&res.atlas.layers[i].meta);
+                    debug_assert_eq!(id, LayerId(i), "layer records follow the atlas");
+                    res.reindex();
+                    spawn_task(&mut tess, &res, i);
+                    bounds.extend(res.atlas.layers[i].bounds());
+                    info!("loaded layer {} ({} features)", res.atlas.layers[i].id, res.atlas.layers[i].features.len());
+                }
+                if let Some(b) = crate::geodata::union_bounds(bounds).filter(|_| !tess.keep_view) {
                     let frame = res.frame;
                     map.fit_lonlat(&frame, b, 40.0);
                 }
-                info!("loaded layer {} ({} features)", path.display(), res.atlas.layers[i].features.len());
             }
-            Err(d) => problems.push(d),
+            ReadOutcome::Ask(q) => questions.0.push(*q),
+            ReadOutcome::Failed(d) => problems.push(d),
         }
     }
     if tess.loading.is_empty() && !tess.focus_after_load.is_empty() {
@@ -324,11 +350,21 @@ pub fn finish_loads(
     }
 }
 
+/// Whether a dropped or opened file is a report rather than a layer: text and Markdown, unless
+/// it is a CSV-like table (a `.txt` with coordinate columns is a layer).
+pub fn is_document(path: &std::path::Path) -> bool {
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    match ext.as_str() {
+        "md" | "docx" | "pdf" | "html" | "htm" => true,
+        "txt" => crate::formats::table::preview(path, &Default::default()).map_or(true, |p| p.columns.is_none()),
+        _ => false,
+    }
+}
+
 fn dropped_files(mut drops: MessageReader<bevy::window::FileDragAndDrop>, mut cmds: MessageWriter<AtlasCommand>) {
     for d in drops.read() {
         if let bevy::window::FileDragAndDrop::DroppedFile { path_buf, .. } = d {
-            let ext = path_buf.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
-            if ext == "txt" || ext == "md" {
+            if is_document(path_buf) {
                 cmds.write(AtlasCommand::LoadDocument(path_buf.clone()));
             } else {
                 cmds.write(AtlasCommand::LoadLayer(path_buf.clone()));
@@ -403,6 +439,33 @@ pub fn poll_tasks(
     }
 }
 
+/// Rebuilds the meshes of layers whose categorized style changed: their parts are replaced, and
+/// work under way for them is dropped so old colours cannot arrive after the new ones.
+fn restyle_layers(
+    mut commands: Commands,
+    mut tess: ResMut<Tessellation>,
+    res: Res<AtlasRes>,
+    parts: Query<(Entity, &LayerPart)>,
+) {
+    if tess.restyle.is_empty() {
+        return;
+    }
+    let layers = std::mem::take(&mut tess.restyle);
+    for (e, part) in &parts {
+        if layers.contains(&part.layer) {
+            commands.entity(e).despawn();
+        }
+    }
+    tess.pending.retain(|p| !layers.contains(&p.layer));
+    tess.needs_detail.retain(|l| !layers.contains(l));
+    tess.detail_done.retain(|l| !layers.contains(l));
+    for layer in layers {
+        if layer < res.atlas.layers.len() {
+            spawn_task(&mut tess, &res, layer);
+        }
+    }
+}
+
 /// Tells screenshots and the benchmark what is still on its way.
 fn report_readiness(tess: Res<Tessellation>, view: Res<LayerView>, mut ready: ResMut<Readiness>) {
     let now = Readiness {
@@ -450,9 +513,10 @@ fn sync_styles(
         }
         let wanted = part.style.material(meta, opacity);
         if let Some(mut m) = materials.get_mut(&mat.0)
-            && m.u.color != wanted.u.color
+            && (m.u.color != wanted.u.color || m.u.palette != wanted.u.palette)
         {
             m.u.color = wanted.u.color;
+            m.u.palette = wanted.u.palette;
         }
     }
 }

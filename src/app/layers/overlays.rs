@@ -47,17 +47,17 @@ pub fn update_overlays(
             ));
         };
         if selected && !m.fill.indices.is_empty() {
-            add(fill_mesh(&m.fill), MapMaterial::new(highlight, 0.35, 0.0, false, true), 0.0);
+            add(fill_mesh(&m.fill, &[]), MapMaterial::new(highlight, 0.35, 0.0, false, true), 0.0);
         }
         let width = if selected { 4.0 } else { 3.0 };
         let color = if selected { highlight } else { Color::srgb(0.1, 0.1, 0.1) };
         for b in [&m.outlines, &m.lines] {
             if !b.indices.is_empty() {
-                add(extruded_mesh(b), MapMaterial::new(color, 0.95, width, false, selected), 1.0);
+                add(extruded_mesh(b, &[]), MapMaterial::new(color, 0.95, width, false, selected), 1.0);
             }
         }
         if !m.points.indices.is_empty() {
-            add(extruded_mesh(&m.points), MapMaterial::new(color, 0.5, 24.0, false, selected), 0.5);
+            add(extruded_mesh(&m.points, &[]), MapMaterial::new(color, 0.5, 24.0, false, selected), 0.5);
         }
     };
     if let Some(h) = now.0
@@ -92,7 +92,7 @@ pub fn spawn_veil(
         indices: vec![0, 1, 2, 0, 2, 3],
     };
     commands.spawn((
-        Mesh2d(meshes.add(fill_mesh(&fill))),
+        Mesh2d(meshes.add(fill_mesh(&fill, &[]))),
         MeshMaterial2d(materials.add(MapMaterial::new(Color::srgb(0.97, 0.97, 0.96), 0.55, 0.0, false, false))),
         Transform::from_xyz(0.0, 0.0, z::VEIL),
         Visibility::Hidden,

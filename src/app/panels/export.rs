@@ -11,6 +11,8 @@ pub(super) struct ExportState {
     pub(super) open: bool,
     dir: String,
     force: bool,
+    /// `--crs` as typed: EPSG:4326 unless the planner wants their projected system.
+    crs: String,
     job: Option<std::thread::JoinHandle<Result<crate::export::ExportReport, String>>>,
     message: Option<(bool, String)>,
 }
@@ -61,6 +63,19 @@ pub(super) fn export_window(
             ui.label("Folder:");
             ui.add(egui::TextEdit::singleline(&mut st.dir).desired_width(320.0));
         });
+        if st.crs.is_empty() {
+            st.crs = "EPSG:4326".into();
+        }
+        ui.horizontal(|ui| {
+            ui.label("GeoPackage CRS:");
+            ui.add(egui::TextEdit::singleline(&mut st.crs).hint_text("EPSG:4549").desired_width(120.0));
+            ui.weak("e.g. EPSG:4549 (CGCS2000 GK CM 120E)");
+        });
+        let crs = crate::export::export_crs(&st.crs);
+        if let Err(e) = &crs {
+            ui.colored_label(Color32::from_rgb(190, 60, 40), e);
+        }
+        let crs = crs.unwrap_or(None);
         ui.checkbox(&mut st.force, "replace files that already exist");
         let running = st.job.is_some();
         ui.horizontal(|ui| {
@@ -72,6 +87,7 @@ pub(super) fn export_window(
                     formats: vec![crate::export::Format::GeoJson, crate::export::Format::Qgs],
                     force: st.force,
                     basemap: basemap.cloned(),
+                    crs: crs.clone(),
                 };
                 st.message = None;
                 st.job = Some(std::thread::spawn(move || {

@@ -5,6 +5,7 @@
 //! The panels are the one plugin that imports others (the presenter's and the basemap's state,
 //! the layers' loading progress), for the sections that show them; nothing imports the panels.
 
+mod attributes;
 mod document;
 mod export;
 mod map_labels;
@@ -12,6 +13,7 @@ mod mentions;
 mod place;
 mod presenting;
 mod problems;
+mod questions;
 mod sidebar;
 mod toolbar;
 
@@ -24,7 +26,7 @@ use egui::{Color32, Sense, Ui, UiBuilder};
 use super::basemap::{self, BasemapChoice, TileLoader};
 use super::layers::Tessellation;
 use super::presenter::{Presenter, StartPresenting};
-use super::state::{AppMode, AtlasCommand, AtlasRes, Lang, LayerView, Problems, Selection};
+use super::state::{AppMode, AtlasCommand, AtlasRes, Lang, LayerView, OpenQuestions, Problems, Selection};
 use super::view::{MapView, UiCapture, ZoomToAll};
 use crate::geodata::LayerMeta;
 use crate::index::FeatureRef;
@@ -46,6 +48,53 @@ pub struct PanelState {
     open_path: String,
     document: usize,
     labels: map_labels::LabelCaches,
+    files: FilePicker,
+    table: attributes::TableState,
+    question: questions::QuestionState,
+}
+
+/// What the open dialog was opened for.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Purpose {
+    Layer,
+    Document,
+}
+
+/// The open dialog (drawn by egui, so it works on any desktop and under Xvfb), created on first
+/// use.
+#[derive(Default)]
+struct FilePicker {
+    dialog: Option<egui_file_dialog::FileDialog>,
+    purpose: Option<Purpose>,
+}
+
+impl FilePicker {
+    fn open(&mut self, purpose: Purpose) {
+        let layer_exts: Vec<&'static str> = crate::formats::Format::EXTENSIONS.to_vec();
+        let dialog = self.dialog.get_or_insert_with(|| {
+            egui_file_dialog::FileDialog::new()
+                .add_file_filter_extensions("Layers (Shapefile, GeoPackage, KML, CSV, XLSX, GeoJSON)", layer_exts)
+                .add_file_filter_extensions("Documents (.txt, .md)", vec!["txt", "md"])
+                .default_size([720.0, 460.0])
+        });
+        dialog.config_mut().default_file_filter = Some(
+            match purpose {
+                Purpose::Layer => "Layers (Shapefile, GeoPackage, KML, CSV, XLSX, GeoJSON)",
+                Purpose::Document => "Documents (.txt, .md)",
+            }
+            .to_string(),
+        );
+        dialog.pick_file();
+        self.purpose = Some(purpose);
+    }
+
+    /// Draws the dialog; what the user picked, for what.
+    fn update(&mut self, ctx: &egui::Context) -> Option<(Purpose, std::path::PathBuf)> {
+        let dialog = self.dialog.as_mut()?;
+        dialog.update(ctx);
+        let picked = dialog.take_picked()?;
+        Some((self.purpose.take().unwrap_or(Purpose::Layer), picked))
+    }
 }
 
 /// The shared state the panels show and change.
@@ -57,6 +106,7 @@ pub struct Shared<'w> {
     map: ResMut<'w, MapView>,
     capture: ResMut<'w, UiCapture>,
     problems: ResMut<'w, Problems>,
+    questions: ResMut<'w, OpenQuestions>,
 }
 
 /// What the panels ask other plugins to do.
@@ -106,7 +156,7 @@ fn ui_system(
     sections: Sections,
     mut state: Local<PanelState>,
 ) -> Result {
-    let Shared { res, mut view, mut selection, mut map, mut capture, mut problems } = shared;
+    let Shared { res, mut view, mut selection, mut map, mut capture, mut problems, mut questions } = shared;
     let Sections { mode, tess, mut presenter, mut basemap, mut tiles } = sections;
     let ctx = contexts.ctx_mut()?.clone();
     let mut root = Ui::new(
@@ -132,7 +182,7 @@ fn ui_system(
             sidebar::search_panel(ui, &res, &view, &mut state, &mut requests.cmds);
             ui.separator();
             egui::ScrollArea::vertical().show(ui, |ui| {
-                sidebar::layers_panel(ui, &res, &mut view);
+                sidebar::layers_panel(ui, &res, &mut view, &mut state, &mut requests.cmds);
                 if let (Some(bm), Some(tiles)) = (basemap.as_deref_mut(), tiles.as_deref_mut()) {
                     ui.separator();
                     basemap::basemap_section(ui, bm, tiles);
@@ -156,6 +206,17 @@ fn ui_system(
         map_labels::draw_labels(&ctx, central, &res, &view, &map, &selection, &mut state.labels);
     }
     if !presenting {
+        if let Some((purpose, path)) = state.files.update(&ctx) {
+            requests.cmds.write(match purpose {
+                Purpose::Document => AtlasCommand::LoadDocument(path),
+                Purpose::Layer => AtlasCommand::LoadLayer(path),
+            });
+        }
+        questions::questions_window(&ctx, &mut questions, &mut state.question, &mut requests.cmds);
+        if let Some(li) = state.table.layer {
+            let title = res.atlas.layers.get(li).map(|l| sidebar::view_title(view.lang, &l.meta)).unwrap_or_default();
+            attributes::attribute_window(&ctx, &res, &title, &mut selection, &mut map, &mut state.table);
+        }
         problems::problems_window(&ctx, &mut problems);
         problems::hover_tooltip(&ctx, &res, &view, &selection);
     }

@@ -45,7 +45,18 @@ pub(super) fn place_panel(ui: &mut Ui, res: &AtlasRes, view: &LayerView, selecti
             ui.end_row();
         }
     });
-    ui.collapsing("source", |ui| ui.label(&f.source));
+    let provenance = res.atlas.layers.get(r.layer as usize).and_then(|l| l.provenance.as_ref());
+    if !f.source.is_empty() || provenance.is_some() {
+        ui.collapsing("source", |ui| {
+            if !f.source.is_empty() {
+                ui.label(&f.source);
+            }
+            // Where an imported layer came from and how it was converted.
+            if let Some(p) = provenance {
+                ui.weak(p.summary());
+            }
+        });
+    }
     let mentions = res.atlas.mentions_of(&f.id);
     ui.label(RichText::new(format!("Mentioned {} times in the documents", mentions.len())).strong());
     egui::ScrollArea::vertical().id_salt("place_passages").max_height(180.0).show(ui, |ui| {

@@ -40,7 +40,13 @@ pub(super) fn search_panel(
     }
 }
 
-pub(super) fn layers_panel(ui: &mut Ui, res: &AtlasRes, view: &mut LayerView) {
+pub(super) fn layers_panel(
+    ui: &mut Ui,
+    res: &AtlasRes,
+    view: &mut LayerView,
+    state: &mut PanelState,
+    cmds: &mut MessageWriter<AtlasCommand>,
+) {
     ui.heading("圖層 Layers");
     for (i, (layer, meta)) in res.atlas.layers.iter().map(|l| (l, &l.meta)).enumerate() {
         ui.horizontal(|ui| {
@@ -69,9 +75,81 @@ pub(super) fn layers_panel(ui: &mut Ui, res: &AtlasRes, view: &mut LayerView) {
         if let Some(state) = view.get_mut(LayerId(i)) {
             ui.add(egui::Slider::new(&mut state.opacity, 0.0..=1.0).text("opacity"));
         }
+        if let Some(c) = &meta.categorized {
+            class_legend(ui, c);
+        }
+        layer_details(ui, i, layer, state, cmds);
     }
     ui.add_space(6.0);
     ui.weak("Hatched areas, dashed lines and hollow markers are schematic: no published outline or position.");
+}
+
+/// A layer's table, its style by attribute and its name field, folded away until wanted.
+fn layer_details(
+    ui: &mut Ui,
+    i: usize,
+    layer: &crate::geodata::Layer,
+    state: &mut PanelState,
+    cmds: &mut MessageWriter<AtlasCommand>,
+) {
+    egui::CollapsingHeader::new("table, style, source").id_salt(("layer_details", i)).show(ui, |ui| {
+        if ui.button("▦ Attribute table").clicked() {
+            state.table.layer = Some(i);
+        }
+        let fields = layer.attribute_names();
+        if fields.is_empty() {
+            return;
+        }
+        let current = layer.meta.categorized.as_ref().map(|c| c.field.clone());
+        let mut chosen = current.clone();
+        egui::ComboBox::new(("style_by", i), "colour by")
+            .selected_text(current.clone().unwrap_or_else(|| "one colour".into()))
+            .show_ui(ui, |ui| {
+                ui.selectable_value(&mut chosen, None, "one colour");
+                for f in &fields {
+                    ui.selectable_value(&mut chosen, Some(f.clone()), f);
+                }
+            });
+        if chosen != current {
+            cmds.write(AtlasCommand::StyleBy(LayerId(i), chosen));
+        }
+        if !layer.has_atlas_names() {
+            let current = layer.meta.name_field.clone();
+            let mut chosen = current.clone();
+            egui::ComboBox::new(("name_field", i), "names from")
+                .selected_text(current.clone().unwrap_or_else(|| "no names".into()))
+                .show_ui(ui, |ui| {
+                    ui.selectable_value(&mut chosen, None, "no names");
+                    for f in &fields {
+                        ui.selectable_value(&mut chosen, Some(f.clone()), f);
+                    }
+                });
+            if chosen != current {
+                cmds.write(AtlasCommand::NameField(LayerId(i), chosen));
+            }
+        }
+        if let Some(p) = &layer.provenance {
+            ui.weak(p.summary());
+        }
+    });
+}
+
+/// The classes of a categorized layer, as the map colours them.
+fn class_legend(ui: &mut Ui, c: &crate::geodata::Categorized) {
+    let swatch = |ui: &mut Ui, hex: &str, text: &str| {
+        ui.horizontal(|ui| {
+            ui.add_space(8.0);
+            let (rect, _) = ui.allocate_exact_size(egui::vec2(12.0, 10.0), Sense::hover());
+            let [r, g, b] = crate::geodata::parse_hex_color(hex).unwrap_or([128, 128, 128]);
+            ui.painter().rect_filled(rect, 1.0, Color32::from_rgb(r, g, b));
+            ui.label(egui::RichText::new(text).small());
+        });
+    };
+    ui.label(egui::RichText::new(&c.field).small().strong());
+    for (value, hex) in &c.classes {
+        swatch(ui, hex, value);
+    }
+    swatch(ui, &c.other, "other");
 }
 
 enum SwatchKind {
@@ -133,6 +211,9 @@ pub(super) fn legend(ctx: &egui::Context, res: &AtlasRes, view: &LayerView) {
                         }
                         ui.label(view_title(view.lang, meta));
                     });
+                    if let Some(c) = &meta.categorized {
+                        class_legend(ui, c);
+                    }
                 }
                 ui.weak("hatched / dashed / hollow: schematic");
             });

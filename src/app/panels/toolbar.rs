@@ -35,16 +35,25 @@ pub(super) fn toolbar(
             }
             ui.checkbox(&mut view.labels, "show");
             ui.separator();
-            ui.label("Open file:");
+            if ui
+                .button("📂 Open layer…")
+                .on_hover_text("Shapefile (.shp/.zip), GeoPackage, KML/KMZ, CSV/XLSX, GeoJSON")
+                .clicked()
+            {
+                state.files.open(super::Purpose::Layer);
+            }
+            if ui.button("📄 Open document…").clicked() {
+                state.files.open(super::Purpose::Document);
+            }
             let edit = ui.add(
                 egui::TextEdit::singleline(&mut state.open_path)
-                    .hint_text("path to .geojson or .txt (or drop a file on the window)")
-                    .desired_width(300.0),
+                    .hint_text("or a path or URL (or drop a file on the window)")
+                    .desired_width(200.0),
             );
             let enter = edit.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
             if (ui.button("Open").clicked() || enter) && !state.open_path.trim().is_empty() {
                 let path = std::path::PathBuf::from(state.open_path.trim());
-                let is_doc = path.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("txt"));
+                let is_doc = crate::app::layers::is_document(&path);
                 requests.cmds.write(if is_doc {
                     AtlasCommand::LoadDocument(path)
                 } else {
