@@ -174,3 +174,59 @@ fn plugin_imports_form_a_tree() {
         assert!(imported.iter().all(|i| allowed.contains(i)), "{plugin} imports {imported:?}");
     }
 }
+
+#[test]
+fn a_table_is_asked_about_then_opens_with_the_answer_and_can_be_restyled() {
+    let dir = std::env::temp_dir().join(format!("port-atlas-apptable-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("企业.csv");
+    let (glon, glat) = crate::proj::wgs84_to_gcj02(121.2461, 31.6242);
+    std::fs::write(&path, format!("企业名称,类型,经度,纬度\n太仓港集装箱码头,港区,{glon},{glat}\n")).unwrap();
+    let mut app = app();
+    app.insert_resource(Assets::<Mesh>::default())
+        .insert_resource(Assets::<super::layers::material::MapMaterial>::default())
+        .add_systems(Update, super::layers::poll_tasks.after(super::layers::finish_loads));
+    app.world_mut().write_message(AtlasCommand::LoadLayer(path.clone()));
+    let asked = |app: &App| !app.world().resource::<super::state::OpenQuestions>().0.is_empty();
+    for _ in 0..400 {
+        app.update();
+        if asked(&app) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    // Never drawn by assumption: the table waits for its columns and system.
+    assert_eq!(app.world().resource::<AtlasRes>().atlas.layers.len(), 6);
+    let q = app.world_mut().resource_mut::<super::state::OpenQuestions>().0.remove(0);
+    let super::state::Ask::Crs { guesses, .. } = &q.ask else { panic!("{q:?}") };
+    assert_eq!(guesses[0].crs, "gcj02", "degrees from a table: GCJ-02 first");
+    let mut options = q.options.clone();
+    options.crs = Some(crate::spatial::crs::SourceCrs::parse(&guesses[0].crs).unwrap());
+    options.columns = Some(("经度".into(), "纬度".into()));
+    app.world_mut().write_message(AtlasCommand::OpenLayer(path, Box::new(options)));
+    for _ in 0..400 {
+        app.update();
+        if app.world().resource::<LayerView>().get(LayerId(6)).is_some_and(|l| l.shown) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let res = app.world().resource::<AtlasRes>();
+    let layer = &res.atlas.layers[6];
+    let geo::Geometry::Point(p) = layer.features[0].geometry else { panic!() };
+    assert!(crate::proj::distance_m((p.x(), p.y()), (121.2461, 31.6242)) < 0.5, "GCJ-02 converted");
+    assert_eq!(layer.features[0].name_zh_hans, "太仓港集装箱码头");
+    // Colour by 类型: the layer is rebuilt with its classes.
+    app.world_mut().write_message(AtlasCommand::StyleBy(LayerId(6), Some("类型".into())));
+    for _ in 0..400 {
+        app.update();
+        if app.world().resource::<Tessellation>().settled() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let res = app.world().resource::<AtlasRes>();
+    assert_eq!(res.atlas.layers[6].meta.categorized.as_ref().unwrap().classes[0].0, "港区");
+    assert!(app.world().resource::<LayerView>().get(LayerId(6)).is_some_and(|l| l.shown));
+    std::fs::remove_dir_all(&dir).ok();
+}

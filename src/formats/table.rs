@@ -1312,7 +1312,7 @@ mod tests {
         assert_eq!(layer.name, "重点企业");
         assert_eq!(layer.format, "CSV");
         assert!(layer.crs.is_none());
-        assert_eq!(layer.encoding.as_deref(), Some("GB18030/GBK (not UTF-8; read as GB18030/GBK)"));
+        assert_eq!(layer.encoding.as_deref(), Some("GB18030/GBK (not UTF-8)"));
         assert_eq!(layer.features.len(), 2);
         assert_eq!(xy(&layer, 0), (121.1389, 31.4672));
         assert_eq!(attr(&layer, 0, "企业名称"), Some(&Value::from("舍弗勒（太仓）有限公司")));
@@ -1707,7 +1707,7 @@ mod tests {
         assert_eq!(p.rows.len(), PREVIEW_ROWS);
         assert_eq!(p.columns, Some(Columns::Pair(1, 2)));
         let (layer, _) = read_one(&path);
-        assert_eq!(layer.encoding.as_deref(), Some("GB18030/GBK (not UTF-8; read as GB18030/GBK)"));
+        assert_eq!(layer.encoding.as_deref(), Some("GB18030/GBK (not UTF-8)"));
         assert_eq!(attr(&layer, layer.features.len() - 1, "名称"), Some(&Value::from("太仓")));
     }
 

@@ -117,3 +117,95 @@ fn a_legacy_crs_geojson_and_unknown_extensions() {
     let (layer, _) = open_one("places.geojson", &OpenOptions::default());
     assert_matches_originals(&layer, 5);
 }
+
+fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("port-atlas-formats-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// A zip of `entries` (name, bytes), deflated.
+fn zip_of(path: &std::path::Path, entries: &[(&str, Vec<u8>)]) {
+    use std::io::Write;
+    let mut w = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
+    for (name, bytes) in entries {
+        w.start_file(*name, zip::write::SimpleFileOptions::default()).unwrap();
+        w.write_all(bytes).unwrap();
+    }
+    w.finish().unwrap();
+}
+
+fn parcel_parts(dir: &str) -> Vec<(String, Vec<u8>)> {
+    ["shp", "shx", "dbf", "prj", "cpg"]
+        .iter()
+        .map(|e| (format!("{dir}parcels.{e}"), std::fs::read(fixture(&format!("shp-4549-gbk/parcels.{e}"))).unwrap()))
+        .collect()
+}
+
+#[test]
+fn a_zip_with_two_shapefiles_asks_which_and_layer_picks_one() {
+    let d = scratch("two");
+    let mut entries = parcel_parts("a/");
+    entries.extend(parcel_parts("b/").into_iter().map(|(n, b)| (n.replace("parcels", "地块"), b)));
+    let refs: Vec<(&str, Vec<u8>)> = entries.iter().map(|(n, b)| (n.as_str(), b.clone())).collect();
+    zip_of(&d.join("两个.zip"), &refs);
+    let e = open(&d.join("两个.zip"), &OpenOptions::default()).unwrap_err();
+    let FormatError::Layers { available, .. } = &e else { panic!("{e}") };
+    assert_eq!(available, &["parcels", "地块"]);
+    assert!(e.to_string().contains("--layer"), "{e}");
+    let opts = OpenOptions { layer: Some("地块".into()), ..Default::default() };
+    let o = open(&d.join("两个.zip"), &opts).unwrap();
+    assert_matches_originals(&o.layers[0], 2);
+}
+
+#[test]
+fn a_zip_naming_paths_outside_itself_extracts_nothing_and_reads_the_rest() {
+    let d = scratch("slip");
+    let mut entries = parcel_parts("");
+    entries.push(("../../evil.shp".into(), b"not read".to_vec()));
+    let refs: Vec<(&str, Vec<u8>)> = entries.iter().map(|(n, b)| (n.as_str(), b.clone())).collect();
+    zip_of(&d.join("slip.zip"), &refs);
+    let o = open(&d.join("slip.zip"), &OpenOptions::default()).unwrap();
+    assert_matches_originals(&o.layers[0], 2);
+    assert!(o.diagnostics.iter().any(|x| x.message.contains("outside the archive")), "{:?}", o.diagnostics);
+    assert!(!d.join("../../evil.shp").exists() && !d.join("parcels.shp").exists(), "nothing is written to disk");
+}
+
+#[test]
+fn a_zip_that_expands_past_the_limit_is_refused_before_decompressing() {
+    let d = scratch("bomb");
+    // 8 MiB of zeros deflate to a few KiB; with a 1 MiB limit the sizes alone refuse it.
+    zip_of(&d.join("bomb.zip"), &[("parcels.shp", vec![0u8; 8 << 20]), ("parcels.dbf", vec![0u8; 16])]);
+    assert!(std::fs::metadata(d.join("bomb.zip")).unwrap().len() < 100_000);
+    let e = archive::read_zip_within(&d.join("bomb.zip"), &OpenOptions::default(), &mut Diagnostics::new(), 1 << 20)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("bomb.zip") && e.contains("expands to more than 1,048,576 bytes"), "{e}");
+}
+
+#[test]
+fn a_geopackage_table_without_a_geometry_column_is_named() {
+    let d = scratch("nogeom");
+    let p = d.join("规划.gpkg");
+    std::fs::copy(fixture("places-4549.gpkg"), &p).unwrap();
+    {
+        let db = rusqlite::Connection::open(&p).unwrap();
+        db.execute_batch(
+            "CREATE TABLE 项目 (fid INTEGER PRIMARY KEY, 名称 TEXT);
+             INSERT INTO 项目 VALUES (1, '沿江码头扩建');
+             INSERT INTO gpkg_contents (table_name, data_type, identifier, srs_id) VALUES ('项目', 'features', '项目', 4549);",
+        )
+        .unwrap();
+    }
+    let opts = OpenOptions { layer: Some("项目".into()), ..Default::default() };
+    let e = open(&p, &opts).unwrap_err().to_string();
+    assert!(e.contains("规划.gpkg") && e.contains("table \"项目\"") && e.contains("no geometry column"), "{e}");
+    // Opening the whole file loads the other tables and reports this one.
+    let o = open(&p, &OpenOptions::default()).unwrap();
+    assert_eq!(o.layers.len(), 4);
+    assert!(o.diagnostics.iter().any(|x| x.message.contains("no geometry column")));
+    // Not a GeoPackage at all.
+    std::fs::write(d.join("x.gpkg"), b"SQLite format 3\0 but not really").unwrap();
+    assert!(open(&d.join("x.gpkg"), &OpenOptions::default()).unwrap_err().to_string().contains("x.gpkg"));
+}

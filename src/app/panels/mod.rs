@@ -51,6 +51,8 @@ pub struct PanelState {
     files: FilePicker,
     table: attributes::TableState,
     question: questions::QuestionState,
+    /// The outcome of the last *Save layers.json*.
+    saved: Option<String>,
 }
 
 /// What the open dialog was opened for.

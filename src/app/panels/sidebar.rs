@@ -80,6 +80,22 @@ pub(super) fn layers_panel(
         }
         layer_details(ui, i, layer, state, cmds);
     }
+    if let Some(dir) = &res.atlas.dir {
+        // Order, styles, name fields and the files with their answers, for next time.
+        if ui
+            .button("💾 Save layers.json")
+            .on_hover_text(format!("into {} (the old one kept as layers.json.bak)", dir.display()))
+            .clicked()
+        {
+            state.saved = Some(match res.atlas.save_manifest(dir) {
+                Ok(p) => format!("saved {}", p.display()),
+                Err(e) => format!("cannot save in {}: {e}", dir.display()),
+            });
+        }
+        if let Some(m) = &state.saved {
+            ui.weak(m);
+        }
+    }
     ui.add_space(6.0);
     ui.weak("Hatched areas, dashed lines and hollow markers are schematic: no published outline or position.");
 }
