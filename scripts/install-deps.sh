@@ -14,6 +14,9 @@ packages=(
   # Export checks: GDAL's ogrinfo reads the exported GeoJSON and GeoPackage; PyQGIS (for
   # Debian's /usr/bin/python3) opens and renders the QGIS project; the CJK font QGIS labels use.
   gdal-bin python3-qgis fonts-noto-cjk
+  # Driving the app's open dialog and attribute table by hand under Xvfb
+  # (scripts/check-open-dialog.sh): synthetic input and screen grabs.
+  xdotool imagemagick
 )
 
 missing=()
