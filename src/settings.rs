@@ -50,7 +50,12 @@ impl Settings {
     pub fn load(path: &Path) -> Result<Settings, SettingsError> {
         let err = |message: String| SettingsError::Read { path: path.into(), message };
         match std::fs::read(path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| err(e.to_string())),
+            Ok(bytes) => serde_json::from_slice::<Settings>(&bytes).map_err(|e| err(e.to_string())).map(|mut s| {
+                // A hand-edited 1e39 loads as infinity and would not survive a save (the
+                // `settings` fuzz target's finding): opacity is 0..1.
+                s.basemap_opacity = if s.basemap_opacity.is_finite() { s.basemap_opacity.clamp(0.0, 1.0) } else { 1.0 };
+                s
+            }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Settings::default()),
             Err(e) => Err(err(e.to_string())),
         }
@@ -132,5 +137,19 @@ mod tests {
         let e = Settings::load(&path).unwrap_err().to_string();
         assert!(e.contains("settings.json") && e.contains("cannot read"), "{e}");
         std::fs::remove_dir_all(path.parent().unwrap()).ok();
+    }
+
+    #[test]
+    fn an_opacity_out_of_range_is_clamped_so_it_survives_a_save() {
+        // fuzz/regressions/settings/opacity-1e39.json
+        let d = std::env::temp_dir().join(format!("port-atlas-settings-clamp-{}", std::process::id()));
+        std::fs::create_dir_all(&d).unwrap();
+        let p = d.join("settings.json");
+        std::fs::write(&p, r#"{"basemap": "none", "basemap_opacity": 1e39}"#).unwrap();
+        let s = Settings::load(&p).unwrap();
+        assert_eq!(s.basemap_opacity, 1.0);
+        s.save(&p).unwrap();
+        assert_eq!(Settings::load(&p).unwrap().basemap_opacity, 1.0);
+        std::fs::remove_dir_all(&d).ok();
     }
 }

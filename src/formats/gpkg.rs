@@ -123,8 +123,19 @@ fn read_table(
         layer.crs = srs(db, path, t.srs_id)?.map(|c| (c, "gpkg_spatial_ref_sys".to_string()));
     }
     let quoted = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
-    let mut st = db.prepare(&format!("SELECT * FROM {}", quoted(&t.name))).map_err(sql_err)?;
-    let columns: Vec<String> = st.column_names().into_iter().map(String::from).collect();
+    // Column names come from pragma_table_info as bytes: rusqlite's column_names() panics on a
+    // name that is not UTF-8 (a GBK name written by an old tool), found by the `gpkg` fuzz target.
+    let columns: Vec<String> = {
+        let mut info = db.prepare("SELECT name FROM pragma_table_info(?1) ORDER BY cid").map_err(sql_err)?;
+        let names = info
+            .query_map([&t.name], |r| {
+                Ok(r.get_ref(0)?.as_bytes().map(|b| String::from_utf8_lossy(b).into_owned()).unwrap_or_default())
+            })
+            .map_err(sql_err)?;
+        names.collect::<Result<_, _>>().map_err(sql_err)?
+    };
+    let list = columns.iter().map(|c| quoted(c)).collect::<Vec<_>>().join(", ");
+    let mut st = db.prepare(&format!("SELECT {list} FROM {}", quoted(&t.name))).map_err(sql_err)?;
     let geom_index = columns.iter().position(|c| c.eq_ignore_ascii_case(geometry)).ok_or_else(|| {
         FormatError::invalid(path, at(), format!("the geometry column {geometry:?} is not in the table"))
     })?;

@@ -209,3 +209,25 @@ fn a_geopackage_table_without_a_geometry_column_is_named() {
     std::fs::write(d.join("x.gpkg"), b"SQLite format 3\0 but not really").unwrap();
     assert!(open(&d.join("x.gpkg"), &OpenOptions::default()).unwrap_err().to_string().contains("x.gpkg"));
 }
+
+#[test]
+fn fuzz_regressions_for_geopackages_read_without_panic_or_nan() {
+    // Found by the `gpkg` fuzz target: a column name that is not UTF-8, a point with a NaN.
+    let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/fuzz/regressions/gpkg"));
+    let Ok(entries) = std::fs::read_dir(&dir) else { panic!("{} is committed", dir.display()) };
+    let d = scratch("gpkg-regressions");
+    let mut n = 0;
+    for e in entries.flatten().filter(|e| e.file_name().to_string_lossy().starts_with("crash-")) {
+        let p = d.join("fuzz.gpkg");
+        std::fs::copy(e.path(), &p).unwrap();
+        if let Ok(o) = open(&p, &OpenOptions { crs: Some(SourceCrs::WGS84), ..Default::default() }) {
+            for l in &o.layers {
+                assert!(
+                    l.features.iter().all(|f| f.geometry.coords_iter().all(|c| c.x.is_finite() && c.y.is_finite()))
+                );
+            }
+        }
+        n += 1;
+    }
+    assert!(n >= 2, "{n} regression inputs");
+}

@@ -111,6 +111,9 @@ impl Reader<'_> {
                 if c.x.is_nan() && c.y.is_nan() {
                     return Ok(None);
                 }
+                if !c.x.is_finite() || !c.y.is_finite() {
+                    return Err("a coordinate is not a number".into());
+                }
                 Geometry::Point(Point(c))
             }
             2 => Geometry::LineString(ring(self)?),
@@ -220,5 +223,16 @@ mod tests {
         assert!(parse(&le_point(1, &[1.0])).unwrap_err().contains("ends early"));
         assert!(parse(&le_point(8, &[])).unwrap_err().contains("not one"));
         assert!(parse(&[7]).unwrap_err().contains("byte-order"));
+    }
+
+    #[test]
+    fn a_point_with_one_nan_or_infinite_coordinate_is_an_error() {
+        // Found by the `wkb` fuzz target (fuzz/regressions/wkb): POINT(121.2 NaN), POINT(inf 31.5).
+        assert!(
+            parse(b"\x01\x01\x00\x00\x00\xcd\xcc\xcc\xcc\xcc\x4c\x5e\x40\x00\x00\x00\x00\x00\x00\xf8\x7f").is_err()
+        );
+        assert!(
+            parse(b"\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\xf0\x7f\x00\x00\x00\x00\x00\x80\x3f\x40").is_err()
+        );
     }
 }

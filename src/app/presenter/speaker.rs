@@ -79,7 +79,9 @@ pub(super) fn speaker_ui(
             return c.clone();
         }
         let Some(pa) = doc.and_then(|d| d.passages.iter().find(|pa| pa.line == s.line)) else { return String::new() };
-        s.sentences.clone().filter(|&i| i < pa.sentences.len()).map(|i| pa.sentence_text(i)).collect()
+        // A story file's range is capped to the passage, so a huge end cannot stall the frame.
+        let n = pa.sentences.len();
+        (s.sentences.start.min(n)..s.sentences.end.min(n)).map(|i| pa.sentence_text(i)).collect()
     };
     let mut root = egui::Ui::new(
         ctx.clone(),
