@@ -173,15 +173,52 @@ fn symbol(out: &mut String, name: &str, class: GeomClass, meta: &LayerMeta, sche
 /// style and the project file.
 pub fn style_body(meta: &LayerMeta, class: GeomClass, label_field: &str) -> String {
     let mut out = String::new();
+    if let Some(c) = &meta.categorized {
+        categorized_renderer(&mut out, meta, c, class);
+    } else {
+        accuracy_renderer(&mut out, meta, class);
+    }
+    labeling(&mut out, class, label_field);
+    out
+}
+
+/// A categorized layer as a rule per class (its value, its colour) and an ELSE rule for the
+/// rest, so QGIS shows the app's colours and legend.
+fn categorized_renderer(out: &mut String, meta: &LayerMeta, c: &crate::geodata::Categorized, class: GeomClass) {
+    out.push_str("<renderer-v2 type=\"RuleRenderer\" symbollevels=\"0\" enableorderby=\"0\" forceraster=\"0\"><rules key=\"root\">");
+    let field = c.field.replace('"', "\"\"");
+    for (i, (value, _)) in c.classes.iter().enumerate() {
+        let filter = format!("\"{field}\" = '{}'", value.replace('\'', "''"));
+        let _ = write!(
+            out,
+            "<rule key=\"class{i}\" filter=\"{}\" symbol=\"{i}\" label=\"{}\"/>",
+            xml_escape(&filter),
+            xml_escape(value)
+        );
+    }
+    let _ = write!(out, "<rule key=\"other\" filter=\"ELSE\" symbol=\"{}\" label=\"other\"/>", c.classes.len());
+    out.push_str("</rules><symbols>");
+    for (i, hex) in c.classes.iter().map(|(_, h)| h).chain([&c.other]).enumerate() {
+        let m = LayerMeta { color: hex.clone(), stroke: None, ..meta.clone() };
+        symbol(out, &i.to_string(), class, &m, false);
+    }
+    out.push_str("</symbols></renderer-v2>");
+}
+
+/// Surveyed features solid, schematic ones hatched, dashed or hollow, as in the app.
+fn accuracy_renderer(out: &mut String, meta: &LayerMeta, class: GeomClass) {
     out.push_str("<renderer-v2 type=\"RuleRenderer\" symbollevels=\"0\" enableorderby=\"0\" forceraster=\"0\"><rules key=\"root\">");
     out.push_str(
         "<rule key=\"surveyed\" filter=\"&quot;schematic&quot; = 0\" symbol=\"0\" label=\"surveyed or published\"/>",
     );
     out.push_str("<rule key=\"schematic\" filter=\"&quot;schematic&quot; = 1\" symbol=\"1\" label=\"schematic: no published outline or position\"/>");
     out.push_str("</rules><symbols>");
-    symbol(&mut out, "0", class, meta, false);
-    symbol(&mut out, "1", class, meta, true);
+    symbol(out, "0", class, meta, false);
+    symbol(out, "1", class, meta, true);
     out.push_str("</symbols></renderer-v2>");
+}
+
+fn labeling(out: &mut String, class: GeomClass, label_field: &str) {
     let placement = match class {
         GeomClass::Polygon => 1, // over the point
         GeomClass::Line => 2,    // parallel
@@ -200,7 +237,6 @@ pub fn style_body(meta: &LayerMeta, class: GeomClass, label_field: &str) -> Stri
         field = xml_escape(label_field),
         font = LABEL_FONT,
     );
-    out
 }
 
 /// A QML document (what QGIS stores in `layer_styles.styleQML`).
@@ -560,5 +596,23 @@ mod tests {
         assert!(tile_shift(Crs::Gcj02, china).max_error_m > MAX_SHIFT_ERROR_M);
         let p = project(&pairs, "p.gpkg", Some(china), gaode.as_ref(), None);
         assert!(!p.text.contains("type=xyz") && p.notes[0].contains("left out"), "{:?}", p.notes);
+    }
+
+    #[test]
+    fn a_categorized_layer_becomes_a_rule_per_class_with_its_colour() {
+        let mut meta = LayerMeta::fallback("parcels");
+        meta.categorized = Some(crate::geodata::Categorized {
+            field: "类型".into(),
+            classes: vec![("公园".into(), "#e41a1c".into()), ("O'Brien".into(), "#377eb8".into())],
+            other: "#9e9e9e".into(),
+        });
+        let body = style_body(&meta, GeomClass::Polygon, "name_zh_hant");
+        assert!(
+            body.contains("filter=\"&quot;类型&quot; = &apos;公园&apos;\"")
+                || body.contains("filter=\"&quot;类型&quot; = '公园'\""),
+            "{body}"
+        );
+        assert!(body.contains("O&apos;&apos;Brien") || body.contains("O''Brien"), "quotes doubled: {body}");
+        assert!(body.contains("filter=\"ELSE\"") && body.contains("228,26,28"), "{body}");
     }
 }
