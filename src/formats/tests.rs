@@ -231,3 +231,19 @@ fn fuzz_regressions_for_geopackages_read_without_panic_or_nan() {
     }
     assert!(n >= 2, "{n} regression inputs");
 }
+
+#[test]
+fn a_kmz_reads_as_its_kml() {
+    let d = scratch("kmz");
+    let kml = std::fs::read(fixture("kml/gdal-places.kml")).unwrap();
+    zip_of(&d.join("places.kmz"), &[("doc.kml", kml), ("files/icon.png", vec![0u8; 16])]);
+    let kmz = open(&d.join("places.kmz"), &OpenOptions::default()).unwrap();
+    let plain = open(&fixture("kml/gdal-places.kml"), &OpenOptions::default()).unwrap();
+    assert_eq!(kmz.layers[0].features.len(), plain.layers[0].features.len());
+    for (a, b) in kmz.layers[0].features.iter().zip(&plain.layers[0].features) {
+        assert_eq!(a.geometry, b.geometry);
+        assert_eq!(a.extra, b.extra);
+    }
+    assert_eq!(kmz.layers[0].provenance.as_ref().unwrap().format, "KMZ");
+    assert!(kmz.layers[0].provenance.as_ref().unwrap().crs.contains("4326"));
+}
