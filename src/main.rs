@@ -320,7 +320,7 @@ fn import(input: &std::path::Path, out: &std::path::Path, args: ImportArgs, forc
         encoding: args
             .encoding
             .as_deref()
-            .map(formats::shp::encoding_from_option)
+            .map(formats::encoding::encoding_from_option)
             .transpose()
             .map_err(anyhow::Error::msg)?,
         columns: None,

@@ -347,14 +347,18 @@ fn write_layer(db: &Connection, l: &Layer, crs: Option<&ProjectedCrs>) -> rusqli
     let mut stmt = db.prepare(&format!("INSERT INTO {table} ({}) VALUES ({placeholders})", names.join(", ")))?;
     let geometry_type = geometry_type_name(l);
     let srs_id = crs.and_then(ProjectedCrs::epsg).map_or(4326, |c| c as i32);
+    // The extent of what was written, in the export system (each geometry converted once).
+    let mut bounds: Option<geo::Rect<f64>> = None;
     for f in &l.features {
+        let geometry = in_crs(&promote(&f.geometry, geometry_type), crs);
+        bounds = crate::geodata::union_bounds(bounds.into_iter().chain(geometry.bounding_rect()));
         let (acc_text, acc_m, schematic) = match f.accuracy {
             Accuracy::Metres(m) => (format!("{m}"), Some(m), 0),
             Accuracy::Schematic => ("schematic".to_string(), None, 1),
             Accuracy::Unstated => (String::new(), None, 0),
         };
         let mut values: Vec<rusqlite::types::Value> = vec![
-            gpkg_geometry_srs(&in_crs(&promote(&f.geometry, geometry_type), crs), srs_id).into(),
+            gpkg_geometry_srs(&geometry, srs_id).into(),
             f.id.clone().into(),
             f.name_zh_hant.clone().into(),
             f.name_zh_hans.clone().into(),
@@ -380,7 +384,7 @@ fn write_layer(db: &Connection, l: &Layer, crs: Option<&ProjectedCrs>) -> rusqli
         }
         stmt.execute(rusqlite::params_from_iter(values))?;
     }
-    let b = crate::geodata::union_bounds(l.features.iter().filter_map(|f| in_crs(&f.geometry, crs).bounding_rect()));
+    let b = bounds;
     let (x0, y0, x1, y1) = b.map_or((0.0, 0.0, 0.0, 0.0), |r| (r.min().x, r.min().y, r.max().x, r.max().y));
     // Where an imported layer came from travels with it into QGIS (Layer Properties, Information).
     let description = match &l.provenance {

@@ -69,6 +69,13 @@ pub fn from_label(label: &str) -> Option<&'static Encoding> {
     }
 }
 
+/// Encodings the `--encoding` option names, for its error message.
+pub fn encoding_from_option(label: &str) -> Result<&'static Encoding, String> {
+    from_label(label).ok_or_else(|| {
+        format!("{label:?} is not an encoding port-atlas knows (try utf-8, gbk, gb18030, big5 or a code page like 936)")
+    })
+}
+
 /// Windows single-byte code pages by number (`windows-1252` ...).
 fn code_page_encoding(cp: u16) -> Option<&'static Encoding> {
     match cp {

@@ -48,7 +48,7 @@ impl OpenOptions {
         Ok(OpenOptions {
             layer: s.layer.clone(),
             crs: s.crs.as_deref().map(SourceCrs::parse).transpose().map_err(|e| e.to_string())?,
-            encoding: s.encoding.as_deref().map(shp::encoding_from_option).transpose()?,
+            encoding: s.encoding.as_deref().map(encoding::encoding_from_option).transpose()?,
             columns: s.columns.clone(),
         })
     }
@@ -309,20 +309,8 @@ fn finish(path: &Path, raw: Vec<RawLayer>, opts: &OpenOptions, mut diags: Diagno
 
 /// What unlabelled coordinates could be, from their extent.
 fn guess_for(features: &[Feature]) -> Vec<CrsGuess> {
-    use geo::BoundingRect;
-    let mut bounds: Option<geo::Rect<f64>> = None;
-    for f in features {
-        if let Some(b) = f.geometry.bounding_rect() {
-            bounds = Some(match bounds {
-                None => b,
-                Some(a) => geo::Rect::new(
-                    (a.min().x.min(b.min().x), a.min().y.min(b.min().y)),
-                    (a.max().x.max(b.max().x), a.max().y.max(b.max().y)),
-                ),
-            });
-        }
-    }
-    bounds.map_or_else(Vec::new, |b| guess_crs((b.min().x, b.min().y), (b.max().x, b.max().y)))
+    crate::geodata::union_bounds(features.iter().filter_map(Feature::bounds))
+        .map_or_else(Vec::new, |b| guess_crs((b.min().x, b.min().y), (b.max().x, b.max().y)))
 }
 
 /// Converts features to WGS84 on every core; a feature with a position outside the system's

@@ -10,7 +10,6 @@
 
 use std::path::{Path, PathBuf};
 
-use encoding_rs::Encoding;
 use geo::{Coord, Geometry, LineString, MultiLineString, MultiPoint, MultiPolygon, Point, Polygon};
 use serde_json::Map;
 
@@ -402,13 +401,6 @@ fn inside(r: &[Coord<f64>], p: Coord<f64>) -> bool {
         }
     }
     inside
-}
-
-/// Encodings the `--encoding` option names, for its error message.
-pub fn encoding_from_option(label: &str) -> Result<&'static Encoding, String> {
-    encoding::from_label(label).ok_or_else(|| {
-        format!("{label:?} is not an encoding port-atlas knows (try utf-8, gbk, gb18030, big5 or a code page like 936)")
-    })
 }
 
 #[cfg(test)]

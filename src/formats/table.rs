@@ -1122,20 +1122,23 @@ fn range_texts(range: &calamine::Range<Data>, count: usize) -> Vec<Vec<String>> 
     range.rows().take(count).map(|r| r.iter().map(sheet_text).collect()).collect()
 }
 
+/// The sheet `--layer` names, or every sheet; an unknown name lists the sheets.
+fn chosen_sheets(path: &Path, sheets: &[String], opts: &OpenOptions) -> Result<Vec<String>, FormatError> {
+    match &opts.layer {
+        Some(name) if sheets.contains(name) => Ok(vec![name.clone()]),
+        Some(name) => Err(FormatError::Layers {
+            path: path.to_path_buf(),
+            message: format!("no sheet named {name:?}"),
+            available: sheets.to_vec(),
+        }),
+        None => Ok(sheets.to_vec()),
+    }
+}
+
 fn read_workbook(path: &Path, opts: &OpenOptions, diags: &mut Diagnostics) -> Result<Vec<RawLayer>, FormatError> {
     let mut workbook = open_workbook(path)?;
     let sheets = workbook.sheet_names();
-    let chosen = match &opts.layer {
-        Some(name) if sheets.contains(name) => vec![name.clone()],
-        Some(name) => {
-            return Err(FormatError::Layers {
-                path: path.to_path_buf(),
-                message: format!("no sheet named {name:?}"),
-                available: sheets,
-            });
-        }
-        None => sheets.clone(),
-    };
+    let chosen = chosen_sheets(path, &sheets, opts)?;
     let picked = opts.layer.is_some();
     let mut layers = Vec::new();
     let mut first_error = None;
@@ -1208,17 +1211,7 @@ fn read_workbook(path: &Path, opts: &OpenOptions, diags: &mut Diagnostics) -> Re
 fn preview_workbook(path: &Path, opts: &OpenOptions) -> Result<TablePreview, FormatError> {
     let mut workbook = open_workbook(path)?;
     let sheets = workbook.sheet_names();
-    let candidates: Vec<String> = match &opts.layer {
-        Some(name) if sheets.contains(name) => vec![name.clone()],
-        Some(name) => {
-            return Err(FormatError::Layers {
-                path: path.to_path_buf(),
-                message: format!("no sheet named {name:?}"),
-                available: sheets,
-            });
-        }
-        None => sheets.clone(),
-    };
+    let candidates = chosen_sheets(path, &sheets, opts)?;
     let mut fallback = None;
     for name in &candidates {
         let Ok(range) = workbook.worksheet_range(name) else { continue };

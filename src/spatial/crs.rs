@@ -97,6 +97,11 @@ fn definition(epsg: u32) -> Option<(String, String)> {
     })
 }
 
+/// A numeric `+key=value` of a proj string.
+fn proj_param(def: &str, key: &str) -> Option<f64> {
+    def.split_whitespace().find_map(|t| t.strip_prefix(&format!("+{key}="))).and_then(|v| v.parse::<f64>().ok())
+}
+
 impl ProjectedCrs {
     pub fn from_epsg(epsg: u32) -> Result<Self, CrsError> {
         let (def, name) = definition(epsg).ok_or(CrsError::Unknown(epsg))?;
@@ -113,9 +118,7 @@ impl ProjectedCrs {
         let proj = Proj::from_proj_string(def).map_err(err)?;
         let geographic = Proj::from_proj_string("+proj=longlat +datum=WGS84 +no_defs").map_err(err)?;
         let degrees = proj.is_latlong();
-        let param = |key: &str| {
-            def.split_whitespace().find_map(|t| t.strip_prefix(&format!("+{key}="))).and_then(|v| v.parse::<f64>().ok())
-        };
+        let param = |key: &str| proj_param(def, key);
         let central_meridian = if def.contains("+proj=tmerc") || def.contains("+proj=utm") {
             param("lon_0").or_else(|| param("zone").map(|z| z * 6.0 - 183.0))
         } else {
@@ -150,12 +153,7 @@ impl ProjectedCrs {
     /// the proj string's parameters (transverse Mercator and Web Mercator, the systems port-atlas
     /// exports to).
     pub fn wkt1(&self) -> String {
-        let param = |key: &str| {
-            self.def
-                .split_whitespace()
-                .find_map(|t| t.strip_prefix(&format!("+{key}=")))
-                .and_then(|v| v.parse::<f64>().ok())
-        };
+        let param = |key: &str| proj_param(&self.def, key);
         let authority = self.epsg.map(|c| format!(",AUTHORITY[\"EPSG\",\"{c}\"]")).unwrap_or_default();
         let wgs84 = self.def.contains("+datum=WGS84") || self.def.contains("+proj=utm");
         let geogcs = if wgs84 {

@@ -117,30 +117,12 @@ fn layer_details(
             return;
         }
         let current = layer.meta.categorized.as_ref().map(|c| c.field.clone());
-        let mut chosen = current.clone();
-        egui::ComboBox::new(("style_by", i), "colour by")
-            .selected_text(current.clone().unwrap_or_else(|| "one colour".into()))
-            .show_ui(ui, |ui| {
-                ui.selectable_value(&mut chosen, None, "one colour");
-                for f in &fields {
-                    ui.selectable_value(&mut chosen, Some(f.clone()), f);
-                }
-            });
-        if chosen != current {
+        if let Some(chosen) = field_choice(ui, ("style_by", i), "colour by", "one colour", &fields, current) {
             cmds.write(AtlasCommand::StyleBy(LayerId(i), chosen));
         }
         if !layer.has_atlas_names() {
             let current = layer.meta.name_field.clone();
-            let mut chosen = current.clone();
-            egui::ComboBox::new(("name_field", i), "names from")
-                .selected_text(current.clone().unwrap_or_else(|| "no names".into()))
-                .show_ui(ui, |ui| {
-                    ui.selectable_value(&mut chosen, None, "no names");
-                    for f in &fields {
-                        ui.selectable_value(&mut chosen, Some(f.clone()), f);
-                    }
-                });
-            if chosen != current {
+            if let Some(chosen) = field_choice(ui, ("name_field", i), "names from", "no names", &fields, current) {
                 cmds.write(AtlasCommand::NameField(LayerId(i), chosen));
             }
         }
@@ -148,6 +130,25 @@ fn layer_details(
             ui.weak(p.summary());
         }
     });
+}
+
+/// A choice among a layer's fields (or none, shown as `none`): the new choice when it changed.
+fn field_choice(
+    ui: &mut Ui,
+    id: (&str, usize),
+    label: &str,
+    none: &str,
+    fields: &[String],
+    current: Option<String>,
+) -> Option<Option<String>> {
+    let mut chosen = current.clone();
+    egui::ComboBox::new(id, label).selected_text(current.clone().unwrap_or_else(|| none.into())).show_ui(ui, |ui| {
+        ui.selectable_value(&mut chosen, None, none);
+        for f in fields {
+            ui.selectable_value(&mut chosen, Some(f.clone()), f);
+        }
+    });
+    (chosen != current).then_some(chosen)
 }
 
 /// The classes of a categorized layer, as the map colours them.
