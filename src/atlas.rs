@@ -211,7 +211,13 @@ impl Atlas {
     fn relink(&mut self) {
         let (g, errors) = Gazetteer::build(&self.layers, &self.gazetteer_file, &self.gazetteer_path);
         let file = &self.gazetteer_path;
-        self.diagnostics.extend(errors.into_iter().map(|e| Diagnostic::error(file, Position::File, e.to_string())));
+        self.diagnostics.extend(errors.into_iter().map(|e| {
+            if e.is_warning() {
+                Diagnostic::warning(file, Position::File, e.to_string())
+            } else {
+                Diagnostic::error(file, Position::File, e.to_string())
+            }
+        }));
         self.matcher = Matcher::new(&g);
         self.gazetteer = g;
         for d in &mut self.documents {
@@ -338,19 +344,37 @@ impl Atlas {
         out
     }
 
-    /// The `links --json` document.
+    /// The `links --json` document: every place the documents mention and every curated place
+    /// (the regional table's other thousands are left out), with its representative point,
+    /// accuracy and source; every mention with its confidence and reason.
     pub fn links_json(&self) -> Value {
-        let places: Vec<Value> = self
-            .gazetteer
+        let g = &self.gazetteer;
+        let mut passages_of: Vec<Vec<String>> = vec![Vec::new(); g.places.len()];
+        for d in &self.documents {
+            for p in &d.passages {
+                for m in &p.mentions {
+                    if let Some(i) = g.position(&m.place) {
+                        let key = format!("{}#{}", d.id, p.id);
+                        if passages_of[i].last() != Some(&key) && !passages_of[i].contains(&key) {
+                            passages_of[i].push(key);
+                        }
+                    }
+                }
+            }
+        }
+        let places: Vec<Value> = g
             .places
             .iter()
-            .map(|p| {
+            .zip(&passages_of)
+            .filter(|(p, passages)| p.curated || !passages.is_empty())
+            .map(|(p, passages)| {
                 json!({
                     "id": p.id, "name_zh_hant": p.name_zh_hant, "name_zh_hans": p.name_zh_hans,
                     "name_en": p.name_en, "aliases": p.aliases, "layer": p.layer,
-                    "passages": self.mentions_of(&p.id).iter()
-                        .map(|m| format!("{}#{}", self.documents[m.document].id, self.documents[m.document].passages[m.passage].id))
-                        .fold(Vec::<String>::new(), |mut v, s| { if !v.contains(&s) { v.push(s) } v }),
+                    "passages": passages,
+                    "lon_lat": p.lon_lat, "accuracy_m": p.accuracy_m, "source": p.source,
+                    "admin_code": p.admin_code, "level": p.level,
+                    "parent": p.parent.map(|i| g.places[i].id.as_str()),
                 })
             })
             .collect();
@@ -366,6 +390,8 @@ impl Atlas {
                         "sentences": p.sentences.iter().map(|r| [r.start, r.end]).collect::<Vec<_>>(),
                         "mentions": p.mentions.iter().map(|m| json!({
                             "place": m.place, "start": m.start, "end": m.end, "text": m.text, "sentence": m.sentence,
+                            "confidence": (m.confidence * 100.0).round() / 100.0,
+                            "reason": m.reason.describe(g),
                         })).collect::<Vec<_>>(),
                     })).collect::<Vec<_>>(),
                 })

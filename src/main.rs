@@ -383,6 +383,10 @@ fn links(args: &AppArgs, json: bool) -> Result<ExitCode> {
     writeln!(out, "{:<28} {:<8} {:<18} PASSAGES (document:line)", "PLACE", "LAYER", "NAME")?;
     for p in &atlas.gazetteer.places {
         let refs = atlas.mentions_of(&p.id);
+        // The regional table's thousands of places are listed only where a document names them.
+        if !p.curated && refs.is_empty() {
+            continue;
+        }
         let mut lines: Vec<String> = Vec::new();
         for m in refs {
             let d = &atlas.documents[m.document];
@@ -400,8 +404,15 @@ fn links(args: &AppArgs, json: bool) -> Result<ExitCode> {
             if p.mentions.is_empty() {
                 continue;
             }
-            let names: Vec<String> =
-                p.mentions.iter().map(|m| format!("{}[{}..{}]→{}", m.text, m.start, m.end, m.place)).collect();
+            let names: Vec<String> = p
+                .mentions
+                .iter()
+                .map(|m| {
+                    let doubt =
+                        if m.is_uncertain() { format!(" ({:.0}%?)", m.confidence * 100.0) } else { String::new() };
+                    format!("{}[{}..{}]→{}{doubt}", m.text, m.start, m.end, m.place)
+                })
+                .collect();
             writeln!(out, "  line {:>3}: {}", p.line, names.join("  "))?;
         }
     }

@@ -6,9 +6,10 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::gazetteer::{Gazetteer, Matcher, RawMatch};
+use crate::text::resolve::{Reason, Resolution, Resolver, UNCERTAIN};
 
 /// One mention of a place inside a passage. Offsets count Unicode scalar values in `Passage::text`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Mention {
     pub place: String,
     pub start: usize,
@@ -16,6 +17,18 @@ pub struct Mention {
     pub text: String,
     /// Index into the passage's sentences.
     pub sentence: usize,
+    /// How sure the linking is that this name means this place, 0..1.
+    pub confidence: f32,
+    /// Why (see [`Reason::describe`]).
+    #[serde(skip)]
+    pub reason: Reason,
+}
+
+impl Mention {
+    /// Shown differently and listed for the planner's review.
+    pub fn is_uncertain(&self) -> bool {
+        self.confidence < UNCERTAIN
+    }
 }
 
 /// A paragraph of the document: one non-empty line.
@@ -101,27 +114,36 @@ impl Document {
         Ok(doc)
     }
 
-    /// Splits and links already-decoded text.
+    /// Splits and links already-decoded text: every passage is matched, the document's anchors
+    /// gathered, then each passage's matches resolved against them (see [`crate::text::resolve`]).
     pub fn from_text(id: &str, path: &Path, text: &str, matcher: &Matcher, gazetteer: &Gazetteer) -> Self {
-        let mut passages = Vec::new();
+        let mut lines: Vec<(usize, &str, Vec<RawMatch>)> = Vec::new();
         let mut buf = Vec::new();
-        let mut raw = Vec::new();
         for (i, line) in text.lines().enumerate() {
             if line.trim().is_empty() {
                 continue;
             }
-            raw.clear();
+            let mut raw = Vec::new();
             matcher.find(line, &mut buf, &mut raw);
-            let sentences = split_sentences(line);
-            let mentions = to_mentions(line, &raw, &sentences, gazetteer);
-            passages.push(Passage {
-                id: format!("p{}", i + 1),
-                line: i + 1,
-                text: line.to_string(),
-                sentences,
-                mentions,
-            });
+            lines.push((i, line, raw));
         }
+        let resolver = Resolver::new(gazetteer, matcher);
+        let cx = resolver.context(lines.iter().map(|(_, l, r)| (*l, r.as_slice())));
+        let mut resolved = Vec::new();
+        let passages = lines
+            .into_iter()
+            .map(|(i, line, raw)| {
+                resolved.clear();
+                if !raw.is_empty() {
+                    matcher.fold().fold_into(line, &mut buf);
+                    let folded = std::str::from_utf8(&buf).unwrap_or(line);
+                    resolver.passage(line, folded, &raw, &cx, &mut resolved);
+                }
+                let sentences = split_sentences(line);
+                let mentions = to_mentions(line, &raw, &resolved, &sentences, gazetteer);
+                Passage { id: format!("p{}", i + 1), line: i + 1, text: line.to_string(), sentences, mentions }
+            })
+            .collect();
         Document { id: id.to_string(), path: path.to_path_buf(), passages }
     }
 
@@ -133,20 +155,39 @@ impl Document {
     }
 }
 
-/// Converts byte-range matches into char-offset mentions in one forward pass.
-fn to_mentions(line: &str, raw: &[RawMatch], sentences: &[Range<usize>], g: &Gazetteer) -> Vec<Mention> {
+/// Converts resolved byte-range matches into char-offset mentions in one forward pass (a 10 MB
+/// single-line document stays linear).
+fn to_mentions(
+    line: &str,
+    raw: &[RawMatch],
+    resolved: &[Option<Resolution>],
+    sentences: &[Range<usize>],
+    g: &Gazetteer,
+) -> Vec<Mention> {
     let mut out = Vec::with_capacity(raw.len());
     let mut byte_pos = 0;
     let mut char_pos = 0;
-    for r in raw {
+    let mut sentence = 0;
+    for (r, res) in raw.iter().zip(resolved) {
+        let Some(res) = res else { continue };
         char_pos += line[byte_pos..r.start].chars().count();
         let start = char_pos;
         let text = &line[r.start..r.end];
         let end = start + text.chars().count();
         char_pos = end;
         byte_pos = r.end;
-        let sentence = sentences.iter().position(|s| s.contains(&start)).unwrap_or(0);
-        out.push(Mention { place: g.places[r.place].id.clone(), start, end, text: text.to_string(), sentence });
+        while sentence + 1 < sentences.len() && sentences[sentence].end <= start {
+            sentence += 1;
+        }
+        out.push(Mention {
+            place: g.places[res.place].id.clone(),
+            start,
+            end,
+            text: text.to_string(),
+            sentence,
+            confidence: res.confidence,
+            reason: res.reason,
+        });
     }
     out
 }
@@ -194,11 +235,11 @@ mod tests {
                 name_zh_hans: "昆太协同发展区".into(),
                 name_en: "Kun-Tai Zone".into(),
                 aliases: vec!["昆太".into()],
-                lon_lat: None,
+                ..Default::default()
             }],
             ..Default::default()
         };
-        let (g, _) = Gazetteer::build(&[], &file, Path::new("g"));
+        let (g, _) = Gazetteer::build_with(&[], &[], &file, Path::new("g"));
         let m = Matcher::new(&g);
         (g, m)
     }

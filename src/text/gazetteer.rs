@@ -1,19 +1,24 @@
-//! The gazetteer (every place's names and aliases) and the matcher that finds them in text.
+//! The gazetteer: every place a report can mention, with its names in both scripts, its short
+//! forms, its administrative parent and a representative point with its accuracy and source.
 //!
-//! Matching runs on a normalised copy of the text in which traditional characters are folded to
-//! simplified and ASCII to lower case. Both folds keep each character's UTF-8 length, so byte
-//! offsets in the normalised copy are byte offsets in the original and no offset map is needed.
-//! Names are matched leftmost-longest, and "not a place" phrases (非常熟悉 around 常熟) compete
-//! in the same automaton, so a name that only appears across two words loses to the real word.
+//! Places come from three sources, merged in this order: the atlas's and the planner's layers
+//! (their named features: *curated*, drawn by a layer), the regional table shipped in the binary
+//! ([`crate::text::region`]: every county of China, every township around Suzhou), and the data
+//! folder's `gazetteer.json` (extra places, aliases, overrides, not-a-place phrases and the
+//! planner's verdicts on uncertain mentions). A regional place that is an atlas feature (太仓市,
+//! 昆山市) is merged into the feature rather than listed twice.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
-use geo::Rect;
+use geo::{InteriorPoint, Rect};
 use serde::{Deserialize, Serialize};
 
-use crate::geodata::Layer;
+use crate::geodata::{Accuracy, Layer};
+pub use crate::text::fold::Fold;
+pub use crate::text::matcher::{Candidate, Matcher, NameKind, RawMatch};
+use crate::text::region::{self, Level, RegionEntry, ShortName};
 
 /// A place the report can mention.
 #[derive(Debug, Clone, Serialize)]
@@ -23,19 +28,83 @@ pub struct Place {
     pub name_zh_hans: String,
     pub name_en: String,
     pub aliases: Vec<String>,
+    /// Short forms that link only where the text around them agrees (沙溪 for 沙溪镇).
+    pub short_names: Vec<ShortName>,
     /// The layer that draws it; `None` for gazetteer-only places.
     pub layer: Option<String>,
     #[serde(skip)]
     pub bounds: Option<Rect<f64>>,
+    /// Administrative level, for places from (or merged with) the regional table.
+    pub level: Option<Level>,
+    /// Statistics-bureau division code (320585 for Taicang).
+    pub admin_code: Option<String>,
+    /// Index of the administrative parent in [`Gazetteer::places`].
+    #[serde(skip)]
+    pub parent: Option<usize>,
+    /// Representative point, WGS84 [lon, lat]: a feature's interior point, a seat of government,
+    /// a GeoNames town point.
+    pub lon_lat: Option<[f64; 2]>,
+    /// How far the representative point may be from the place, in metres; `None` when unknown
+    /// or schematic.
+    pub accuracy_m: Option<f64>,
+    /// Where the position comes from.
+    pub source: String,
+    /// Anything the sources disagreed on or lacked.
+    pub note: String,
+    /// From the atlas's or the planner's layers or `gazetteer.json`: its names are trusted as
+    /// written, and it wins a name it shares with a regional place.
+    pub curated: bool,
 }
 
 impl Place {
-    /// Every form of the name, for matching and search.
+    fn new(id: String) -> Self {
+        Place {
+            id,
+            name_zh_hant: String::new(),
+            name_zh_hans: String::new(),
+            name_en: String::new(),
+            aliases: Vec::new(),
+            short_names: Vec::new(),
+            layer: None,
+            bounds: None,
+            level: None,
+            admin_code: None,
+            parent: None,
+            lon_lat: None,
+            accuracy_m: None,
+            source: String::new(),
+            note: String::new(),
+            curated: true,
+        }
+    }
+
+    /// Every form of the name, for matching and search (short forms not included).
     pub fn all_names(&self) -> impl Iterator<Item = &str> {
         [self.name_zh_hant.as_str(), self.name_zh_hans.as_str(), self.name_en.as_str()]
             .into_iter()
             .chain(self.aliases.iter().map(String::as_str))
             .filter(|s| !s.trim().is_empty())
+    }
+
+    /// The Chinese names and aliases: always a mention of the place where they appear.
+    pub fn full_names(&self) -> impl Iterator<Item = &str> {
+        let english = self.name_en.as_str();
+        self.all_names().filter(move |n| *n != english || self.match_english())
+    }
+
+    /// Whether the English name is matched in text. Curated names are; of the regional table
+    /// only provinces and prefectures, whose romanised names are unambiguous words in English
+    /// text (a town's pinyin, Dongshan or Xinqiao, is not).
+    pub fn match_english(&self) -> bool {
+        self.curated || matches!(self.level, Some(Level::Province | Level::Prefecture))
+    }
+
+    /// The name to show: traditional, else simplified, else English, else the id.
+    pub fn display_name(&self) -> &str {
+        [&self.name_zh_hant, &self.name_zh_hans, &self.name_en]
+            .into_iter()
+            .find(|n| !n.is_empty())
+            .map_or(self.id.as_str(), String::as_str)
     }
 }
 
@@ -43,10 +112,11 @@ impl Place {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GazetteerFile {
-    /// Extra names for places defined in the layers, keyed by place id.
+    /// Extra names for places defined in the layers or the regional table, keyed by place id.
     #[serde(default)]
     pub aliases: BTreeMap<String, Vec<String>>,
-    /// Places that have no geometry in any layer (or that a user adds).
+    /// Places that have no geometry in any layer, or that override a regional place by its id
+    /// (`cn-320585101`).
     #[serde(default)]
     pub places: Vec<PlaceEntry>,
     /// Phrases that contain a place name but do not mention the place.
@@ -55,6 +125,12 @@ pub struct GazetteerFile {
     /// Extra traditional-to-simplified character pairs beyond those the names already teach.
     #[serde(default)]
     pub variants: BTreeMap<String, String>,
+    /// The planner's verdicts from the review list: this name means this place (by id).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub confirmed: BTreeMap<String, String>,
+    /// The planner's verdicts: this name never means these places.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub rejected: BTreeMap<String, Vec<String>>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -69,9 +145,18 @@ pub struct PlaceEntry {
     pub name_en: String,
     #[serde(default)]
     pub aliases: Vec<String>,
-    /// Optional position (WGS84 lon, lat) so the map can fly to it.
+    /// Position (WGS84 lon, lat) so the map can draw it and fly to it.
     #[serde(default)]
     pub lon_lat: Option<[f64; 2]>,
+    /// How far `lon_lat` may be from the place, in metres.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accuracy_m: Option<f64>,
+    /// Where the position comes from.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub source: String,
+    /// The administrative parent: a place id or a division code (`320585` for Taicang).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -84,10 +169,33 @@ pub enum GazetteerError {
     NoNames { path: PathBuf, index: usize, id: String },
     #[error("{path}: place #{index} has no id")]
     NoId { path: PathBuf, index: usize },
+    #[error("{path}: place #{index} ({id:?}) has no lon_lat: it links, but cannot be drawn on the map")]
+    NoPosition { path: PathBuf, index: usize, id: String },
+    #[error("{path}: place #{index} ({id:?}): lon_lat {lon}, {lat} is not a longitude and latitude; it is not drawn")]
+    BadPosition { path: PathBuf, index: usize, id: String, lon: f64, lat: f64 },
     #[error("{path}: aliases for {id:?}, which no layer or gazetteer place defines")]
     UnknownPlace { path: PathBuf, id: String },
+    #[error("{path}: alias {alias:?} of {id:?} is already the name of {other:?}; the alias is not used")]
+    AliasCollision { path: PathBuf, id: String, alias: String, other: String },
+    #[error("{path}: {what} for {name:?} names {id:?}, which is no place")]
+    UnknownVerdict { path: PathBuf, what: &'static str, name: String, id: String },
     #[error("{path}: variant {key:?} -> {value:?} must map one character to one character of the same UTF-8 length")]
     BadVariant { path: PathBuf, key: String, value: String },
+    #[error("{path}: {error}")]
+    Region { path: PathBuf, error: region::RegionRowError },
+}
+
+impl GazetteerError {
+    /// Problems after which everything the entry says is still used, or all but a detail.
+    pub fn is_warning(&self) -> bool {
+        matches!(
+            self,
+            GazetteerError::NoPosition { .. }
+                | GazetteerError::BadPosition { .. }
+                | GazetteerError::AliasCollision { .. }
+                | GazetteerError::UnknownVerdict { .. }
+        )
+    }
 }
 
 impl GazetteerFile {
@@ -105,6 +213,37 @@ impl GazetteerFile {
             message: crate::diagnostic::json_message(&e),
         })
     }
+
+    /// Records a verdict from the review list, replacing any earlier one on the same pair.
+    pub fn record_verdict(&mut self, name: &str, place: &str, confirm: bool) {
+        if let Some(ids) = self.rejected.get_mut(name) {
+            ids.retain(|i| i != place);
+            if ids.is_empty() {
+                self.rejected.remove(name);
+            }
+        }
+        if self.confirmed.get(name).is_some_and(|p| p == place) {
+            self.confirmed.remove(name);
+        }
+        if confirm {
+            self.confirmed.insert(name.to_string(), place.to_string());
+        } else {
+            self.rejected.entry(name.to_string()).or_default().push(place.to_string());
+        }
+    }
+}
+
+/// The shipped regional table, parsed once per process.
+fn shipped_region() -> &'static (Vec<RegionEntry<'static>>, Vec<region::RegionRowError>) {
+    static REGION: OnceLock<(Vec<RegionEntry<'static>>, Vec<region::RegionRowError>)> = OnceLock::new();
+    REGION.get_or_init(|| region::parse(region::REGION_TSV))
+}
+
+/// The planner's verdicts, by folded name.
+#[derive(Debug, Clone, Default)]
+pub struct Verdicts {
+    pub confirmed: HashMap<String, usize>,
+    pub rejected: HashSet<(String, usize)>,
 }
 
 /// All places and the phrases that are not places.
@@ -112,77 +251,287 @@ impl GazetteerFile {
 pub struct Gazetteer {
     pub places: Vec<Place>,
     pub not_places: Vec<String>,
-    variants: Vec<(char, char)>,
+    pub(crate) variants: Vec<(char, char)>,
+    pub verdicts: Verdicts,
     index: HashMap<String, usize>,
 }
 
 impl Gazetteer {
-    /// Places from the layers' features, then the file's aliases and extra places. Entries that
-    /// cannot be used are returned as errors and skipped; the rest is still a usable gazetteer.
+    /// The layers' places, the shipped regional table and the file; see [`Gazetteer::build_with`].
     pub fn build(layers: &[Layer], file: &GazetteerFile, file_path: &Path) -> (Self, Vec<GazetteerError>) {
+        let (rows, row_errors) = shipped_region();
+        let (g, mut errors) = Self::build_with(layers, rows, file, file_path);
+        let shipped = Path::new(crate::atlas::BUILTIN_PREFIX).join("region-gazetteer.tsv");
+        errors.extend(row_errors.iter().map(|e| GazetteerError::Region { path: shipped.clone(), error: e.clone() }));
+        (g, errors)
+    }
+
+    /// Places from the layers' features, then the regional rows (merged into a feature of the
+    /// same name and place), then the file's places, aliases and verdicts. Entries that cannot be
+    /// used are returned as errors and skipped; the rest is still a usable gazetteer.
+    pub fn build_with(
+        layers: &[Layer],
+        region: &[RegionEntry],
+        file: &GazetteerFile,
+        file_path: &Path,
+    ) -> (Self, Vec<GazetteerError>) {
         let mut g = Gazetteer::default();
         let mut errors = Vec::new();
+        let err_path = || file_path.to_path_buf();
         for layer in layers {
             for f in &layer.features {
                 if f.name_zh_hant.is_empty() && f.name_zh_hans.is_empty() && f.name_en.is_empty() {
                     continue;
                 }
-                g.push(Place {
-                    id: f.id.clone(),
-                    name_zh_hant: f.name_zh_hant.clone(),
-                    name_zh_hans: f.name_zh_hans.clone(),
-                    name_en: f.name_en.clone(),
-                    aliases: Vec::new(),
-                    layer: Some(layer.id.clone()),
-                    bounds: f.bounds(),
-                });
+                let mut p = Place::new(f.id.clone());
+                p.name_zh_hant = f.name_zh_hant.clone();
+                p.name_zh_hans = f.name_zh_hans.clone();
+                p.name_en = f.name_en.clone();
+                p.layer = Some(layer.id.clone());
+                p.bounds = f.bounds();
+                p.lon_lat = f.geometry.interior_point().map(|pt| [pt.x(), pt.y()]);
+                p.accuracy_m = match f.accuracy {
+                    Accuracy::Metres(m) => Some(m),
+                    Accuracy::Schematic | Accuracy::Unstated => None,
+                };
+                p.source = f.source.clone();
+                g.push(p);
             }
         }
+        g.merge_region(region, file);
         for (index, e) in file.places.iter().enumerate() {
             if e.id.trim().is_empty() {
-                errors.push(GazetteerError::NoId { path: file_path.to_path_buf(), index });
+                errors.push(GazetteerError::NoId { path: err_path(), index });
                 continue;
             }
-            if [&e.name_zh_hant, &e.name_zh_hans, &e.name_en].iter().all(|n| n.trim().is_empty()) {
-                errors.push(GazetteerError::NoNames { path: file_path.to_path_buf(), index, id: e.id.clone() });
+            let overrides = g.index.contains_key(&e.id);
+            if !overrides && [&e.name_zh_hant, &e.name_zh_hans, &e.name_en].iter().all(|n| n.trim().is_empty()) {
+                errors.push(GazetteerError::NoNames { path: err_path(), index, id: e.id.clone() });
                 continue;
             }
-            let bounds = e.lon_lat.map(|[x, y]| Rect::new((x, y), (x, y)));
-            g.push(Place {
-                id: e.id.clone(),
-                name_zh_hant: e.name_zh_hant.clone(),
-                name_zh_hans: e.name_zh_hans.clone(),
-                name_en: e.name_en.clone(),
-                aliases: e.aliases.clone(),
-                layer: None,
-                bounds,
-            });
+            let lon_lat = match e.lon_lat {
+                Some([x, y]) if (-180.0..=180.0).contains(&x) && (-90.0..=90.0).contains(&y) => Some([x, y]),
+                Some([lon, lat]) => {
+                    errors.push(GazetteerError::BadPosition { path: err_path(), index, id: e.id.clone(), lon, lat });
+                    None
+                }
+                None => {
+                    if !overrides {
+                        errors.push(GazetteerError::NoPosition { path: err_path(), index, id: e.id.clone() });
+                    }
+                    None
+                }
+            };
+            g.apply_entry(e, lon_lat);
         }
-        for (id, aliases) in &file.aliases {
-            match g.index.get(id) {
-                Some(&i) => g.places[i].aliases.extend(aliases.iter().cloned()),
-                None => errors.push(GazetteerError::UnknownPlace { path: file_path.to_path_buf(), id: id.clone() }),
+        for (index, e) in file.places.iter().enumerate() {
+            if let Some(parent) = &e.parent
+                && let Some(i) = g.position(&e.id)
+            {
+                g.places[i].parent = g.position(parent).or_else(|| g.position(&format!("cn-{parent}")));
+                if g.places[i].parent.is_none() {
+                    errors.push(GazetteerError::UnknownPlace {
+                        path: err_path(),
+                        id: format!("{parent} (parent of place #{index})"),
+                    });
+                }
             }
         }
+        g.add_aliases(file, file_path, &mut errors);
         for (k, v) in &file.variants {
             let mut kc = k.chars();
             let mut vc = v.chars();
             match (kc.next(), kc.next(), vc.next(), vc.next()) {
                 (Some(a), None, Some(b), None) if a.len_utf8() == b.len_utf8() => g.variants.push((a, b)),
-                _ => errors.push(GazetteerError::BadVariant {
-                    path: file_path.to_path_buf(),
-                    key: k.clone(),
-                    value: v.clone(),
-                }),
+                _ => errors.push(GazetteerError::BadVariant { path: err_path(), key: k.clone(), value: v.clone() }),
             }
         }
         g.not_places = file.not_places.clone();
+        g.read_verdicts(file, file_path, &mut errors);
         (g, errors)
+    }
+
+    /// Adds the regional rows: into an existing place when it has the same official name and the
+    /// row's point lies within 5 km of it (the atlas's 太倉市 is the table's 320585), otherwise
+    /// as a new place `cn-CODE`; then links every row to its parent.
+    fn merge_region(&mut self, region: &[RegionEntry], file: &GazetteerFile) {
+        if region.is_empty() {
+            return;
+        }
+        let fold = Fold::base();
+        let mut by_name: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, p) in self.places.iter().enumerate() {
+            for n in p.all_names() {
+                by_name.entry(fold.fold_str(n.trim())).or_default().push(i);
+            }
+        }
+        let overridden: HashSet<&str> = file.places.iter().map(|e| e.id.as_str()).collect();
+        let mut by_code: HashMap<&str, usize> = HashMap::with_capacity(region.len());
+        for r in region {
+            let near = |p: &Place| match p.bounds {
+                Some(b) => {
+                    let pad = 0.05;
+                    let [x, y] = r.lon_lat;
+                    x >= b.min().x - pad && x <= b.max().x + pad && y >= b.min().y - pad && y <= b.max().y + pad
+                }
+                None => false,
+            };
+            let key = fold.fold_str(r.name_zh_hans);
+            let same = by_name.get(&key).and_then(|is| {
+                is.iter().copied().find(|&i| self.places[i].admin_code.is_none() && near(&self.places[i]))
+            });
+            let i = match same {
+                Some(i) => i,
+                None => {
+                    let mut p = Place::new(format!("cn-{}", r.code));
+                    p.curated = overridden.contains(p.id.as_str());
+                    p.name_zh_hans = r.name_zh_hans.to_string();
+                    p.name_zh_hant = r.name_zh_hant.to_string();
+                    p.name_en = r.name_en.to_string();
+                    p.aliases = r.aliases.iter().map(|a| a.to_string()).collect();
+                    p.lon_lat = Some(r.lon_lat);
+                    p.bounds = Some(Rect::new((r.lon_lat[0], r.lon_lat[1]), (r.lon_lat[0], r.lon_lat[1])));
+                    p.source = r.source.to_string();
+                    p.note = r.note.to_string();
+                    self.push(p);
+                    self.places.len() - 1
+                }
+            };
+            let p = &mut self.places[i];
+            p.level = Some(r.level);
+            p.admin_code = Some(r.code.to_string());
+            p.accuracy_m = p.accuracy_m.or(Some(r.accuracy_m));
+            if p.lon_lat.is_none() {
+                p.lon_lat = Some(r.lon_lat);
+            }
+            if p.layer.is_some() {
+                // A feature keeps its own names; the table adds its official forms as aliases.
+                for n in [r.name_zh_hans, r.name_zh_hant].into_iter().chain(r.aliases.iter().copied()) {
+                    if !n.is_empty() && !p.all_names().any(|x| x == n) {
+                        p.aliases.push(n.to_string());
+                    }
+                }
+                if p.name_en.is_empty() {
+                    p.name_en = r.name_en.to_string();
+                }
+            }
+            for s in &r.short_names {
+                if !p.all_names().any(|x| x == s.name) && !p.short_names.contains(s) {
+                    p.short_names.push(s.clone());
+                }
+            }
+            by_code.insert(r.code, i);
+        }
+        for r in region {
+            if let (Some(&i), Some(&parent)) = (by_code.get(r.code), by_code.get(r.parent)) {
+                self.places[i].parent = Some(parent);
+            }
+        }
+    }
+
+    /// A `gazetteer.json` place: new, or overriding what it names by id (its non-empty fields win).
+    fn apply_entry(&mut self, e: &PlaceEntry, lon_lat: Option<[f64; 2]>) {
+        let i = match self.index.get(&e.id) {
+            Some(&i) => i,
+            None => {
+                self.push(Place::new(e.id.clone()));
+                self.places.len() - 1
+            }
+        };
+        let p = &mut self.places[i];
+        let is_feature = p.layer.is_some();
+        for (field, value) in [
+            (&mut p.name_zh_hant, &e.name_zh_hant),
+            (&mut p.name_zh_hans, &e.name_zh_hans),
+            (&mut p.name_en, &e.name_en),
+        ] {
+            // A layer's own names stay (the entry adds aliases to them); a regional place's give way.
+            if !value.trim().is_empty() && (!is_feature || field.is_empty()) {
+                *field = value.clone();
+            }
+        }
+        p.aliases.extend(e.aliases.iter().cloned());
+        if let Some(ll) = lon_lat {
+            if !is_feature {
+                p.lon_lat = Some(ll);
+                p.bounds = Some(Rect::new((ll[0], ll[1]), (ll[0], ll[1])));
+                p.accuracy_m = e.accuracy_m;
+            } else if p.bounds.is_none() {
+                p.bounds = Some(Rect::new((ll[0], ll[1]), (ll[0], ll[1])));
+            }
+        }
+        if !e.source.is_empty() {
+            p.source = e.source.clone();
+        }
+        p.curated = true;
+    }
+
+    /// The file's `aliases`; one that is already another place's own name is refused with a
+    /// warning, since it would silently take that name away.
+    fn add_aliases(&mut self, file: &GazetteerFile, file_path: &Path, errors: &mut Vec<GazetteerError>) {
+        let fold = Fold::base();
+        let mut owners: HashMap<String, usize> = HashMap::new();
+        for (i, p) in self.places.iter().enumerate().filter(|(_, p)| p.curated) {
+            for n in [&p.name_zh_hant, &p.name_zh_hans, &p.name_en] {
+                if !n.trim().is_empty() {
+                    owners.entry(fold.fold_str(n.trim())).or_insert(i);
+                }
+            }
+        }
+        for (id, aliases) in &file.aliases {
+            let Some(&i) = self.index.get(id) else {
+                errors.push(GazetteerError::UnknownPlace { path: file_path.to_path_buf(), id: id.clone() });
+                continue;
+            };
+            for alias in aliases {
+                match owners.get(&fold.fold_str(alias.trim())) {
+                    Some(&o) if o != i => errors.push(GazetteerError::AliasCollision {
+                        path: file_path.to_path_buf(),
+                        id: id.clone(),
+                        alias: alias.clone(),
+                        other: self.places[o].id.clone(),
+                    }),
+                    _ => self.places[i].aliases.push(alias.clone()),
+                }
+            }
+        }
+    }
+
+    fn read_verdicts(&mut self, file: &GazetteerFile, file_path: &Path, errors: &mut Vec<GazetteerError>) {
+        let fold = Fold::base();
+        for (name, id) in &file.confirmed {
+            match self.position(id) {
+                Some(i) => {
+                    self.verdicts.confirmed.insert(fold.fold_str(name), i);
+                }
+                None => errors.push(GazetteerError::UnknownVerdict {
+                    path: file_path.to_path_buf(),
+                    what: "confirmed",
+                    name: name.clone(),
+                    id: id.clone(),
+                }),
+            }
+        }
+        for (name, ids) in &file.rejected {
+            for id in ids {
+                match self.position(id) {
+                    Some(i) => {
+                        self.verdicts.rejected.insert((fold.fold_str(name), i));
+                    }
+                    None => errors.push(GazetteerError::UnknownVerdict {
+                        path: file_path.to_path_buf(),
+                        what: "rejected",
+                        name: name.clone(),
+                        id: id.clone(),
+                    }),
+                }
+            }
+        }
     }
 
     fn push(&mut self, p: Place) {
         match self.index.get(&p.id) {
-            // A gazetteer entry with the id of a layer feature adds to it rather than shadowing it.
+            // A second feature with the id of an earlier one adds to it rather than shadowing it.
             Some(&i) => {
                 let existing = &mut self.places[i];
                 existing.aliases.extend(p.aliases);
@@ -205,16 +554,34 @@ impl Gazetteer {
         self.index.get(id).copied()
     }
 
+    /// `place` and its parents up to the province, nearest first.
+    pub fn ancestors(&self, place: usize) -> impl Iterator<Item = usize> + '_ {
+        let mut next = Some(place);
+        let mut steps = 0;
+        std::iter::from_fn(move || {
+            let here = next?;
+            steps += 1;
+            // A parent cycle (a user's gazetteer can write one) ends the walk.
+            next = if steps > 8 { None } else { self.places[here].parent };
+            Some(here)
+        })
+    }
+
+    /// Whether `a` lies within `b` (or is `b`).
+    pub fn is_within(&self, a: usize, b: usize) -> bool {
+        self.ancestors(a).any(|x| x == b)
+    }
+
     /// Places whose names or aliases contain `query` in any script, best match first.
     pub fn search(&self, query: &str, fold: &Fold) -> Vec<usize> {
         let q = fold.fold_str(query.trim());
         if q.is_empty() {
             return Vec::new();
         }
-        let mut hits: Vec<(u8, usize, usize)> = Vec::new();
+        let mut hits: Vec<(u8, bool, usize, usize)> = Vec::new();
         for (i, p) in self.places.iter().enumerate() {
             let mut best: Option<u8> = None;
-            for name in p.all_names() {
+            for name in p.all_names().chain(p.short_names.iter().map(|s| s.name.as_str())) {
                 let n = fold.fold_str(name);
                 let rank = if n == q {
                     0
@@ -231,231 +598,11 @@ impl Gazetteer {
                 best = Some(0);
             }
             if let Some(rank) = best {
-                hits.push((rank, p.name_zh_hant.chars().count(), i));
+                hits.push((rank, !p.curated, p.name_zh_hant.chars().count(), i));
             }
         }
         hits.sort();
-        hits.into_iter().map(|(_, _, i)| i).collect()
-    }
-}
-
-/// Traditional-to-simplified character pairs shipped with the atlas (see geodata/SOURCES.md).
-const T2S_CHARACTERS: &str = include_str!("../../geodata/t2s-characters.txt");
-
-/// Folds text so traditional and simplified, upper and lower case compare equal, keeping every
-/// character's UTF-8 length (the property the matcher's offsets depend on).
-///
-/// ```
-/// use port_atlas::atlas::Atlas;
-/// let fold = Atlas::builtin().matcher.fold().clone();
-/// assert_eq!(fold.fold_str("太倉港 Taicang"), fold.fold_str("太仓港 taicang"));
-/// let text = "蘇州港";
-/// assert_eq!(fold.fold_str(text).len(), text.len(), "byte offsets carry over");
-/// ```
-#[derive(Debug, Clone)]
-pub struct Fold {
-    /// Replacement for each BMP code point; 0 means unchanged.
-    table: Vec<u16>,
-}
-
-impl Fold {
-    /// The base traditional-to-simplified table (2,700 characters, hanziconv's CUHK map),
-    /// then the pairs the gazetteer's own names teach and its `variants`.
-    pub fn from_gazetteer(g: &Gazetteer) -> Self {
-        let mut table = vec![0u16; 0x1_0000];
-        for c in b'A'..=b'Z' {
-            table[c as usize] = (c + 32) as u16;
-        }
-        for line in T2S_CHARACTERS.lines().filter(|l| !l.starts_with('#')) {
-            let mut cs = line.chars();
-            if let (Some(a), Some(' '), Some(b)) = (cs.next(), cs.next(), cs.next())
-                && a.len_utf8() == b.len_utf8()
-                && (a as u32) < 0x1_0000
-                && (b as u32) < 0x1_0000
-            {
-                table[a as usize] = b as u16;
-            }
-        }
-        let mut learn = |a: char, b: char| {
-            if a != b && a.len_utf8() == b.len_utf8() && (a as u32) < 0x1_0000 && (b as u32) < 0x1_0000 {
-                table[a as usize] = b as u16;
-            }
-        };
-        for p in &g.places {
-            let (t, s) = (&p.name_zh_hant, &p.name_zh_hans);
-            if t.chars().count() == s.chars().count() {
-                for (a, b) in t.chars().zip(s.chars()) {
-                    learn(a, b);
-                }
-            }
-        }
-        for &(a, b) in &g.variants {
-            learn(a, b);
-        }
-        Fold { table }
-    }
-
-    #[inline]
-    fn map(&self, c: char) -> char {
-        let cp = c as u32;
-        if cp < 0x1_0000 {
-            let r = self.table[cp as usize];
-            if r != 0 {
-                return char::from_u32(r as u32).unwrap_or(c);
-            }
-        }
-        c
-    }
-
-    pub fn fold_str(&self, s: &str) -> String {
-        s.chars().map(|c| self.map(c)).collect()
-    }
-
-    /// Folds `text` into `out` byte for byte: `out` has the same length and char boundaries.
-    pub fn fold_into(&self, text: &str, out: &mut Vec<u8>) {
-        out.clear();
-        out.extend_from_slice(text.as_bytes());
-        let bytes = out.as_mut_slice();
-        let mut i = 0;
-        let n = bytes.len();
-        while i < n {
-            let b = bytes[i];
-            if b < 0x80 {
-                let r = self.table[b as usize];
-                if r != 0 {
-                    bytes[i] = r as u8;
-                }
-                i += 1;
-            } else if (0xE0..0xF0).contains(&b) && i + 2 < n {
-                let cp = ((b as u32 & 0x0F) << 12) | ((bytes[i + 1] as u32 & 0x3F) << 6) | (bytes[i + 2] as u32 & 0x3F);
-                let r = self.table[cp as usize] as u32;
-                if r >= 0x800 {
-                    bytes[i] = 0xE0 | (r >> 12) as u8;
-                    bytes[i + 1] = 0x80 | ((r >> 6) & 0x3F) as u8;
-                    bytes[i + 2] = 0x80 | (r & 0x3F) as u8;
-                }
-                i += 3;
-            } else if b >= 0xF0 {
-                i += 4;
-            } else if b >= 0xE0 {
-                i += 3;
-            } else {
-                i += 2;
-            }
-        }
-    }
-}
-
-/// A name found in text: byte range and the place index (into [`Gazetteer::places`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RawMatch {
-    pub start: usize,
-    pub end: usize,
-    pub place: usize,
-}
-
-/// The compiled matcher for one gazetteer: every name of every place, folded, in one
-/// Aho-Corasick automaton, leftmost-longest, with not-a-place phrases taking their text away.
-///
-/// ```
-/// use port_atlas::atlas::Atlas;
-/// let atlas = Atlas::builtin();
-/// let (mut buf, mut found) = (Vec::new(), Vec::new());
-/// // Simplified text finds places named in traditional script; byte offsets are the text's own.
-/// let text = "太仓港区位于长江口";
-/// atlas.matcher.find(text, &mut buf, &mut found);
-/// let place = &atlas.gazetteer.places[found[0].place];
-/// assert_eq!(place.id, "taicang-port");
-/// assert_eq!(&text[found[0].start..found[0].end], "太仓港区");
-/// // "非常熟悉" (very familiar) is a not-a-place phrase: 常熟 inside it is no mention.
-/// found.clear();
-/// atlas.matcher.find("我们非常熟悉", &mut buf, &mut found);
-/// assert!(found.is_empty());
-/// ```
-#[derive(Debug, Clone)]
-pub struct Matcher {
-    fold: Fold,
-    ac: AhoCorasick,
-    /// Place index per pattern; `None` for not-a-place phrases.
-    targets: Vec<Option<usize>>,
-    /// Whether the pattern starts / ends with an ASCII letter or digit and so needs a word boundary.
-    ascii_edges: Vec<(bool, bool)>,
-}
-
-impl Matcher {
-    pub fn new(g: &Gazetteer) -> Self {
-        let fold = Fold::from_gazetteer(g);
-        let mut seen: HashMap<String, usize> = HashMap::new();
-        let mut patterns: Vec<String> = Vec::new();
-        let mut targets = Vec::new();
-        for (i, p) in g.places.iter().enumerate() {
-            for name in p.all_names() {
-                let n = fold.fold_str(name.trim());
-                if n.is_empty() || seen.contains_key(&n) {
-                    // The first place to claim a name keeps it; the loader order makes that the
-                    // layer feature rather than a later alias.
-                    continue;
-                }
-                seen.insert(n.clone(), patterns.len());
-                patterns.push(n);
-                targets.push(Some(i));
-            }
-        }
-        for phrase in &g.not_places {
-            let n = fold.fold_str(phrase.trim());
-            if n.is_empty() {
-                continue;
-            }
-            match seen.get(&n) {
-                // A phrase listed as not-a-place that is also a name: the not-a-place list wins.
-                Some(&k) => targets[k] = None,
-                None => {
-                    seen.insert(n.clone(), patterns.len());
-                    patterns.push(n);
-                    targets.push(None);
-                }
-            }
-        }
-        let ascii_edges = patterns
-            .iter()
-            .map(|p| {
-                let first = p.chars().next().is_some_and(|c| c.is_ascii_alphanumeric());
-                let last = p.chars().last().is_some_and(|c| c.is_ascii_alphanumeric());
-                (first, last)
-            })
-            .collect();
-        // A full DFA is one table lookup per byte: its memory (a few MB for 10,000 names) buys
-        // the linking throughput. Past ~50,000 names (a user layer of parcels, say) its build time
-        // and memory grow too large, and the contiguous NFA is the better trade.
-        let kind = if patterns.len() <= 50_000 { AhoCorasickKind::DFA } else { AhoCorasickKind::ContiguousNFA };
-        let ac = AhoCorasickBuilder::new()
-            .match_kind(MatchKind::LeftmostLongest)
-            .kind(Some(kind))
-            .build(&patterns)
-            .expect("gazetteer patterns are non-empty strings, which always build");
-        Matcher { fold, ac, targets, ascii_edges }
-    }
-
-    pub fn fold(&self) -> &Fold {
-        &self.fold
-    }
-
-    /// Finds every place mention in `text`, using `buf` as scratch space for the folded copy.
-    pub fn find(&self, text: &str, buf: &mut Vec<u8>, out: &mut Vec<RawMatch>) {
-        self.fold.fold_into(text, buf);
-        let hay = buf.as_slice();
-        for m in self.ac.find_iter(hay) {
-            let k = m.pattern().as_usize();
-            let Some(place) = self.targets[k] else { continue };
-            let (need_start, need_end) = self.ascii_edges[k];
-            if need_start && m.start() > 0 && hay[m.start() - 1].is_ascii_alphanumeric() {
-                continue;
-            }
-            if need_end && m.end() < hay.len() && hay[m.end()].is_ascii_alphanumeric() {
-                continue;
-            }
-            out.push(RawMatch { start: m.start(), end: m.end(), place });
-        }
+        hits.into_iter().map(|(_, _, _, i)| i).collect()
     }
 }
 
@@ -470,7 +617,7 @@ mod tests {
             name_zh_hans: s.into(),
             name_en: en.into(),
             aliases: aliases.iter().map(|a| a.to_string()).collect(),
-            lon_lat: None,
+            ..Default::default()
         }
     }
 
@@ -485,8 +632,8 @@ mod tests {
             not_places: vec!["非常熟".into(), "常熟悉".into()],
             ..Default::default()
         };
-        let (g, errors) = Gazetteer::build(&[], &file, Path::new("g.json"));
-        assert!(errors.is_empty(), "{errors:?}");
+        let (g, errors) = Gazetteer::build_with(&[], &[], &file, Path::new("g.json"));
+        assert!(errors.iter().all(GazetteerError::is_warning), "{errors:?}");
         g
     }
 
@@ -495,7 +642,9 @@ mod tests {
         let m = Matcher::new(&g);
         let mut out = Vec::new();
         m.find(text, &mut Vec::new(), &mut out);
-        out.iter().map(|r| (g.places[r.place].id.clone(), text[r.start..r.end].to_string())).collect()
+        out.iter()
+            .map(|r| (g.places[m.candidates(r)[0].place as usize].id.clone(), text[r.start..r.end].to_string()))
+            .collect()
     }
 
     #[test]
@@ -529,8 +678,9 @@ mod tests {
             places: vec![place("empty", "", "", "", &[]), place("ok", "南通", "南通", "Nantong", &[])],
             ..Default::default()
         };
-        let (g, errors) = Gazetteer::build(&[], &file, Path::new("gaz.json"));
+        let (g, errors) = Gazetteer::build_with(&[], &[], &file, Path::new("gaz.json"));
         assert_eq!(g.places.len(), 1);
+        let errors: Vec<_> = errors.into_iter().filter(|e| !e.is_warning()).collect();
         assert_eq!(errors.len(), 1);
         assert!(errors[0].to_string().contains("gaz.json: place #0 (\"empty\") has no names"), "{}", errors[0]);
     }

@@ -54,7 +54,15 @@ mod tests {
     use super::*;
 
     fn mention(place: &str, start: usize, end: usize, text: &str) -> Mention {
-        Mention { place: place.into(), start, end, text: text.into(), sentence: 0 }
+        Mention {
+            place: place.into(),
+            start,
+            end,
+            text: text.into(),
+            sentence: 0,
+            confidence: 1.0,
+            reason: crate::text::resolve::Reason::Curated,
+        }
     }
 
     #[test]

@@ -1,0 +1,110 @@
+//! Linking planners' prose against the whole gazetteer: texts written for these tests in both
+//! scripts, with the traps a regional report sets (same-named towns, everyday words that are
+//! also places, people's names, names inside longer words).
+
+use std::path::Path;
+use std::sync::OnceLock;
+
+use crate::atlas::Atlas;
+use crate::document::Document;
+
+fn atlas() -> &'static Atlas {
+    static ATLAS: OnceLock<Atlas> = OnceLock::new();
+    ATLAS.get_or_init(Atlas::builtin)
+}
+
+/// (matched text, place id, confidence) of every mention in `text`.
+fn links(text: &str) -> Vec<(String, String, f32)> {
+    let a = atlas();
+    let d = Document::from_text("t", Path::new("t.txt"), text, &a.matcher, &a.gazetteer);
+    d.passages.iter().flat_map(|p| p.mentions.iter().map(|m| (m.text.clone(), m.place.clone(), m.confidence))).collect()
+}
+
+fn linked(text: &str, name: &str) -> Option<String> {
+    links(text).into_iter().find(|(t, _, _)| t == name).map(|(_, id, _)| id)
+}
+
+#[test]
+fn the_towns_of_taicang_link_in_both_scripts() {
+    let s = "太仓市城厢镇、沙溪镇、浏河镇、浮桥镇、璜泾镇、双凤镇均纳入全域规划。";
+    let t = "太倉市城廂鎮、沙溪鎮、瀏河鎮、浮橋鎮、璜涇鎮、雙鳳鎮均納入全域規劃。";
+    for text in [s, t] {
+        let ids: Vec<String> = links(text).into_iter().map(|(_, id, _)| id).collect();
+        assert_eq!(
+            ids,
+            ["taicang", "cn-320585100", "cn-320585101", "cn-320585102", "cn-320585103", "cn-320585104", "cn-320585105"],
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn a_parent_named_first_decides_and_vouches() {
+    assert_eq!(linked("吴江区同里镇与崑山市千燈鎮联动发展", "同里镇").as_deref(), Some("cn-320509111"));
+    assert_eq!(linked("吴江区同里镇与崑山市千燈鎮联动发展", "千燈鎮").as_deref(), Some("cn-320583108"));
+    // The short forms, with their county in the passage.
+    assert_eq!(linked("昆山花桥与上海嘉定安亭隔河相望", "花桥").as_deref(), Some("cn-320583104"));
+    assert_eq!(linked("昆山花桥与上海嘉定安亭隔河相望", "安亭").as_deref(), Some("cn-310114103"));
+    assert_eq!(linked("昆山花桥与上海嘉定安亭隔河相望", "嘉定").as_deref(), Some("cn-310114"));
+}
+
+#[test]
+fn same_named_towns_are_told_apart_by_their_county() {
+    // 新桥 is a town of Jiangyin (Wuxi) and of Songjiang (Shanghai), and an everyday "new bridge".
+    assert_eq!(linked("江阴市新桥镇的纺织企业", "新桥镇").as_deref(), Some("cn-320281109"));
+    assert_eq!(linked("松江区新桥镇的物流园", "新桥镇").as_deref(), Some("cn-310117105"));
+    assert_eq!(linked("松江新城以南，新桥一带的物流园", "新桥").as_deref(), Some("cn-310117105"));
+    assert_eq!(linked("河上新桥已经通车", "新桥"), None, "an everyday word without its county");
+    // 大桥 is a town of Yangzhou and of Jiaxing: the full name alone does not say which.
+    let (_, _, c) = links("大桥镇").into_iter().next().expect("a full name always links");
+    assert!(c < crate::text::resolve::UNCERTAIN, "two places share 大桥镇: {c}");
+    assert_eq!(linked("嘉兴市南湖区大桥镇", "大桥镇").as_deref(), Some("cn-330402105"));
+}
+
+#[test]
+fn everyday_words_and_people_are_no_places() {
+    for (text, word) in [
+        ("长江大桥通车后，两岸交通改善", "大桥"),
+        ("向东方发展，打造开放门户", "东方"),
+        ("长安汽车在此设立研发中心", "长安"),
+        ("江南水乡风貌得到保护", "江南"),
+        ("新区建设全面提速", "新区"),
+        ("城南片区更新改造", "城南"),
+        ("市委书记曹路宝主持会议", "曹路"),
+        ("加强合作，推进建设", "合作"),
+        ("推动乡村全面振兴", "振兴"),
+    ] {
+        assert_eq!(linked(text, word), None, "{word} in {text}: {:?}", links(text));
+    }
+}
+
+#[test]
+fn regions_cities_and_zones_link() {
+    let text = "浙江省嘉兴市与苏州工业园区、张家港保税区开展合作，海门区加快融入苏州。";
+    let ids: Vec<String> = links(text).into_iter().map(|(_, id, _)| id).collect();
+    for id in ["cn-33", "cn-3304", "cn-320576", "cn-320582403", "cn-320614", "suzhou"] {
+        assert!(ids.iter().any(|i| i == id), "{id} missing from {ids:?}");
+    }
+}
+
+#[test]
+fn far_places_need_evidence() {
+    // 鼓楼 is a district of Nanjing, Xuzhou, Fuzhou and Kaifeng: a bare 鼓楼 is a drum tower.
+    assert_eq!(linked("古城鼓楼修缮完成", "鼓楼"), None);
+    // 义乌 is one county, far away, and not a word: still no link without anything around it.
+    assert_eq!(linked("义乌小商品", "义乌"), None);
+    // With its province named, it links.
+    assert!(linked("浙江义乌小商品市场", "义乌").is_some_and(|id| id.starts_with("cn-3307")));
+}
+
+#[test]
+fn every_linked_regional_place_has_a_point_accuracy_and_source() {
+    let text = "太仓沙溪、浏河与嘉定安亭、昆山花桥联动。";
+    let a = atlas();
+    for (_, id, _) in links(text) {
+        let p = a.gazetteer.get(&id).expect("linked place exists");
+        let [lon, lat] = p.lon_lat.expect("a point");
+        assert!((120.0..122.5).contains(&lon) && (30.5..32.5).contains(&lat), "{id} at {lon},{lat}");
+        assert!(p.accuracy_m.is_some() && !p.source.is_empty(), "{id}");
+    }
+}

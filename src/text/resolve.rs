@@ -1,0 +1,399 @@
+//! Which place a name means: the document's own evidence decides.
+//!
+//! A name can be several places (新桥 is a town in many counties) or no place at all (大桥 is a
+//! bridge, 东方 the east). Each match is resolved in two passes over a document: first the
+//! names that need no context (curated names, official full names that only one place has) are
+//! taken as *anchors*; then every other match is weighed against them: its parent named right
+//! before it (吴江区同里镇), its parent or a sibling named in the same passage or the document,
+//! its own full name elsewhere, and a prior for the atlas's region (Suzhou and its neighbours).
+//! A far place is never linked without evidence, and a short name that is an everyday word
+//! links only with evidence from its passage.
+//!
+//! Every resolution carries a confidence and its [`Reason`], which the document panel shows and
+//! the review list lets a planner confirm or reject.
+
+use std::collections::HashSet;
+
+use serde::Serialize;
+
+use crate::gazetteer::{Candidate, Gazetteer, Matcher, NameKind, RawMatch};
+use crate::text::region::Level;
+use crate::text::segment::{WordFit, word_fit};
+
+/// Below this, a mention is shown as uncertain and listed for review.
+pub const UNCERTAIN: f32 = 0.7;
+
+/// Division codes of the atlas's region: Suzhou and its neighbours, whose towns a Suzhou report
+/// names without saying where they are.
+const REGION_CODES: &[&str] = &["3205", "3202", "3204", "3206", "3209", "31", "3304", "3305"];
+
+/// Why a name was taken to mean a place. Place fields are indices into [`Gazetteer::places`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Reason {
+    /// A name of an atlas feature or of the planner's gazetteer.
+    Curated,
+    /// The planner confirmed this name for this place.
+    Confirmed,
+    /// The official full name, which only this place has.
+    FullName,
+    /// Right after its parent's name (吴江区同里镇).
+    AfterParent { parent: u32 },
+    /// Its parent (or a place above it) is named in the same passage.
+    ParentNearby { parent: u32 },
+    /// Its parent is named elsewhere in the document.
+    ParentInDocument { parent: u32 },
+    /// Another place in the same county or city is named in the same passage.
+    SiblingNearby { parent: u32 },
+    /// Another place in the same county or city is named in the document.
+    SiblingInDocument { parent: u32 },
+    /// Its full name appears elsewhere in the document.
+    FullFormInDocument,
+    /// The usual short form of a province or prefecture-level city.
+    ShortFormOfCity,
+    /// A short name, and the only place of that name in the atlas's region.
+    OnlyInRegion,
+    /// Several places share the name; this one is nearest the document's other places.
+    NearestToDocument { others: u16 },
+    /// Several places share this full name and nothing in the text tells them apart.
+    Ambiguous { others: u16 },
+}
+
+impl Reason {
+    /// A sentence for the document panel's tooltip and `links --json`.
+    pub fn describe(&self, g: &Gazetteer) -> String {
+        let name = |i: u32| g.places.get(i as usize).map_or("?", |p| p.display_name()).to_string();
+        match *self {
+            Reason::Curated => "a name of an atlas or gazetteer place".into(),
+            Reason::Confirmed => "confirmed by the planner".into(),
+            Reason::FullName => "official full name".into(),
+            Reason::AfterParent { parent } => format!("follows its parent {}", name(parent)),
+            Reason::ParentNearby { parent } => format!("{} is named in the same passage", name(parent)),
+            Reason::ParentInDocument { parent } => format!("{} is named in the document", name(parent)),
+            Reason::SiblingNearby { parent } => {
+                format!("another place in {} is named in the same passage", name(parent))
+            }
+            Reason::SiblingInDocument { parent } => {
+                format!("other places in {} are named in the document", name(parent))
+            }
+            Reason::FullFormInDocument => "its full name appears in the document".into(),
+            Reason::ShortFormOfCity => "usual short form of a province or city".into(),
+            Reason::OnlyInRegion => "short name; the only place so called around Suzhou".into(),
+            Reason::NearestToDocument { others } => {
+                format!("short name shared by {} places; nearest the document's other places", others + 1)
+            }
+            Reason::Ambiguous { others } => {
+                format!("{} places have this name; nothing in the text tells which", others + 1)
+            }
+        }
+    }
+
+    fn confidence(&self) -> f32 {
+        match self {
+            Reason::Curated | Reason::Confirmed => 1.0,
+            Reason::AfterParent { .. } => 0.97,
+            Reason::FullName | Reason::ParentNearby { .. } | Reason::FullFormInDocument => 0.9,
+            Reason::ShortFormOfCity => 0.85,
+            Reason::ParentInDocument { .. } | Reason::SiblingNearby { .. } => 0.8,
+            Reason::SiblingInDocument { .. } => 0.7,
+            Reason::OnlyInRegion => 0.65,
+            Reason::NearestToDocument { .. } => 0.45,
+            Reason::Ambiguous { .. } => 0.3,
+        }
+    }
+}
+
+/// A resolved match.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Resolution {
+    pub place: usize,
+    pub confidence: f32,
+    pub reason: Reason,
+}
+
+/// What the whole document says, gathered from its anchors before the rest is resolved.
+#[derive(Debug, Default)]
+pub struct DocumentContext {
+    /// Places named unambiguously anywhere in the document.
+    named: HashSet<usize>,
+    /// Those places' parents and grandparents.
+    implied: HashSet<usize>,
+    /// Mean position of the anchors that have one.
+    centre: Option<[f64; 2]>,
+}
+
+/// Resolves one document's matches against one gazetteer.
+pub struct Resolver<'a> {
+    g: &'a Gazetteer,
+    m: &'a Matcher,
+}
+
+impl<'a> Resolver<'a> {
+    pub fn new(g: &'a Gazetteer, m: &'a Matcher) -> Self {
+        Resolver { g, m }
+    }
+
+    /// The place a match means without any context, if there is one.
+    fn anchor(&self, r: &RawMatch, text: &str) -> Option<Resolution> {
+        let cands = self.m.candidates(r);
+        let name = self.m.fold().fold_str(text.get(r.start..r.end)?);
+        if let Some(&p) = self.g.verdicts.confirmed.get(&name)
+            && cands.iter().any(|c| c.place as usize == p)
+        {
+            return Some(Resolution { place: p, confidence: 1.0, reason: Reason::Confirmed });
+        }
+        let live: Vec<&Candidate> = self.live(cands, &name).collect();
+        let first = live.first()?;
+        let place = &self.g.places[first.place as usize];
+        if place.curated && first.kind == NameKind::Full {
+            return Some(Resolution { place: first.place as usize, confidence: 1.0, reason: Reason::Curated });
+        }
+        let full: Vec<&&Candidate> = live.iter().filter(|c| c.kind == NameKind::Full).collect();
+        if full.len() == 1 && live.len() == 1 {
+            return Some(Resolution { place: full[0].place as usize, confidence: 0.9, reason: Reason::FullName });
+        }
+        None
+    }
+
+    /// Candidates the planner has not rejected for this name.
+    fn live<'c>(&self, cands: &'c [Candidate], name: &str) -> impl Iterator<Item = &'c Candidate> + 'c {
+        let rejected: Vec<usize> = if self.g.verdicts.rejected.is_empty() {
+            Vec::new()
+        } else {
+            cands
+                .iter()
+                .filter(|c| self.g.verdicts.rejected.contains(&(name.to_string(), c.place as usize)))
+                .map(|c| c.place as usize)
+                .collect()
+        };
+        cands.iter().filter(move |c| !rejected.contains(&(c.place as usize)))
+    }
+
+    /// Gathers the anchors of a document, given each passage's text and matches.
+    pub fn context<'t>(&self, passages: impl Iterator<Item = (&'t str, &'t [RawMatch])>) -> DocumentContext {
+        let mut cx = DocumentContext::default();
+        let (mut sum, mut n) = ([0.0f64; 2], 0usize);
+        for (text, matches) in passages {
+            for r in matches {
+                if let Some(a) = self.anchor(r, text)
+                    && cx.named.insert(a.place)
+                {
+                    cx.implied.extend(self.g.ancestors(a.place).skip(1));
+                    if let Some([x, y]) = self.g.places[a.place].lon_lat {
+                        sum[0] += x;
+                        sum[1] += y;
+                        n += 1;
+                    }
+                }
+            }
+        }
+        if n > 0 {
+            cx.centre = Some([sum[0] / n as f64, sum[1] / n as f64]);
+        }
+        cx
+    }
+
+    /// Resolves one passage's matches, in order. `folded` is the passage as the matcher folded
+    /// it (simplified script), for word boundaries. `None` entries are names that are no place
+    /// here.
+    pub fn passage(
+        &self,
+        text: &str,
+        folded: &str,
+        matches: &[RawMatch],
+        cx: &DocumentContext,
+        out: &mut Vec<Option<Resolution>>,
+    ) {
+        out.clear();
+        // Anchors first: they are the passage's own evidence for the others.
+        let anchors: Vec<Option<Resolution>> = matches.iter().map(|r| self.anchor(r, text)).collect();
+        let mut here: HashSet<usize> = anchors.iter().flatten().map(|a| a.place).collect();
+        let mut here_implied: HashSet<usize> = here.iter().flat_map(|&p| self.g.ancestors(p).skip(1)).collect();
+        let mut prev: Option<(usize, usize)> = None;
+        for (r, anchor) in matches.iter().zip(&anchors) {
+            let res = anchor.or_else(|| self.weigh(r, text, folded, prev, &here, &here_implied, cx));
+            if let Some(x) = res {
+                prev = Some((r.end, x.place));
+                if here.insert(x.place) {
+                    here_implied.extend(self.g.ancestors(x.place).skip(1));
+                }
+            } else {
+                prev = None;
+            }
+            out.push(res);
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn weigh(
+        &self,
+        r: &RawMatch,
+        text: &str,
+        folded: &str,
+        prev: Option<(usize, usize)>,
+        here: &HashSet<usize>,
+        here_implied: &HashSet<usize>,
+        cx: &DocumentContext,
+    ) -> Option<Resolution> {
+        let g = self.g;
+        let name = self.m.fold().fold_str(text.get(r.start..r.end)?);
+        let cands: Vec<Candidate> = self.live(self.m.candidates(r), &name).copied().collect();
+        if cands.is_empty() {
+            return None;
+        }
+        let short = cands.iter().all(|c| c.kind != NameKind::Full);
+        let fit = if short { word_fit(folded, r.start, r.end) } else { WordFit::Whole };
+        // A short name inside a longer word, or a person's name after a title (书记曹路宝).
+        if fit == WordFit::Split || (short && after_title(folded, r.start)) {
+            return None;
+        }
+        let pick = |place: usize, reason: Reason| Some(Resolution { place, confidence: reason.confidence(), reason });
+        // Right after its parent: 吴江区同里镇, 崑山市千燈鎮.
+        if let Some((end, parent)) = prev
+            && end == r.start
+            && let Some(c) = cands.iter().find(|c| c.place as usize != parent && g.is_within(c.place as usize, parent))
+        {
+            return pick(c.place as usize, Reason::AfterParent { parent: parent as u32 });
+        }
+        // The strongest evidence for each candidate, then the strongest candidate.
+        let evidence = |c: &Candidate| -> Option<Reason> {
+            let p = c.place as usize;
+            // Its parent and grandparent, but a province is too wide to place a town or an
+            // everyday word (上海 near 建设 says nothing about Chongming's 建设镇).
+            let township = matches!(g.places[p].level, Some(Level::Township | Level::Zone));
+            let depth = if c.kind == NameKind::Common { 1 } else { 2 };
+            let up = move || {
+                g.ancestors(p)
+                    .skip(1)
+                    .take(depth)
+                    .filter(move |&a| !(township && g.places[a].level == Some(Level::Province)))
+            };
+            if let Some(a) = up().find(|a| here.contains(a)) {
+                return Some(Reason::ParentNearby { parent: a as u32 });
+            }
+            if cx.named.contains(&p) || here.contains(&p) {
+                return Some(Reason::FullFormInDocument);
+            }
+            if let Some(a) = up().find(|a| cx.named.contains(a)) {
+                return Some(Reason::ParentInDocument { parent: a as u32 });
+            }
+            let parent = g.places[p].parent?;
+            if g.places[parent].level.is_some_and(|l| l >= Level::Prefecture)
+                || g.places[p].level == Some(Level::Township)
+            {
+                if here_implied.contains(&parent) {
+                    return Some(Reason::SiblingNearby { parent: parent as u32 });
+                }
+                if cx.implied.contains(&parent) {
+                    return Some(Reason::SiblingInDocument { parent: parent as u32 });
+                }
+            }
+            None
+        };
+        let best = cands
+            .iter()
+            .filter_map(|c| evidence(c).map(|e| (c, e)))
+            .max_by(|a, b| a.1.confidence().total_cmp(&b.1.confidence()).then(b.0.kind.cmp(&a.0.kind)));
+        if let Some((c, reason)) = best {
+            // An everyday word needs its evidence close by: a parent or sibling in the passage,
+            // or its own full name in the document.
+            let close = matches!(reason, Reason::ParentNearby { .. } | Reason::FullFormInDocument);
+            if c.kind == NameKind::Common && !close {
+                return None;
+            }
+            return pick(c.place as usize, reason);
+        }
+        // No evidence: full names link, short names by the region prior, everyday words never.
+        let in_region = |c: &&Candidate| {
+            g.places[c.place as usize]
+                .admin_code
+                .as_deref()
+                .is_some_and(|code| REGION_CODES.iter().any(|r| code.starts_with(r)))
+        };
+        let usable: Vec<&Candidate> = cands.iter().filter(|c| c.kind != NameKind::Common).collect();
+        // Without evidence a short name must also be a word of its own.
+        if short && fit != WordFit::Whole {
+            return None;
+        }
+        let local: Vec<&Candidate> = usable.iter().copied().filter(in_region).collect();
+        let others = (cands.len() - 1).min(u16::MAX as usize) as u16;
+        if let [only] = usable.as_slice()
+            && only.kind == NameKind::Full
+        {
+            return pick(only.place as usize, Reason::FullName);
+        }
+        if let Some(c) = usable.iter().find(|c| {
+            c.kind == NameKind::Short
+                && matches!(g.places[c.place as usize].level, Some(Level::Province | Level::Prefecture))
+        }) && usable
+            .iter()
+            .filter(|c| matches!(g.places[c.place as usize].level, Some(Level::Province | Level::Prefecture)))
+            .count()
+            == 1
+        {
+            return pick(c.place as usize, Reason::ShortFormOfCity);
+        }
+        match local.as_slice() {
+            [only] => return pick(only.place as usize, Reason::OnlyInRegion),
+            [_, _, ..] => {
+                let nearest = self.nearest(&local, cx.centre);
+                return pick(nearest, Reason::NearestToDocument { others });
+            }
+            [] => {}
+        }
+        // Several far places share a full name: linked, but marked for the planner to settle.
+        let full: Vec<&Candidate> = usable.iter().copied().filter(|c| c.kind == NameKind::Full).collect();
+        if !full.is_empty() {
+            return pick(self.nearest(&full, cx.centre), Reason::Ambiguous { others });
+        }
+        None
+    }
+
+    /// The candidate nearest `centre` (Suzhou when the document has no anchors with a position).
+    fn nearest(&self, cands: &[&Candidate], centre: Option<[f64; 2]>) -> usize {
+        let [cx, cy] = centre.unwrap_or(SUZHOU);
+        let d = |c: &&Candidate| {
+            self.g.places[c.place as usize].lon_lat.map_or(f64::INFINITY, |[x, y]| {
+                let dx = (x - cx) * (cy.to_radians().cos());
+                dx * dx + (y - cy) * (y - cy)
+            })
+        };
+        cands.iter().min_by(|a, b| d(a).total_cmp(&d(b))).map_or(0, |c| c.place as usize)
+    }
+}
+
+/// Titles that a person's name follows in official prose: 书记曹路宝, 市长吴庆文.
+const TITLES: &[&str] = &[
+    "书记",
+    "市长",
+    "区长",
+    "县长",
+    "镇长",
+    "乡长",
+    "省长",
+    "主任",
+    "局长",
+    "部长",
+    "主席",
+    "委员",
+    "同志",
+    "先生",
+    "女士",
+    "董事长",
+    "总经理",
+    "院长",
+    "校长",
+    "厅长",
+    "处长",
+    "秘书长",
+    "副市长",
+    "总裁",
+];
+
+/// Whether the text just before `start` is a title, so what follows is a person.
+fn after_title(folded: &str, start: usize) -> bool {
+    folded.get(..start).is_some_and(|before| TITLES.iter().any(|t| before.ends_with(t)))
+}
+
+/// Suzhou's centre: the prior for a document that names no place with a position.
+const SUZHOU: [f64; 2] = [120.62, 31.32];
