@@ -94,7 +94,14 @@ pub struct Atlas {
     pub dir: Option<PathBuf>,
     gazetteer_file: GazetteerFile,
     gazetteer_path: PathBuf,
+    /// Where the planner's verdicts are saved, and what that file holds: the data folder's
+    /// `gazetteer.json` (all of it), or for the built-in atlas an overlay of the planner's own
+    /// additions (see [`Atlas::use_overlay`]). `None`: verdicts apply to this session only.
+    verdicts: Option<(PathBuf, GazetteerFile)>,
 }
+
+/// The id of the layer that draws the places documents mention but no layer has.
+pub const MENTIONED_LAYER: &str = "mentioned";
 
 impl Atlas {
     /// The atlas shipped in the binary.
@@ -173,7 +180,32 @@ impl Atlas {
                     }
                 }
             }
-            None => (GazetteerFile::default(), PathBuf::new()),
+            // A folder whose layers.json predates its gazetteer.json (the review list writes one).
+            None => match &src {
+                Source::Dir(d) if d.join("gazetteer.json").is_file() => {
+                    let path = d.join("gazetteer.json");
+                    match GazetteerFile::load(&path) {
+                        Ok(f) => (f, path),
+                        Err(e) => {
+                            diagnostics.push(Diagnostic::error(path.clone(), Position::File, e.to_string()));
+                            (GazetteerFile::default(), path)
+                        }
+                    }
+                }
+                _ => (GazetteerFile::default(), PathBuf::new()),
+            },
+        };
+        let verdicts = match &src {
+            Source::Dir(d) => {
+                let path = if gazetteer_path.starts_with(d) && !gazetteer_path.as_os_str().is_empty() {
+                    gazetteer_path.clone()
+                } else {
+                    d.join("gazetteer.json")
+                };
+                let saved = if path == gazetteer_path { gazetteer_file.clone() } else { GazetteerFile::default() };
+                Some((path, saved))
+            }
+            Source::Builtin => None,
         };
         let mut atlas = Atlas {
             layers,
@@ -188,6 +220,7 @@ impl Atlas {
             },
             gazetteer_file,
             gazetteer_path,
+            verdicts,
         };
         atlas.relink();
         for name in &manifest.documents {
@@ -204,12 +237,146 @@ impl Atlas {
                 }
             }
         }
+        atlas.refresh_mentioned();
         Ok(atlas)
+    }
+
+    /// `$XDG_CONFIG_HOME/port-atlas/gazetteer.json`: the built-in atlas's overlay.
+    pub fn overlay_path() -> Option<PathBuf> {
+        dirs::config_dir().map(|d| d.join("port-atlas").join("gazetteer.json"))
+    }
+
+    /// For the built-in atlas: the planner's own gazetteer additions and verdicts, kept in
+    /// `path` (in the config folder) since the built-in data cannot be written. A missing file
+    /// is an empty overlay; an unreadable one is reported and left untouched.
+    pub fn use_overlay(&mut self, path: &Path) {
+        let overlay = if path.is_file() {
+            match GazetteerFile::load(path) {
+                Ok(f) => f,
+                Err(e) => {
+                    self.diagnostics.push(Diagnostic::error(path, Position::File, e.to_string()));
+                    return;
+                }
+            }
+        } else {
+            GazetteerFile::default()
+        };
+        let f = &mut self.gazetteer_file;
+        for (k, v) in &overlay.aliases {
+            f.aliases.entry(k.clone()).or_default().extend(v.iter().cloned());
+        }
+        f.places.extend(overlay.places.iter().cloned());
+        f.not_places.extend(overlay.not_places.iter().cloned());
+        f.variants.extend(overlay.variants.clone());
+        f.confirmed.extend(overlay.confirmed.clone());
+        for (k, v) in &overlay.rejected {
+            f.rejected.entry(k.clone()).or_default().extend(v.iter().cloned());
+        }
+        self.verdicts = Some((path.to_path_buf(), overlay));
+        self.relink();
+        self.refresh_mentioned();
+    }
+
+    /// The planner's verdict on a name from the review list: `name` means `place` (confirm) or
+    /// never means it (reject). Saved at once (the previous file kept as `.bak`) so the next
+    /// run knows, then every document is re-linked. Returns the file written, if any.
+    pub fn record_verdict(&mut self, name: &str, place: &str, confirm: bool) -> std::io::Result<Option<PathBuf>> {
+        self.gazetteer_file.record_verdict(name, place, confirm);
+        let written = match &mut self.verdicts {
+            Some((path, saved)) => {
+                saved.record_verdict(name, place, confirm);
+                if let Some(parent) = path.parent() {
+                    std::fs::create_dir_all(parent)?;
+                }
+                if path.exists() {
+                    std::fs::copy(&*path, path.with_extension("json.bak"))?;
+                }
+                let text = serde_json::to_string_pretty(saved).map_err(std::io::Error::other)?;
+                crate::geodata::write_atomic(path, text.as_bytes())?;
+                if self.gazetteer_path.as_os_str().is_empty() {
+                    self.gazetteer_path = path.clone();
+                }
+                Some(path.clone())
+            }
+            None => None,
+        };
+        self.relink();
+        self.refresh_mentioned();
+        Ok(written)
+    }
+
+    /// Draws every mentioned place that no layer draws: a disc as wide as its position's
+    /// accuracy, in the [`MENTIONED_LAYER`] layer (made the first time there is one, then
+    /// updated in place so layer indices stay valid). Returns that layer's index when it changed.
+    pub fn refresh_mentioned(&mut self) -> Option<usize> {
+        let mut mentioned: Vec<usize> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for d in &self.documents {
+            for p in &d.passages {
+                for m in &p.mentions {
+                    if let Some(i) = self.gazetteer.position(&m.place)
+                        && seen.insert(i)
+                    {
+                        mentioned.push(i);
+                    }
+                }
+            }
+        }
+        let features: Vec<Feature> = mentioned
+            .into_iter()
+            .filter_map(|i| {
+                let p = &self.gazetteer.places[i];
+                if p.layer.as_deref().is_some_and(|l| l != MENTIONED_LAYER) {
+                    return None;
+                }
+                let [lon, lat] = p.lon_lat?;
+                Some(mentioned_feature(p, lon, lat, self.gazetteer.parent_name(i)))
+            })
+            .collect();
+        let existing = self.layers.iter().position(|l| l.id == MENTIONED_LAYER);
+        if features.is_empty() && existing.is_none() {
+            return None;
+        }
+        for f in &features {
+            if let Some(i) = self.gazetteer.position(&f.id) {
+                self.gazetteer.places[i].layer = Some(MENTIONED_LAYER.to_string());
+                self.gazetteer.places[i].bounds = f.bounds();
+            }
+        }
+        match existing {
+            Some(i) => {
+                let same = self.layers[i].features.iter().map(|f| &f.id).eq(features.iter().map(|f| &f.id));
+                if same {
+                    return None;
+                }
+                self.layers[i].features = features;
+                Some(i)
+            }
+            None => {
+                let mut meta = LayerMeta::fallback(MENTIONED_LAYER);
+                meta.title_zh_hant = "文中地點".into();
+                meta.title_zh_hans = "文中地点".into();
+                meta.title_en = "Mentioned places".into();
+                meta.color = "#e8590c".into();
+                meta.opacity = 0.18;
+                meta.label_rank = 3;
+                self.layers.push(Layer {
+                    id: MENTIONED_LAYER.to_string(),
+                    path: Path::new(BUILTIN_PREFIX).join("mentioned places"),
+                    features,
+                    meta,
+                    provenance: None,
+                });
+                Some(self.layers.len() - 1)
+            }
+        }
     }
 
     /// Rebuilds the gazetteer and matcher from the current layers and re-links every document.
     fn relink(&mut self) {
-        let (g, errors) = Gazetteer::build(&self.layers, &self.gazetteer_file, &self.gazetteer_path);
+        // The mentioned-places layer is drawn from the gazetteer, never a source of it.
+        let sources: Vec<&Layer> = self.layers.iter().filter(|l| l.id != MENTIONED_LAYER).collect();
+        let (g, errors) = Gazetteer::build(&sources, &self.gazetteer_file, &self.gazetteer_path);
         let file = &self.gazetteer_path;
         self.diagnostics.extend(errors.into_iter().map(|e| {
             if e.is_warning() {
@@ -263,8 +430,11 @@ impl Atlas {
         layer.id = id;
         give_ids(&mut layer);
         self.layers.push(layer);
+        let index = self.layers.len() - 1;
         self.relink();
-        self.layers.len() - 1
+        // May append the mentioned-places layer after this one: `index` stays this layer's.
+        self.refresh_mentioned();
+        index
     }
 
     /// Names layer `layer`'s features from another attribute (or none) and re-links.
@@ -272,6 +442,7 @@ impl Atlas {
         if let Some(l) = self.layers.get_mut(layer) {
             l.apply_name_field(field);
             self.relink();
+            self.refresh_mentioned();
         }
     }
 
@@ -284,6 +455,7 @@ impl Atlas {
         let layers = self
             .layers
             .iter()
+            .filter(|l| l.id != MENTIONED_LAYER)
             .map(|l| {
                 let mut meta = l.meta.clone();
                 meta.id = l.id.clone();
@@ -319,6 +491,7 @@ impl Atlas {
     pub fn add_document(&mut self, path: &Path) -> Result<usize, DocumentError> {
         let d = Document::load(path, &self.matcher, &self.gazetteer)?;
         self.documents.push(d);
+        self.refresh_mentioned();
         Ok(self.documents.len() - 1)
     }
 
@@ -407,7 +580,46 @@ impl Atlas {
             docs.push(Document::load(p, &self.matcher, &self.gazetteer)?);
         }
         self.documents = docs;
+        self.refresh_mentioned();
         Ok(())
+    }
+}
+
+/// A mentioned place as a feature: a 48-sided disc of its accuracy's radius (at least 300 m, so
+/// a precise point stays visible and clickable), carrying its names, level, code and source.
+fn mentioned_feature(p: &crate::gazetteer::Place, lon: f64, lat: f64, parent: Option<&str>) -> Feature {
+    let r = p.accuracy_m.unwrap_or(5_000.0).clamp(300.0, 60_000.0);
+    let (dx, dy) = (r / (111_320.0 * lat.to_radians().cos().max(0.01)), r / 110_540.0);
+    let ring: Vec<(f64, f64)> = (0..=48)
+        .map(|k| {
+            let a = (k % 48) as f64 / 48.0 * std::f64::consts::TAU;
+            (lon + dx * a.cos(), lat + dy * a.sin())
+        })
+        .collect();
+    let mut extra = serde_json::Map::new();
+    if let Some(code) = &p.admin_code {
+        extra.insert("admin_code".into(), json!(code));
+    }
+    if let Some(level) = p.level {
+        extra.insert("level".into(), json!(level.label()));
+    }
+    if let Some(parent) = parent {
+        extra.insert("parent".into(), json!(parent));
+    }
+    extra.insert("lon_lat".into(), json!([lon, lat]));
+    if !p.note.is_empty() {
+        extra.insert("note".into(), json!(p.note));
+    }
+    Feature {
+        id: p.id.clone(),
+        name_zh_hant: p.name_zh_hant.clone(),
+        name_zh_hans: p.name_zh_hans.clone(),
+        name_en: p.name_en.clone(),
+        kind: p.level.map_or("place", |l| l.label()).to_string(),
+        accuracy: crate::geodata::Accuracy::Metres(r),
+        source: p.source.clone(),
+        extra,
+        geometry: geo::Geometry::Polygon(geo::Polygon::new(geo::LineString::from(ring), vec![])),
     }
 }
 

@@ -210,9 +210,16 @@ fn links_json_has_the_documented_shape() {
     let p = &v["documents"][0]["passages"][3];
     assert_eq!(p["line"], 4);
     let m = &p["mentions"][0];
-    for k in ["place", "start", "end", "text"] {
+    for k in ["place", "start", "end", "text", "confidence", "reason"] {
         assert!(m.get(k).is_some(), "mention lacks {k}");
     }
+    for k in ["lon_lat", "accuracy_m", "source", "admin_code"] {
+        assert!(place.get(k).is_some(), "place lacks {k}");
+    }
+    let taicang = v["places"].as_array().unwrap().iter().find(|p| p["id"] == "taicang").unwrap();
+    assert_eq!(taicang["admin_code"], "320585", "the atlas's Taicang is the table's 320585");
+    let [lon, lat] = [taicang["lon_lat"][0].as_f64().unwrap(), taicang["lon_lat"][1].as_f64().unwrap()];
+    assert!((121.0..121.3).contains(&lon) && (31.4..31.7).contains(&lat), "{lon},{lat}");
     let kuntai = v["places"].as_array().unwrap().iter().find(|p| p["id"] == "kuntai-zone").unwrap();
     assert!(kuntai["aliases"].as_array().unwrap().iter().any(|a| a == "昆太"));
 }
@@ -240,7 +247,10 @@ fn a_users_folder_adds_places_aliases_and_documents_and_survives_bad_files() {
     .unwrap();
     std::fs::write(dir.join("notes.txt"), "陆渡镇与浏河的发展。\n\nLiuhe and Ludu.\n").unwrap();
     let atlas = Atlas::from_dir(&dir).unwrap();
-    assert_eq!(atlas.layers.len(), 1, "the broken layer is skipped, the good one loads");
+    let ids: Vec<&str> = atlas.layers.iter().map(|l| l.id.as_str()).collect();
+    // The broken layer is skipped, the good one loads; 浏河 (a gazetteer place) is drawn with the
+    // mentioned places.
+    assert_eq!(ids, ["mine", crate::atlas::MENTIONED_LAYER]);
     let d = atlas.diagnostics.iter().find(|d| d.file.ends_with("broken.geojson")).expect("broken file reported");
     assert!(d.to_string().contains("broken.geojson:1:"), "{d}");
     let doc = &atlas.documents[0];
@@ -339,5 +349,64 @@ fn a_planners_folder_opens_its_shapefiles_and_saves_what_was_set_up() {
     // Saving again keeps the previous file.
     atlas.save_manifest(&dir).unwrap();
     assert!(dir.join("layers.json.bak").exists());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn mentioned_places_are_drawn_sized_by_accuracy_and_verdicts_are_saved_for_the_next_run() {
+    let dir = temp_dir("verdicts");
+    std::fs::write(dir.join("plan.txt"), "太仓市沙溪镇古镇保护。\n\n大桥镇近期建设。\n").unwrap();
+    let mut atlas = Atlas::from_dir(&dir).unwrap();
+    let layer = atlas.layers.iter().find(|l| l.id == crate::atlas::MENTIONED_LAYER).expect("a mentioned layer");
+    let shaxi = layer.features.iter().find(|f| f.id == "cn-320585101").expect("沙溪镇 drawn");
+    let b = shaxi.bounds().unwrap();
+    let radius_m = (b.max().y - b.min().y) / 2.0 * 110_540.0;
+    let crate::geodata::Accuracy::Metres(acc) = shaxi.accuracy else { panic!("an accuracy") };
+    assert!((radius_m - acc).abs() < acc * 0.02, "disc of {radius_m} m for an accuracy of {acc} m");
+    assert_eq!(atlas.gazetteer.get("cn-320585101").unwrap().layer.as_deref(), Some(crate::atlas::MENTIONED_LAYER));
+    assert!(!layer.features.iter().any(|f| f.id == "taicang"), "places with a feature are not drawn twice");
+    // 大桥镇: a town of Yancheng and of Jiaxing; the planner says Jiaxing's.
+    let daqiao = |a: &Atlas| a.documents[0].passages[1].mentions[0].clone();
+    assert!(daqiao(&atlas).is_uncertain(), "{:?}", daqiao(&atlas));
+    let written = atlas.record_verdict("大桥镇", "cn-330402105", true).unwrap().expect("saved");
+    assert_eq!(written, dir.join("gazetteer.json"));
+    assert_eq!((daqiao(&atlas).place.as_str(), daqiao(&atlas).confidence), ("cn-330402105", 1.0));
+    let again = Atlas::from_dir(&dir).unwrap();
+    assert_eq!((daqiao(&again).place.as_str(), daqiao(&again).confidence), ("cn-330402105", 1.0), "the next run knows");
+    // Rejecting it leaves the name unlinked to that place; the earlier file is kept beside.
+    atlas.record_verdict("大桥镇", "cn-330402105", false).unwrap();
+    assert_ne!(daqiao(&atlas).place, "cn-330402105");
+    assert!(dir.join("gazetteer.json.bak").is_file());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_bad_gazetteer_names_its_file_and_the_rest_loads() {
+    let dir = temp_dir("badgaz");
+    std::fs::write(
+        dir.join("gazetteer.json"),
+        r#"{"places":[
+            {"id":"no-names","lon_lat":[121.1,31.5]},
+            {"id":"no-position","name_zh_hans":"金仓湖北岸"},
+            {"id":"good","name_zh_hans":"娄东街道","lon_lat":[121.13,31.45],"accuracy_m":1500,"parent":"320585"}
+        ],
+        "aliases":{"good":["沙溪镇","娄东"]}}"#,
+    )
+    .unwrap();
+    std::fs::write(dir.join("notes.txt"), "娄东街道与娄东、金仓湖北岸。\n").unwrap();
+    let atlas = Atlas::from_dir(&dir).unwrap();
+    let msgs: Vec<String> = atlas.diagnostics.iter().map(|d| d.to_string()).collect();
+    let has = |s: &str, sev: Severity| atlas.diagnostics.iter().any(|d| d.to_string().contains(s) && d.severity == sev);
+    assert!(has("gazetteer.json: place #0 (\"no-names\") has no names", Severity::Error), "{msgs:#?}");
+    assert!(has("\"no-position\") has no lon_lat", Severity::Warning), "{msgs:#?}");
+    assert!(
+        has("alias \"沙溪镇\" of \"good\" is already the name of \"cn-320585101\"", Severity::Warning),
+        "{msgs:#?}"
+    );
+    let good = atlas.gazetteer.get("good").unwrap();
+    // A folder without the atlas's layers: Taicang is the regional table's.
+    assert_eq!(good.parent.map(|p| atlas.gazetteer.places[p].id.as_str()), Some("cn-320585"));
+    let ids: Vec<&str> = atlas.documents[0].passages[0].mentions.iter().map(|m| m.place.as_str()).collect();
+    assert_eq!(ids, ["good", "good", "no-position"]);
     std::fs::remove_dir_all(&dir).unwrap();
 }

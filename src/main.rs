@@ -237,7 +237,13 @@ fn main() -> ExitCode {
 fn load_atlas(args: &AppArgs) -> Result<Atlas> {
     let mut atlas = match &args.data {
         Some(dir) => Atlas::from_dir(dir)?,
-        None => Atlas::builtin(),
+        None => {
+            let mut atlas = Atlas::builtin();
+            if let Some(path) = Atlas::overlay_path() {
+                atlas.use_overlay(&path);
+            }
+            atlas
+        }
     };
     if !args.documents.is_empty() {
         atlas.replace_documents(&args.documents)?;

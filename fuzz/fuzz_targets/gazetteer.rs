@@ -1,18 +1,32 @@
 //! Any text as `gazetteer.json`: parsed or a clear error, never a panic. A file that parses
 //! builds a gazetteer and its matcher (which report the entries they cannot use rather than
-//! fail), and the matcher finds names in the file's own text at char boundaries.
+//! fail), and the matcher finds names in the file's own text at char boundaries, each resolved to
+//! a candidate of its name. The same text as rows of the regional table parses or names its lines.
 #![no_main]
 
 use std::path::Path;
 
 use libfuzzer_sys::fuzz_target;
 use port_atlas::gazetteer::{Gazetteer, GazetteerFile, Matcher};
+use port_atlas::text::region;
+use port_atlas::text::resolve::Resolver;
 
 fuzz_target!(|data: &[u8]| {
     let path = Path::new("fuzz/gazetteer.json");
     let text = String::from_utf8_lossy(data);
-    let Ok(file) = GazetteerFile::parse(path, &text) else { return };
-    let (g, errors) = Gazetteer::build(&[], &file, path);
+    let (rows, row_errors) = region::parse(&text);
+    for e in &row_errors {
+        assert!(e.line >= 1 && e.line <= text.lines().count(), "{e}");
+    }
+    let Ok(file) = GazetteerFile::parse(path, &text) else {
+        // Rows that parsed build a gazetteer of their own (parents may be missing or cyclic).
+        let (g, _) = Gazetteer::build_with(&[], &rows, &GazetteerFile::default(), path);
+        for i in 0..g.places.len() {
+            assert!(g.ancestors(i).count() <= 9, "the parent walk ends");
+        }
+        return;
+    };
+    let (g, errors) = Gazetteer::build_with(&[], &rows, &file, path);
     for e in &errors {
         let _ = e.to_string();
     }
@@ -25,7 +39,15 @@ fuzz_target!(|data: &[u8]| {
         for m in &found {
             assert!(m.start < m.end && m.end <= t.len(), "{m:?} in {} bytes", t.len());
             assert!(t.is_char_boundary(m.start) && t.is_char_boundary(m.end), "{m:?} splits a character");
-            assert!(m.place < g.places.len());
+            assert!(!matcher.candidates(m).is_empty(), "{m:?} has no candidate");
+        }
+        let resolver = Resolver::new(&g, &matcher);
+        let cx = resolver.context(std::iter::once((t, found.as_slice())));
+        let folded = String::from_utf8(buf.clone()).expect("folding keeps UTF-8");
+        let mut out = Vec::new();
+        resolver.passage(t, &folded, &found, &cx, &mut out);
+        for r in out.iter().flatten() {
+            assert!(r.place < g.places.len() && (0.0..=1.0).contains(&r.confidence), "{r:?}");
         }
     }
     for p in &g.places {

@@ -224,6 +224,12 @@ pub enum AtlasCommand {
     NameField(LayerId, Option<String>),
     /// Colour a layer by the categories of this attribute (none: its one colour).
     StyleBy(LayerId, Option<String>),
+    /// The planner's verdict from the review list: `name` means place `place` (or never does).
+    Verdict {
+        name: String,
+        place: String,
+        confirm: bool,
+    },
 }
 
 /// A file being opened needs an answer from the user before it can be read: the open dialog

@@ -175,7 +175,9 @@ pub enum GazetteerError {
     BadPosition { path: PathBuf, index: usize, id: String, lon: f64, lat: f64 },
     #[error("{path}: aliases for {id:?}, which no layer or gazetteer place defines")]
     UnknownPlace { path: PathBuf, id: String },
-    #[error("{path}: alias {alias:?} of {id:?} is already the name of {other:?}; the alias is not used")]
+    #[error(
+        "{path}: alias {alias:?} of {id:?} is already the name of {other:?}; the alias is not used (to change {other:?}, give a place with that id)"
+    )]
     AliasCollision { path: PathBuf, id: String, alias: String, other: String },
     #[error("{path}: {what} for {name:?} names {id:?}, which is no place")]
     UnknownVerdict { path: PathBuf, what: &'static str, name: String, id: String },
@@ -258,7 +260,7 @@ pub struct Gazetteer {
 
 impl Gazetteer {
     /// The layers' places, the shipped regional table and the file; see [`Gazetteer::build_with`].
-    pub fn build(layers: &[Layer], file: &GazetteerFile, file_path: &Path) -> (Self, Vec<GazetteerError>) {
+    pub fn build(layers: &[&Layer], file: &GazetteerFile, file_path: &Path) -> (Self, Vec<GazetteerError>) {
         let (rows, row_errors) = shipped_region();
         let (g, mut errors) = Self::build_with(layers, rows, file, file_path);
         let shipped = Path::new(crate::atlas::BUILTIN_PREFIX).join("region-gazetteer.tsv");
@@ -270,7 +272,7 @@ impl Gazetteer {
     /// same name and place), then the file's places, aliases and verdicts. Entries that cannot be
     /// used are returned as errors and skipped; the rest is still a usable gazetteer.
     pub fn build_with(
-        layers: &[Layer],
+        layers: &[&Layer],
         region: &[RegionEntry],
         file: &GazetteerFile,
         file_path: &Path,
@@ -466,12 +468,13 @@ impl Gazetteer {
         p.curated = true;
     }
 
-    /// The file's `aliases`; one that is already another place's own name is refused with a
-    /// warning, since it would silently take that name away.
+    /// The file's `aliases`; one that is already another place's own name (an atlas feature's or
+    /// the regional table's) is refused with a warning, since it would silently take that name
+    /// away.
     fn add_aliases(&mut self, file: &GazetteerFile, file_path: &Path, errors: &mut Vec<GazetteerError>) {
         let fold = Fold::base();
         let mut owners: HashMap<String, usize> = HashMap::new();
-        for (i, p) in self.places.iter().enumerate().filter(|(_, p)| p.curated) {
+        for (i, p) in self.places.iter().enumerate() {
             for n in [&p.name_zh_hant, &p.name_zh_hans, &p.name_en] {
                 if !n.trim().is_empty() {
                     owners.entry(fold.fold_str(n.trim())).or_insert(i);
@@ -565,6 +568,11 @@ impl Gazetteer {
             next = if steps > 8 { None } else { self.places[here].parent };
             Some(here)
         })
+    }
+
+    /// The display name of a place's parent, for "沙溪镇 (太倉市)".
+    pub fn parent_name(&self, place: usize) -> Option<&str> {
+        self.places.get(place)?.parent.map(|p| self.places[p].display_name())
     }
 
     /// Whether `a` lies within `b` (or is `b`).

@@ -72,6 +72,8 @@ fn everyday_words_and_people_are_no_places() {
         ("城南片区更新改造", "城南"),
         ("市委书记曹路宝主持会议", "曹路"),
         ("加强合作，推进建设", "合作"),
+        ("深化与南通海门区、启东市的跨江合作", "合作"),
+        ("崇明区加快生态岛建设", "建设"),
         ("推动乡村全面振兴", "振兴"),
     ] {
         assert_eq!(linked(text, word), None, "{word} in {text}: {:?}", links(text));

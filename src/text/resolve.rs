@@ -18,7 +18,10 @@ use serde::Serialize;
 
 use crate::gazetteer::{Candidate, Gazetteer, Matcher, NameKind, RawMatch};
 use crate::text::region::Level;
-use crate::text::segment::{WordFit, word_fit};
+use crate::text::segment::{WordFit, word_fit, word_frequency};
+
+/// jieba corpus count from which a short name is one of the commonest words of the language.
+const EVERYDAY: usize = 1000;
 
 /// Below this, a mention is shown as uncertain and listed for review.
 pub const UNCERTAIN: f32 = 0.7;
@@ -295,9 +298,16 @@ impl<'a> Resolver<'a> {
             .filter_map(|c| evidence(c).map(|e| (c, e)))
             .max_by(|a, b| a.1.confidence().total_cmp(&b.1.confidence()).then(b.0.kind.cmp(&a.0.kind)));
         if let Some((c, reason)) = best {
-            // An everyday word needs its evidence close by: a parent or sibling in the passage,
-            // or its own full name in the document.
-            let close = matches!(reason, Reason::ParentNearby { .. } | Reason::FullFormInDocument);
+            // A name that is also a word needs its county in the passage (松江 … 新桥); one of
+            // the commonest words (合作, 建设: a thousand and more in jieba's corpus) needs its
+            // own full name in the document (大桥镇 … 大桥), or its parent right before it, taken
+            // above (江都区大桥).
+            let everyday = || word_frequency(folded.get(r.start..r.end).unwrap_or_default()) >= EVERYDAY;
+            let close = match reason {
+                Reason::FullFormInDocument => true,
+                Reason::ParentNearby { .. } => !everyday(),
+                _ => false,
+            };
             if c.kind == NameKind::Common && !close {
                 return None;
             }

@@ -52,6 +52,8 @@ pub struct Tessellation {
     pub keep_view: bool,
     /// Layers whose style changed in a way that needs new meshes (a categorized colouring).
     restyle: Vec<usize>,
+    /// Which places the mentioned-places layer drew last (see [`sync_mentioned`]).
+    mentioned: Option<u64>,
 }
 
 impl Tessellation {
@@ -222,6 +224,36 @@ fn start_all(mut tess: ResMut<Tessellation>, res: Res<AtlasRes>) {
     for i in 0..res.atlas.layers.len() {
         spawn_task(&mut tess, &res, i);
     }
+    tess.mentioned = mentioned_layer(&res).map(|(_, fp)| fp);
+}
+
+/// The mentioned-places layer's index and a fingerprint of the places it draws.
+fn mentioned_layer(res: &AtlasRes) -> Option<(usize, u64)> {
+    use std::hash::{Hash, Hasher};
+    let i = res.atlas.layers.iter().position(|l| l.id == crate::atlas::MENTIONED_LAYER)?;
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for f in &res.atlas.layers[i].features {
+        f.id.hash(&mut h);
+    }
+    Some((i, h.finish()))
+}
+
+/// Keeps the mentioned-places layer's meshes in step with the documents: given a layer record
+/// and meshes when it first appears, rebuilt when the places it draws change (a document
+/// opened, a verdict given). Runs right after each change, so layer records stay in atlas order.
+fn sync_mentioned(res: &mut AtlasRes, view: &mut LayerView, tess: &mut Tessellation) {
+    let Some((i, fp)) = mentioned_layer(res) else { return };
+    if tess.mentioned == Some(fp) && view.get(LayerId(i)).is_some() {
+        return;
+    }
+    tess.mentioned = Some(fp);
+    res.reindex();
+    if view.get(LayerId(i)).is_none() {
+        view.push(&res.atlas.layers[i].meta);
+        spawn_task(tess, res, i);
+    } else {
+        tess.restyle.push(i);
+    }
 }
 
 /// Loads files asked for by the CLI, the UI or drag-and-drop; failures go to the problems panel
@@ -233,6 +265,7 @@ pub fn handle_commands(
     mut problems: ResMut<Problems>,
     mut selection: ResMut<Selection>,
     mut map: ResMut<MapView>,
+    mut view: ResMut<LayerView>,
 ) {
     for cmd in cmds.read() {
         match cmd {
@@ -245,6 +278,15 @@ pub fn handle_commands(
             AtlasCommand::NameField(layer, field) => {
                 res.atlas.set_name_field(layer.0, field.as_deref());
                 res.reindex();
+                sync_mentioned(&mut res, &mut view, &mut tess);
+            }
+            AtlasCommand::Verdict { name, place, confirm } => {
+                match res.atlas.record_verdict(name, place, *confirm) {
+                    Ok(Some(file)) => info!("saved the verdict on {name} in {}", file.display()),
+                    Ok(None) => info!("verdict on {name} kept for this session"),
+                    Err(e) => problems.error("gazetteer.json", format!("cannot save the verdict on {name}: {e}")),
+                }
+                sync_mentioned(&mut res, &mut view, &mut tess);
             }
             AtlasCommand::StyleBy(layer, field) => {
                 let Some(l) = res.atlas.layers.get_mut(layer.0) else { continue };
@@ -256,6 +298,7 @@ pub fn handle_commands(
                     let passages = res.atlas.documents[i].passages.len();
                     info!("linked document {} ({passages} passages)", path.display());
                     selection.scroll_to = Some((i, 0));
+                    sync_mentioned(&mut res, &mut view, &mut tess);
                 }
                 Err(e) => problems.push(crate::diagnostic::Diagnostic::from_error(path, &e)),
             },
@@ -331,6 +374,7 @@ pub fn finish_loads(
                     debug_assert_eq!(id, LayerId(i), "layer records follow the atlas");
                     res.reindex();
                     spawn_task(&mut tess, &res, i);
+                    sync_mentioned(&mut res, &mut view, &mut tess);
                     bounds.extend(res.atlas.layers[i].bounds());
                     info!("loaded layer {} ({} features)", res.atlas.layers[i].id, res.atlas.layers[i].features.len());
                 }

@@ -5,8 +5,9 @@ use bevy::prelude::*;
 use bevy_egui::egui;
 use egui::{Align, RichText, Sense, Ui};
 
+use super::PanelState;
 use super::mentions::{Run, mention_bg, runs};
-use super::{PanelState, place_name};
+use super::review::{DOUBT, place_with_parent};
 use crate::app::state::{AtlasCommand, AtlasRes, LayerView, Selection};
 
 pub(super) fn document_panel(
@@ -34,6 +35,7 @@ pub(super) fn document_panel(
             }
         },
     );
+    super::review::review_section(ui, res, view.lang, cmds);
     let doc = &res.atlas.documents[state.document];
     let selected_id = selection.selected.and_then(|r| res.atlas.feature(r)).map(|f| f.id.clone());
     let scroll_target = selection.scroll_to.filter(|(d, _)| *d == state.document).map(|(_, p)| p);
@@ -52,12 +54,24 @@ pub(super) fn document_panel(
                         Run::Mention(m) => m,
                     };
                     let strong = selected_id.as_deref() == Some(m.place.as_str());
-                    let mut text = RichText::new(&m.text).background_color(mention_bg(res, &m.place, strong));
+                    let mut text = RichText::new(&m.text);
+                    if m.is_uncertain() {
+                        // Unsure: no fill that claims the link, an underline and the review colour.
+                        text = text.color(DOUBT).italics().underline();
+                    } else {
+                        text = text.background_color(mention_bg(res, &m.place, strong));
+                    }
                     if strong {
                         text = text.strong().underline();
                     }
-                    let name = place_name(res, view.lang, &m.place);
-                    if ui.add(egui::Label::new(text).sense(Sense::click())).on_hover_text(name).clicked() {
+                    let hover = format!(
+                        "{} · {:.0}% · {}{}",
+                        place_with_parent(res, view.lang, &m.place),
+                        m.confidence * 100.0,
+                        m.reason.describe(&res.atlas.gazetteer),
+                        if m.is_uncertain() { "\nUnsure: see 待確認 To review above." } else { "" }
+                    );
+                    if ui.add(egui::Label::new(text).sense(Sense::click())).on_hover_text(hover).clicked() {
                         clicked_place = Some(m.place.clone());
                     }
                 }

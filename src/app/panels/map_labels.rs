@@ -21,6 +21,9 @@ pub type LabelCaches = HashMap<LayerId, LabelCache>;
 pub struct LabelCache {
     extent: Vec<f64>,
     anchor: Vec<Option<Option<DVec2>>>,
+    /// Which feature list this was built for: a layer whose features are replaced (the
+    /// mentioned places after a document opens) gets a new cache.
+    built_for: (usize, usize),
 }
 
 impl LabelCache {
@@ -37,7 +40,11 @@ impl LabelCache {
                 }
             })
             .collect();
-        LabelCache { extent, anchor: vec![None; layer.features.len()] }
+        LabelCache { extent, anchor: vec![None; layer.features.len()], built_for: Self::key(layer) }
+    }
+
+    fn key(layer: &crate::geodata::Layer) -> (usize, usize) {
+        (layer.features.len(), layer.features.as_ptr() as usize)
     }
 }
 
@@ -61,6 +68,9 @@ pub(super) fn draw_labels(
             continue;
         }
         let cache = caches.entry(LayerId(li)).or_insert_with(|| LabelCache::new(layer, &res.frame));
+        if cache.built_for != LabelCache::key(layer) {
+            *cache = LabelCache::new(layer, &res.frame);
+        }
         for (fi, f) in layer.features.iter().enumerate() {
             let r = FeatureRef { layer: li as u32, feature: fi as u32 };
             let chosen = selection.selected == Some(r) || selection.hovered == Some(r);

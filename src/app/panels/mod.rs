@@ -14,6 +14,7 @@ mod place;
 mod presenting;
 mod problems;
 mod questions;
+mod review;
 mod sidebar;
 mod toolbar;
 
