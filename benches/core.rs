@@ -138,9 +138,7 @@ fn bench_linking() {
             if f.is_empty() {
                 continue;
             }
-            m.fold().fold_into(l, &mut buf);
-            let folded = std::str::from_utf8(&buf).unwrap_or(l);
-            resolver.passage(l, folded, f, &cx, &mut res);
+            resolver.passage(l, f, &cx, &mut res);
             for r in res.iter().flatten() {
                 linked += 1;
                 uncertain += usize::from(r.confidence < port_atlas::text::resolve::UNCERTAIN);

@@ -839,10 +839,30 @@ def main():
     # A township without a match gets its county's point. Its radius is at least the given one and
     # at least what is known of how far the county's townships lie from that point: the farthest
     # matched township of the county + 2 km (浦东新区's 大团镇 lies 34 km from its seat).
+    # A county that neither cpca nor GeoNames places (苏州工业园区, newer districts) but whose
+    # townships GeoNames does: the mean of those towns, as wide as the farthest of them + 2 km,
+    # rather than its prefecture's seat 30 km away.
+    by_county = defaultdict(list)
+    for code, (rank, d, e, n) in sorted(assigned.items()):
+        by_county[places[code].parent].append((e["longitude"], e["latitude"]))
+    for c, pts in sorted(by_county.items()):
+        county = places[c]
+        if len(pts) < 2 or not county.source.startswith("parent "):
+            continue
+        mlon, mlat = sum(x for x, _ in pts) / len(pts), sum(y for _, y in pts) / len(pts)
+        far = max(dist_m(mlon, mlat, x, y) for x, y in pts)
+        acc = int(math.ceil((far + ACC_GN) / 1000.0)) * 1000
+        if acc >= county.acc or not check(county, mlon, mlat, f"mean of {len(pts)} towns"):
+            continue
+        county.set_point(mlon, mlat, acc, f"mean of {len(pts)} GeoNames towns")
+        county.notes = [n for n in county.notes if "parent's point" not in n]
+        county.notes.append(f"not in cpca or GeoNames; the mean of its {len(pts)} towns GeoNames places")
+        rep.county_from_towns.append(f"{c} {county.name}: mean of {len(pts)} towns, ±{acc} m")
     extent = defaultdict(float)
     for code, (rank, d, e, n) in assigned.items():
         c = places[code].parent
-        extent[c] = max(extent[c], d + ACC_GN)
+        county = places[c]
+        extent[c] = max(extent[c], dist_m(county.lon, county.lat, e["longitude"], e["latitude"]) + ACC_GN)
     for p in towns:
         county = places[p.parent]
         if p.code in assigned:
@@ -991,6 +1011,7 @@ class Report:
         self.flagged, self.flag_exempt, self.gn_dropped, self.admin1_mismatch = [], [], [], []
         self.trad_alias, self.name_en_other, self.town_en_skipped, self.common_matched = [], [], [], []
         self.widened = {}
+        self.county_from_towns = []
         self.town_match = Counter()
         self.levels, self.sources = Counter(), Counter()
 
@@ -1036,6 +1057,8 @@ class Report:
         sec("Counties whose unmatched townships got a radius wider than 15 km / 10 km (the county's "
             "farthest matched township + 2 km)",
             [f"{c} {n}: {w} m (given {a} m)" for c, (n, a, w) in sorted(self.widened.items())])
+        sec("Counties placed at the mean of their GeoNames towns (no cpca or GeoNames point of their own)",
+            self.county_from_towns)
         sec("GeoNames matches with admin1 disagreeing with the province (kept: the point fits)",
             self.admin1_mismatch)
         sec("GeoNames matches dropped", self.gn_dropped)

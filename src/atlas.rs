@@ -358,7 +358,7 @@ impl Atlas {
                 meta.title_zh_hans = "文中地点".into();
                 meta.title_en = "Mentioned places".into();
                 meta.color = "#e8590c".into();
-                meta.opacity = 0.18;
+                meta.opacity = 0.3;
                 meta.label_rank = 3;
                 self.layers.push(Layer {
                     id: MENTIONED_LAYER.to_string(),
@@ -506,6 +506,16 @@ impl Atlas {
         })
     }
 
+    /// A place's representative point: its own (a seat of government, a GeoNames town, a
+    /// point feature), else an interior point of the feature that draws it.
+    pub fn representative_point(&self, p: &crate::gazetteer::Place) -> Option<[f64; 2]> {
+        use geo::InteriorPoint;
+        p.lon_lat.or_else(|| {
+            let f = self.feature(self.feature_of(&p.id)?)?;
+            f.geometry.interior_point().map(|pt| [pt.x(), pt.y()])
+        })
+    }
+
     /// Every mention of a place across all documents.
     pub fn mentions_of(&self, place: &str) -> Vec<MentionRef> {
         let mut out = Vec::new();
@@ -545,7 +555,7 @@ impl Atlas {
                     "id": p.id, "name_zh_hant": p.name_zh_hant, "name_zh_hans": p.name_zh_hans,
                     "name_en": p.name_en, "aliases": p.aliases, "layer": p.layer,
                     "passages": passages,
-                    "lon_lat": p.lon_lat, "accuracy_m": p.accuracy_m, "source": p.source,
+                    "lon_lat": self.representative_point(p), "accuracy_m": p.accuracy_m, "source": p.source,
                     "admin_code": p.admin_code, "level": p.level,
                     "parent": p.parent.map(|i| g.places[i].id.as_str()),
                 })

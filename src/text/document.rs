@@ -135,9 +135,7 @@ impl Document {
             .map(|(i, line, raw)| {
                 resolved.clear();
                 if !raw.is_empty() {
-                    matcher.fold().fold_into(line, &mut buf);
-                    let folded = std::str::from_utf8(&buf).unwrap_or(line);
-                    resolver.passage(line, folded, &raw, &cx, &mut resolved);
+                    resolver.passage(line, &raw, &cx, &mut resolved);
                 }
                 let sentences = split_sentences(line);
                 let mentions = to_mentions(line, &raw, &resolved, &sentences, gazetteer);

@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use geo::{InteriorPoint, Rect};
+use geo::Rect;
 use serde::{Deserialize, Serialize};
 
 use crate::geodata::{Accuracy, Layer};
@@ -291,7 +291,13 @@ impl Gazetteer {
                 p.name_en = f.name_en.clone();
                 p.layer = Some(layer.id.clone());
                 p.bounds = f.bounds();
-                p.lon_lat = f.geometry.interior_point().map(|pt| [pt.x(), pt.y()]);
+                // A point is its own representative; an area's is worked out when asked for
+                // (`Atlas::representative_point`): an interior point of a river or province
+                // outline costs milliseconds, and loading must not pay it for every feature.
+                p.lon_lat = match &f.geometry {
+                    geo::Geometry::Point(pt) => Some([pt.x(), pt.y()]),
+                    _ => None,
+                };
                 p.accuracy_m = match f.accuracy {
                     Accuracy::Metres(m) => Some(m),
                     Accuracy::Schematic | Accuracy::Unstated => None,

@@ -141,7 +141,9 @@ impl Matcher {
         let ac = AhoCorasickBuilder::new()
             .match_kind(MatchKind::LeftmostLongest)
             .kind(Some(kind))
-            .byte_classes(true)
+            // Chinese text starts a name candidate at nearly every character: a prefilter only
+            // adds work there.
+            .prefilter(false)
             .build(&patterns)
             .or_else(|_| AhoCorasickBuilder::new().match_kind(MatchKind::LeftmostLongest).build(&patterns))
             .expect("gazetteer patterns are non-empty strings, which always build");
@@ -162,8 +164,7 @@ impl Matcher {
         self.targets.len()
     }
 
-    /// Finds every name in `text`, using `buf` as scratch space for the folded copy, which it
-    /// leaves holding the folded text (the resolver segments words in it).
+    /// Finds every name in `text`, using `buf` as scratch space for the folded copy.
     pub fn find(&self, text: &str, buf: &mut Vec<u8>, out: &mut Vec<RawMatch>) {
         self.fold.fold_into(text, buf);
         let hay = buf.as_slice();

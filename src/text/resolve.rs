@@ -12,13 +12,13 @@
 //! Every resolution carries a confidence and its [`Reason`], which the document panel shows and
 //! the review list lets a planner confirm or reject.
 
-use std::collections::HashSet;
+use rustc_hash::FxHashSet as HashSet;
 
 use serde::Serialize;
 
 use crate::gazetteer::{Candidate, Gazetteer, Matcher, NameKind, RawMatch};
 use crate::text::region::Level;
-use crate::text::segment::{WordFit, word_fit, word_frequency};
+use crate::text::segment::{WINDOW_CHARS, WordFit, word_fit, word_frequency};
 
 /// jieba corpus count from which a short name is one of the commonest words of the language.
 const EVERYDAY: usize = 1000;
@@ -56,7 +56,8 @@ pub enum Reason {
     ShortFormOfCity,
     /// A short name, and the only place of that name in the atlas's region.
     OnlyInRegion,
-    /// Several places share the name; this one is nearest the document's other places.
+    /// Several places of the region share the name; this one is nearest the document's other
+    /// places.
     NearestToDocument { others: u16 },
     /// Several places share this full name and nothing in the text tells them apart.
     Ambiguous { others: u16 },
@@ -83,7 +84,10 @@ impl Reason {
             Reason::ShortFormOfCity => "usual short form of a province or city".into(),
             Reason::OnlyInRegion => "short name; the only place so called around Suzhou".into(),
             Reason::NearestToDocument { others } => {
-                format!("short name shared by {} places; nearest the document's other places", others + 1)
+                format!(
+                    "{} places around Suzhou have this name; the one nearest the document's other places",
+                    others + 1
+                )
             }
             Reason::Ambiguous { others } => {
                 format!("{} places have this name; nothing in the text tells which", others + 1)
@@ -136,40 +140,42 @@ impl<'a> Resolver<'a> {
         Resolver { g, m }
     }
 
+    /// The folded name of a match, for the planner's verdicts (none: no need to fold it).
+    fn verdict_name(&self, r: &RawMatch, text: &str) -> Option<String> {
+        let v = &self.g.verdicts;
+        if v.confirmed.is_empty() && v.rejected.is_empty() {
+            return None;
+        }
+        Some(self.m.fold().fold_str(text.get(r.start..r.end)?))
+    }
+
     /// The place a match means without any context, if there is one.
     fn anchor(&self, r: &RawMatch, text: &str) -> Option<Resolution> {
         let cands = self.m.candidates(r);
-        let name = self.m.fold().fold_str(text.get(r.start..r.end)?);
-        if let Some(&p) = self.g.verdicts.confirmed.get(&name)
+        let name = self.verdict_name(r, text);
+        if let Some(name) = &name
+            && let Some(&p) = self.g.verdicts.confirmed.get(name)
             && cands.iter().any(|c| c.place as usize == p)
         {
             return Some(Resolution { place: p, confidence: 1.0, reason: Reason::Confirmed });
         }
-        let live: Vec<&Candidate> = self.live(cands, &name).collect();
-        let first = live.first()?;
+        let mut live = self.live(cands, name.as_deref());
+        let first = live.next()?;
         let place = &self.g.places[first.place as usize];
         if place.curated && first.kind == NameKind::Full {
             return Some(Resolution { place: first.place as usize, confidence: 1.0, reason: Reason::Curated });
         }
-        let full: Vec<&&Candidate> = live.iter().filter(|c| c.kind == NameKind::Full).collect();
-        if full.len() == 1 && live.len() == 1 {
-            return Some(Resolution { place: full[0].place as usize, confidence: 0.9, reason: Reason::FullName });
+        if first.kind == NameKind::Full && live.next().is_none() {
+            return Some(Resolution { place: first.place as usize, confidence: 0.9, reason: Reason::FullName });
         }
         None
     }
 
     /// Candidates the planner has not rejected for this name.
-    fn live<'c>(&self, cands: &'c [Candidate], name: &str) -> impl Iterator<Item = &'c Candidate> + 'c {
-        let rejected: Vec<usize> = if self.g.verdicts.rejected.is_empty() {
-            Vec::new()
-        } else {
-            cands
-                .iter()
-                .filter(|c| self.g.verdicts.rejected.contains(&(name.to_string(), c.place as usize)))
-                .map(|c| c.place as usize)
-                .collect()
-        };
-        cands.iter().filter(move |c| !rejected.contains(&(c.place as usize)))
+    fn live<'c>(&'c self, cands: &'c [Candidate], name: Option<&'c str>) -> impl Iterator<Item = &'c Candidate> + 'c {
+        cands.iter().filter(move |c| {
+            name.is_none_or(|n| !self.g.verdicts.rejected.contains(&(n.to_string(), c.place as usize)))
+        })
     }
 
     /// Gathers the anchors of a document, given each passage's text and matches.
@@ -196,17 +202,9 @@ impl<'a> Resolver<'a> {
         cx
     }
 
-    /// Resolves one passage's matches, in order. `folded` is the passage as the matcher folded
-    /// it (simplified script), for word boundaries. `None` entries are names that are no place
+    /// Resolves one passage's matches, in order. `None` entries are names that are no place
     /// here.
-    pub fn passage(
-        &self,
-        text: &str,
-        folded: &str,
-        matches: &[RawMatch],
-        cx: &DocumentContext,
-        out: &mut Vec<Option<Resolution>>,
-    ) {
+    pub fn passage(&self, text: &str, matches: &[RawMatch], cx: &DocumentContext, out: &mut Vec<Option<Resolution>>) {
         out.clear();
         // Anchors first: they are the passage's own evidence for the others.
         let anchors: Vec<Option<Resolution>> = matches.iter().map(|r| self.anchor(r, text)).collect();
@@ -214,7 +212,7 @@ impl<'a> Resolver<'a> {
         let mut here_implied: HashSet<usize> = here.iter().flat_map(|&p| self.g.ancestors(p).skip(1)).collect();
         let mut prev: Option<(usize, usize)> = None;
         for (r, anchor) in matches.iter().zip(&anchors) {
-            let res = anchor.or_else(|| self.weigh(r, text, folded, prev, &here, &here_implied, cx));
+            let res = anchor.or_else(|| self.weigh(r, text, prev, &here, &here_implied, cx));
             if let Some(x) = res {
                 prev = Some((r.end, x.place));
                 if here.insert(x.place) {
@@ -227,36 +225,50 @@ impl<'a> Resolver<'a> {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// The few words around a match, folded (simplified script, as jieba's dictionary is), and
+    /// the match's byte range in them: all that word boundaries and titles need, without folding
+    /// the whole passage again.
+    fn window(&self, text: &str, r: &RawMatch) -> (String, usize, usize) {
+        let before = text[..r.start].char_indices().rev().take(WINDOW_CHARS).last().map_or(r.start, |(i, _)| i);
+        let after = text[r.end..].char_indices().nth(WINDOW_CHARS).map_or(text.len(), |(i, _)| r.end + i);
+        (self.m.fold().fold_str(&text[before..after]), r.start - before, r.end - before)
+    }
+
     fn weigh(
         &self,
         r: &RawMatch,
         text: &str,
-        folded: &str,
         prev: Option<(usize, usize)>,
         here: &HashSet<usize>,
         here_implied: &HashSet<usize>,
         cx: &DocumentContext,
     ) -> Option<Resolution> {
         let g = self.g;
-        let name = self.m.fold().fold_str(text.get(r.start..r.end)?);
-        let cands: Vec<Candidate> = self.live(self.m.candidates(r), &name).copied().collect();
+        let name = self.verdict_name(r, text);
+        let cands: Vec<Candidate> = self.live(self.m.candidates(r), name.as_deref()).copied().collect();
         if cands.is_empty() {
             return None;
         }
         let short = cands.iter().all(|c| c.kind != NameKind::Full);
-        let fit = if short { word_fit(folded, r.start, r.end) } else { WordFit::Whole };
-        // A short name inside a longer word, or a person's name after a title (书记曹路宝).
-        if fit == WordFit::Split || (short && after_title(folded, r.start)) {
+        let (window, start, end) = if short { self.window(text, r) } else { Default::default() };
+        // A person's name after a title (书记曹路宝) is no place.
+        if short && after_title(&window, start) {
             return None;
         }
-        let pick = |place: usize, reason: Reason| Some(Resolution { place, confidence: reason.confidence(), reason });
+        // How a short name fits the words around it: segmenting is the costly step, so it is
+        // done only for a name about to be linked, and a short name inside a longer word
+        // (大桥 in 长江大桥) never is. Without other evidence it must be a word of its own.
+        let fit = std::cell::OnceCell::new();
+        let pick = |place: usize, reason: Reason, need: WordFit| {
+            let fits = !short || *fit.get_or_init(|| word_fit(&window, start, end)) >= need;
+            fits.then_some(Resolution { place, confidence: reason.confidence(), reason })
+        };
         // Right after its parent: 吴江区同里镇, 崑山市千燈鎮.
         if let Some((end, parent)) = prev
             && end == r.start
             && let Some(c) = cands.iter().find(|c| c.place as usize != parent && g.is_within(c.place as usize, parent))
         {
-            return pick(c.place as usize, Reason::AfterParent { parent: parent as u32 });
+            return pick(c.place as usize, Reason::AfterParent { parent: parent as u32 }, WordFit::Bounded);
         }
         // The strongest evidence for each candidate, then the strongest candidate.
         let evidence = |c: &Candidate| -> Option<Reason> {
@@ -302,7 +314,7 @@ impl<'a> Resolver<'a> {
             // the commonest words (合作, 建设: a thousand and more in jieba's corpus) needs its
             // own full name in the document (大桥镇 … 大桥), or its parent right before it, taken
             // above (江都区大桥).
-            let everyday = || word_frequency(folded.get(r.start..r.end).unwrap_or_default()) >= EVERYDAY;
+            let everyday = || word_frequency(window.get(start..end).unwrap_or_default()) >= EVERYDAY;
             let close = match reason {
                 Reason::FullFormInDocument => true,
                 Reason::ParentNearby { .. } => !everyday(),
@@ -311,7 +323,7 @@ impl<'a> Resolver<'a> {
             if c.kind == NameKind::Common && !close {
                 return None;
             }
-            return pick(c.place as usize, reason);
+            return pick(c.place as usize, reason, WordFit::Bounded);
         }
         // No evidence: full names link, short names by the region prior, everyday words never.
         let in_region = |c: &&Candidate| {
@@ -321,16 +333,12 @@ impl<'a> Resolver<'a> {
                 .is_some_and(|code| REGION_CODES.iter().any(|r| code.starts_with(r)))
         };
         let usable: Vec<&Candidate> = cands.iter().filter(|c| c.kind != NameKind::Common).collect();
-        // Without evidence a short name must also be a word of its own.
-        if short && fit != WordFit::Whole {
-            return None;
-        }
         let local: Vec<&Candidate> = usable.iter().copied().filter(in_region).collect();
         let others = (cands.len() - 1).min(u16::MAX as usize) as u16;
         if let [only] = usable.as_slice()
             && only.kind == NameKind::Full
         {
-            return pick(only.place as usize, Reason::FullName);
+            return pick(only.place as usize, Reason::FullName, WordFit::Whole);
         }
         if let Some(c) = usable.iter().find(|c| {
             c.kind == NameKind::Short
@@ -341,20 +349,20 @@ impl<'a> Resolver<'a> {
             .count()
             == 1
         {
-            return pick(c.place as usize, Reason::ShortFormOfCity);
+            return pick(c.place as usize, Reason::ShortFormOfCity, WordFit::Whole);
         }
         match local.as_slice() {
-            [only] => return pick(only.place as usize, Reason::OnlyInRegion),
+            [only] => return pick(only.place as usize, Reason::OnlyInRegion, WordFit::Whole),
             [_, _, ..] => {
                 let nearest = self.nearest(&local, cx.centre);
-                return pick(nearest, Reason::NearestToDocument { others });
+                return pick(nearest, Reason::NearestToDocument { others }, WordFit::Whole);
             }
             [] => {}
         }
         // Several far places share a full name: linked, but marked for the planner to settle.
         let full: Vec<&Candidate> = usable.iter().copied().filter(|c| c.kind == NameKind::Full).collect();
         if !full.is_empty() {
-            return pick(self.nearest(&full, cx.centre), Reason::Ambiguous { others });
+            return pick(self.nearest(&full, cx.centre), Reason::Ambiguous { others }, WordFit::Whole);
         }
         None
     }

@@ -11,7 +11,7 @@ use jieba_rs::Jieba;
 
 /// Characters either side of a name that the segmenter sees: enough for the longest dictionary
 /// words to compete with the name, few enough to keep each check to microseconds.
-const WINDOW_CHARS: usize = 10;
+pub(crate) const WINDOW_CHARS: usize = 6;
 
 /// jieba's dictionary, loaded once per process on first use (about 0.2 s, on the linking thread).
 fn jieba() -> &'static Jieba {

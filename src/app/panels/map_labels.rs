@@ -74,7 +74,8 @@ pub(super) fn draw_labels(
         for (fi, f) in layer.features.iter().enumerate() {
             let r = FeatureRef { layer: li as u32, feature: fi as u32 };
             let chosen = selection.selected == Some(r) || selection.hovered == Some(r);
-            let is_point = matches!(f.geometry, geo::Geometry::Point(_));
+            // A mentioned place's disc is a point drawn as wide as its uncertainty: named as one.
+            let is_point = matches!(f.geometry, geo::Geometry::Point(_)) || layer.id == crate::atlas::MENTIONED_LAYER;
             // Areas and lines too small on screen to carry a name get none, unless chosen.
             let big_enough = is_point || cache.extent[fi] / map.scale > 40.0;
             if (!big_enough || cands.len() >= MAX_LABEL_CANDIDATES) && !chosen {

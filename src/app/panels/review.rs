@@ -85,6 +85,7 @@ pub(super) fn review_section(ui: &mut Ui, res: &AtlasRes, lang: Lang, cmds: &mut
     }
     egui::CollapsingHeader::new(RichText::new(format!("待確認 To review ({})", list.len())).color(DOUBT))
         .id_salt("review")
+        .default_open(true)
         .show(ui, |ui| {
             ui.weak(
                 "Names the linking is unsure of. Your answer is saved to gazetteer.json and applies to every document.",
