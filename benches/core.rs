@@ -36,7 +36,7 @@ fn status_mib(key: &str) -> f64 {
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
-/// >= `bytes` of planning prose: the report's passages in both scripts, and sentences written
+/// At least `bytes` of planning prose: the report's passages in both scripts, and sentences written
 /// from templates a regional report uses, naming the gazetteer's own towns, counties and cities
 /// (full names, short forms, parents before children) among everyday words that are also names.
 fn corpus(atlas: &Atlas, bytes: usize) -> String {
