@@ -152,6 +152,22 @@ fn bench_linking() {
         t_resolve.as_secs_f64() / t_match.as_secs_f64(),
         n - linked
     );
+    // The same, with a fresh resolver and nothing remembered: every window segmented anew once.
+    let fresh = port_atlas::text::resolve::Resolver::new(&g, &m);
+    let (t_cold, ()) = best_of(1, || {
+        let cx = fresh.context(passages.iter().zip(&found).map(|(l, f)| (*l, f.as_slice())));
+        let mut res = Vec::new();
+        for (l, f) in passages.iter().zip(&found).filter(|(_, f)| !f.is_empty()) {
+            fresh.passage(l, f, &cx, &mut res);
+        }
+    });
+    let (asked, run) = fresh.fit_counts();
+    println!(
+        "link/resolve-cold {:.2} s ({:.2}x the matching), first pass: {asked} word fits asked for, {run} segmented ({:.0}% of windows new)",
+        t_cold.as_secs_f64(),
+        t_cold.as_secs_f64() / t_match.as_secs_f64(),
+        100.0 * run as f64 / asked.max(1) as f64
+    );
     let (t, d) = best_of(1, || Document::from_text("bench", Path::new("bench.txt"), black_box(&text), &m, &g));
     let mentions: usize = d.passages.iter().map(|p| p.mentions.len()).sum();
     println!(

@@ -133,11 +133,64 @@ pub struct DocumentContext {
 pub struct Resolver<'a> {
     g: &'a Gazetteer,
     m: &'a Matcher,
+    /// Whether each place lies in the atlas's region (Suzhou and its neighbours).
+    in_region: Vec<bool>,
+    /// How each window of words segmented, by a hash of the window and the name's place in it: a
+    /// report names its towns in the same phrases again and again (太仓市沙溪镇, 与浏河联动), and
+    /// segmenting is the costly step of resolving.
+    fits: std::cell::RefCell<rustc_hash::FxHashMap<u64, WordFit>>,
+    /// The folded window of the name being weighed.
+    scratch: std::cell::RefCell<Vec<u8>>,
+    /// Word fits asked for, and how many of them were segmented anew.
+    fit_counts: std::cell::Cell<(usize, usize)>,
 }
+
+/// Windows remembered per resolver before the memory is given back and it starts again.
+const MAX_REMEMBERED_FITS: usize = 100_000;
 
 impl<'a> Resolver<'a> {
     pub fn new(g: &'a Gazetteer, m: &'a Matcher) -> Self {
-        Resolver { g, m }
+        let in_region = g
+            .places
+            .iter()
+            .map(|p| p.admin_code.as_deref().is_some_and(|code| REGION_CODES.iter().any(|r| code.starts_with(r))))
+            .collect();
+        Resolver {
+            g,
+            m,
+            in_region,
+            fits: Default::default(),
+            scratch: Default::default(),
+            fit_counts: Default::default(),
+        }
+    }
+
+    /// (word fits asked for, segmentations run): how much the remembered windows saved.
+    pub fn fit_counts(&self) -> (usize, usize) {
+        self.fit_counts.get()
+    }
+
+    /// [`word_fit`], remembered per window.
+    fn fit(&self, window: &str, start: usize, end: usize) -> WordFit {
+        use std::hash::{Hash, Hasher};
+        // A 64-bit hash over at most 100,000 windows of a few words: a collision is rare, and
+        // would cost one name's word boundary, not a wrong place.
+        let mut h = rustc_hash::FxHasher::default();
+        (window, start, end).hash(&mut h);
+        let key = h.finish();
+        let (asked, run) = self.fit_counts.get();
+        if let Some(&f) = self.fits.borrow().get(&key) {
+            self.fit_counts.set((asked + 1, run));
+            return f;
+        }
+        self.fit_counts.set((asked + 1, run + 1));
+        let f = word_fit(window, start, end);
+        let mut fits = self.fits.borrow_mut();
+        if fits.len() >= MAX_REMEMBERED_FITS {
+            fits.clear();
+        }
+        fits.insert(key, f);
+        f
     }
 
     /// The folded name of a match, for the planner's verdicts (none: no need to fold it).
@@ -228,10 +281,11 @@ impl<'a> Resolver<'a> {
     /// The few words around a match, folded (simplified script, as jieba's dictionary is), and
     /// the match's byte range in them: all that word boundaries and titles need, without folding
     /// the whole passage again.
-    fn window(&self, text: &str, r: &RawMatch) -> (String, usize, usize) {
+    fn window<'b>(&self, text: &str, r: &RawMatch, buf: &'b mut Vec<u8>) -> (&'b str, usize, usize) {
         let before = text[..r.start].char_indices().rev().take(WINDOW_CHARS).last().map_or(r.start, |(i, _)| i);
         let after = text[r.end..].char_indices().nth(WINDOW_CHARS).map_or(text.len(), |(i, _)| r.end + i);
-        (self.m.fold().fold_str(&text[before..after]), r.start - before, r.end - before)
+        self.m.fold().fold_into(&text[before..after], buf);
+        (std::str::from_utf8(buf).unwrap_or_default(), r.start - before, r.end - before)
     }
 
     fn weigh(
@@ -245,14 +299,18 @@ impl<'a> Resolver<'a> {
     ) -> Option<Resolution> {
         let g = self.g;
         let name = self.verdict_name(r, text);
-        let cands: Vec<Candidate> = self.live(self.m.candidates(r), name.as_deref()).copied().collect();
+        let cands: std::borrow::Cow<[Candidate]> = match name {
+            None => self.m.candidates(r).into(),
+            Some(n) => self.live(self.m.candidates(r), Some(&n)).copied().collect::<Vec<_>>().into(),
+        };
         if cands.is_empty() {
             return None;
         }
         let short = cands.iter().all(|c| c.kind != NameKind::Full);
-        let (window, start, end) = if short { self.window(text, r) } else { Default::default() };
+        let mut scratch = self.scratch.borrow_mut();
+        let (window, start, end) = if short { self.window(text, r, &mut scratch) } else { ("", 0, 0) };
         // A person's name after a title (书记曹路宝) is no place.
-        if short && after_title(&window, start) {
+        if short && after_title(window, start) {
             return None;
         }
         // How a short name fits the words around it: segmenting is the costly step, so it is
@@ -260,7 +318,7 @@ impl<'a> Resolver<'a> {
         // (大桥 in 长江大桥) never is. Without other evidence it must be a word of its own.
         let fit = std::cell::OnceCell::new();
         let pick = |place: usize, reason: Reason, need: WordFit| {
-            let fits = !short || *fit.get_or_init(|| word_fit(&window, start, end)) >= need;
+            let fits = !short || *fit.get_or_init(|| self.fit(window, start, end)) >= need;
             fits.then_some(Resolution { place, confidence: reason.confidence(), reason })
         };
         // Right after its parent: 吴江区同里镇, 崑山市千燈鎮.
@@ -326,12 +384,7 @@ impl<'a> Resolver<'a> {
             return pick(c.place as usize, reason, WordFit::Bounded);
         }
         // No evidence: full names link, short names by the region prior, everyday words never.
-        let in_region = |c: &&Candidate| {
-            g.places[c.place as usize]
-                .admin_code
-                .as_deref()
-                .is_some_and(|code| REGION_CODES.iter().any(|r| code.starts_with(r)))
-        };
+        let in_region = |c: &&Candidate| self.in_region[c.place as usize];
         let usable: Vec<&Candidate> = cands.iter().filter(|c| c.kind != NameKind::Common).collect();
         let local: Vec<&Candidate> = usable.iter().copied().filter(in_region).collect();
         let others = (cands.len() - 1).min(u16::MAX as usize) as u16;
