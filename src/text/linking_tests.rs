@@ -110,3 +110,32 @@ fn every_linked_regional_place_has_a_point_accuracy_and_source() {
         assert!(p.accuracy_m.is_some() && !p.source.is_empty(), "{id}");
     }
 }
+
+#[test]
+fn the_places_a_planner_names_in_passing_all_link_in_traditional_script() {
+    let text = "太倉的城廂、沙溪、瀏河、浮橋、璜涇、雙鳳六鎮，崑山的花橋，上海的嘉定和安亭，吳江的盛澤，南通的海門，蘇州工業園區，以及浙江和嘉興，都在本次規劃範圍內。";
+    let ids: Vec<String> = links(text).into_iter().map(|(_, id, _)| id).collect();
+    let want = [
+        "taicang",
+        "cn-320585100",
+        "cn-320585101",
+        "cn-320585102",
+        "cn-320585103",
+        "cn-320585104",
+        "cn-320585105",
+        "kunshan",
+        "cn-320583104",
+        "shanghai",
+        "cn-310114",
+        "cn-310114103",
+        "wujiang",
+        "cn-320509105",
+        "nantong",
+        "cn-320614",
+        "cn-320576",
+        "cn-33",
+        "cn-3304",
+    ];
+    assert_eq!(ids, want);
+    assert!(links("新橋一帶的道路改造完成，東方紅大橋通車。").is_empty());
+}
