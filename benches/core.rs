@@ -134,11 +134,11 @@ fn bench_linking() {
         let cx = resolver.context(passages.iter().zip(&found).map(|(l, f)| (*l, f.as_slice())));
         let (mut linked, mut uncertain) = (0usize, 0usize);
         let mut res = Vec::new();
-        for (l, f) in passages.iter().zip(&found) {
+        for (k, (l, f)) in passages.iter().zip(&found).enumerate() {
             if f.is_empty() {
                 continue;
             }
-            resolver.passage(l, f, &cx, &mut res);
+            resolver.passage(k, l, f, &cx, &mut res);
             for r in res.iter().flatten() {
                 linked += 1;
                 uncertain += usize::from(r.confidence < port_atlas::text::resolve::UNCERTAIN);
@@ -157,8 +157,8 @@ fn bench_linking() {
     let (t_cold, ()) = best_of(1, || {
         let cx = fresh.context(passages.iter().zip(&found).map(|(l, f)| (*l, f.as_slice())));
         let mut res = Vec::new();
-        for (l, f) in passages.iter().zip(&found).filter(|(_, f)| !f.is_empty()) {
-            fresh.passage(l, f, &cx, &mut res);
+        for (k, (l, f)) in passages.iter().zip(&found).enumerate().filter(|(_, (_, f))| !f.is_empty()) {
+            fresh.passage(k, l, f, &cx, &mut res);
         }
     });
     let (asked, run) = fresh.fit_counts();

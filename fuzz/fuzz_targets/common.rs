@@ -7,7 +7,8 @@ use std::sync::OnceLock;
 
 use geo::{CoordsIter, Geometry};
 use port_atlas::diagnostic::Diagnostics;
-use port_atlas::formats::RawLayer;
+use port_atlas::formats::table::{self, Columns};
+use port_atlas::formats::{OpenOptions, RawLayer};
 
 /// Every vertex a reader returns is a real number: the conversion to WGS84, the bounds and the
 /// tessellator all assume it.
@@ -47,4 +48,30 @@ pub fn scratch_file(name: &str, data: &[u8]) -> PathBuf {
     let p = scratch_dir().join(name);
     std::fs::write(&p, data).expect("cannot write the scratch file");
     p
+}
+
+/// Detected coordinate columns name distinct headers that exist.
+pub fn check_columns(c: Option<Columns>, headers: usize) {
+    match c {
+        Some(Columns::Pair(x, y)) => assert!(x < headers && y < headers && x != y, "{c:?} of {headers}"),
+        Some(Columns::Combined(i)) => assert!(i < headers, "{c:?} of {headers}"),
+        None => {}
+    }
+}
+
+/// A table of places (CSV or workbook) through the open dialog's preview and the reader: a
+/// result or a clear error; columns that exist, finite points, bounded diagnostics (one path,
+/// though a workbook's sheets each report under it).
+pub fn check_table(path: &Path) {
+    let opts = OpenOptions::default();
+    if let Ok(p) = table::preview(path, &opts) {
+        check_columns(p.columns, p.headers.len());
+        let _ = p.guesses();
+    }
+    let mut diags = Diagnostics::new();
+    let result = table::read(path, &opts, &mut diags);
+    check_diags(&diags, 1);
+    if let Ok(layers) = result {
+        check_layers(&layers);
+    }
 }

@@ -44,7 +44,7 @@ fuzz_target!(|data: &[u8]| {
         let resolver = Resolver::new(&g, &matcher);
         let cx = resolver.context(std::iter::once((t, found.as_slice())));
         let mut out = Vec::new();
-        resolver.passage(t, &found, &cx, &mut out);
+        resolver.passage(0, t, &found, &cx, &mut out);
         for r in out.iter().flatten() {
             assert!(r.place < g.places.len() && (0.0..=1.0).contains(&r.confidence), "{r:?}");
         }

@@ -10,9 +10,6 @@
 mod common;
 
 use libfuzzer_sys::fuzz_target;
-use port_atlas::diagnostic::Diagnostics;
-use port_atlas::formats::OpenOptions;
-use port_atlas::formats::table::{self, Columns};
 
 fuzz_target!(|data: &[u8]| {
     let name = if data.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
@@ -22,21 +19,5 @@ fuzz_target!(|data: &[u8]| {
     } else {
         "fuzz.xlsx"
     };
-    let path = common::scratch_file(name, data);
-    let opts = OpenOptions::default();
-    if let Ok(p) = table::preview(&path, &opts) {
-        match p.columns {
-            Some(Columns::Pair(x, y)) => assert!(x < p.headers.len() && y < p.headers.len()),
-            Some(Columns::Combined(i)) => assert!(i < p.headers.len()),
-            None => {}
-        }
-        let _ = p.guesses();
-    }
-    let mut diags = Diagnostics::new();
-    let result = table::read(&path, &opts, &mut diags);
-    // One path, but a workbook's sheets each report under it.
-    common::check_diags(&diags, 1);
-    if let Ok(layers) = result {
-        common::check_layers(&layers);
-    }
+    common::check_table(&common::scratch_file(name, data));
 });

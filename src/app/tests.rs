@@ -18,6 +18,17 @@ fn app() -> App {
     app
 }
 
+/// Runs frames until `done` (worker threads finish between them), for at most two seconds.
+fn update_until(app: &mut App, done: impl Fn(&App) -> bool) {
+    for _ in 0..400 {
+        app.update();
+        if done(app) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
 fn lonlat_of_target(app: &App) -> (f64, f64) {
     let map = app.world().resource::<MapView>();
     let res = app.world().resource::<AtlasRes>();
@@ -76,13 +87,7 @@ fn a_dropped_layer_loads_off_thread_joins_the_gazetteer_and_gets_tessellated() {
         .insert_resource(Assets::<super::layers::material::MapMaterial>::default())
         .add_systems(Update, super::layers::poll_tasks.after(super::layers::finish_loads));
     app.world_mut().write_message(AtlasCommand::LoadLayer(path));
-    for _ in 0..400 {
-        app.update();
-        if app.world().resource::<LayerView>().get(LayerId(6)).is_some_and(|l| l.shown) {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
+    update_until(&mut app, |app| app.world().resource::<LayerView>().get(LayerId(6)).is_some_and(|l| l.shown));
     let res = app.world().resource::<AtlasRes>();
     assert_eq!(res.atlas.layers.len(), 7);
     assert!(res.atlas.gazetteer.get("new-wharf").is_some(), "named features join the gazetteer");
@@ -188,13 +193,7 @@ fn a_table_is_asked_about_then_opens_with_the_answer_and_can_be_restyled() {
         .add_systems(Update, super::layers::poll_tasks.after(super::layers::finish_loads));
     app.world_mut().write_message(AtlasCommand::LoadLayer(path.clone()));
     let asked = |app: &App| !app.world().resource::<super::state::OpenQuestions>().0.is_empty();
-    for _ in 0..400 {
-        app.update();
-        if asked(&app) {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
+    update_until(&mut app, asked);
     // Never drawn by assumption: the table waits for its columns and system.
     assert_eq!(app.world().resource::<AtlasRes>().atlas.layers.len(), 6);
     let q = app.world_mut().resource_mut::<super::state::OpenQuestions>().0.remove(0);
@@ -204,13 +203,7 @@ fn a_table_is_asked_about_then_opens_with_the_answer_and_can_be_restyled() {
     options.crs = Some(crate::spatial::crs::SourceCrs::parse(&guesses[0].crs).unwrap());
     options.columns = Some(("经度".into(), "纬度".into()));
     app.world_mut().write_message(AtlasCommand::OpenLayer(path, Box::new(options)));
-    for _ in 0..400 {
-        app.update();
-        if app.world().resource::<LayerView>().get(LayerId(6)).is_some_and(|l| l.shown) {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
+    update_until(&mut app, |app| app.world().resource::<LayerView>().get(LayerId(6)).is_some_and(|l| l.shown));
     let res = app.world().resource::<AtlasRes>();
     let layer = &res.atlas.layers[6];
     let geo::Geometry::Point(p) = layer.features[0].geometry else { panic!() };
@@ -218,13 +211,7 @@ fn a_table_is_asked_about_then_opens_with_the_answer_and_can_be_restyled() {
     assert_eq!(layer.features[0].name_zh_hans, "太仓港集装箱码头");
     // Colour by 类型: the layer is rebuilt with its classes.
     app.world_mut().write_message(AtlasCommand::StyleBy(LayerId(6), Some("类型".into())));
-    for _ in 0..400 {
-        app.update();
-        if app.world().resource::<Tessellation>().settled() {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
+    update_until(&mut app, |app| app.world().resource::<Tessellation>().settled());
     let res = app.world().resource::<AtlasRes>();
     assert_eq!(res.atlas.layers[6].meta.categorized.as_ref().unwrap().classes[0].0, "港区");
     assert!(app.world().resource::<LayerView>().get(LayerId(6)).is_some_and(|l| l.shown));

@@ -132,10 +132,11 @@ impl Document {
         let mut resolved = Vec::new();
         let passages = lines
             .into_iter()
-            .map(|(i, line, raw)| {
+            .enumerate()
+            .map(|(k, (i, line, raw))| {
                 resolved.clear();
                 if !raw.is_empty() {
-                    resolver.passage(line, &raw, &cx, &mut resolved);
+                    resolver.passage(k, line, &raw, &cx, &mut resolved);
                 }
                 let sentences = split_sentences(line);
                 let mentions = to_mentions(line, &raw, &resolved, &sentences, gazetteer);

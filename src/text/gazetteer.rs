@@ -306,7 +306,9 @@ impl Gazetteer {
                 g.push(p);
             }
         }
-        g.merge_region(region, file);
+        // Names are compared folded; the gazetteer's own fold is built from it afterwards.
+        let fold = Fold::base();
+        g.merge_region(region, file, &fold);
         for (index, e) in file.places.iter().enumerate() {
             if e.id.trim().is_empty() {
                 errors.push(GazetteerError::NoId { path: err_path(), index });
@@ -345,7 +347,7 @@ impl Gazetteer {
                 }
             }
         }
-        g.add_aliases(file, file_path, &mut errors);
+        g.add_aliases(file, file_path, &fold, &mut errors);
         for (k, v) in &file.variants {
             let mut kc = k.chars();
             let mut vc = v.chars();
@@ -355,18 +357,17 @@ impl Gazetteer {
             }
         }
         g.not_places = file.not_places.clone();
-        g.read_verdicts(file, file_path, &mut errors);
+        g.read_verdicts(file, file_path, &fold, &mut errors);
         (g, errors)
     }
 
     /// Adds the regional rows: into an existing place when it has the same official name and the
     /// row's point lies within 5 km of it (the atlas's 太倉市 is the table's 320585), otherwise
     /// as a new place `cn-CODE`; then links every row to its parent.
-    fn merge_region(&mut self, region: &[RegionEntry], file: &GazetteerFile) {
+    fn merge_region(&mut self, region: &[RegionEntry], file: &GazetteerFile, fold: &Fold) {
         if region.is_empty() {
             return;
         }
-        let fold = Fold::base();
         let mut by_name: HashMap<String, Vec<usize>> = HashMap::new();
         for (i, p) in self.places.iter().enumerate() {
             for n in p.all_names() {
@@ -477,8 +478,10 @@ impl Gazetteer {
     /// The file's `aliases`; one that is already another place's own name (an atlas feature's or
     /// the regional table's) is refused with a warning, since it would silently take that name
     /// away.
-    fn add_aliases(&mut self, file: &GazetteerFile, file_path: &Path, errors: &mut Vec<GazetteerError>) {
-        let fold = Fold::base();
+    fn add_aliases(&mut self, file: &GazetteerFile, file_path: &Path, fold: &Fold, errors: &mut Vec<GazetteerError>) {
+        if file.aliases.is_empty() {
+            return;
+        }
         let mut owners: HashMap<String, usize> = HashMap::new();
         for (i, p) in self.places.iter().enumerate() {
             for n in [&p.name_zh_hant, &p.name_zh_hans, &p.name_en] {
@@ -506,8 +509,7 @@ impl Gazetteer {
         }
     }
 
-    fn read_verdicts(&mut self, file: &GazetteerFile, file_path: &Path, errors: &mut Vec<GazetteerError>) {
-        let fold = Fold::base();
+    fn read_verdicts(&mut self, file: &GazetteerFile, file_path: &Path, fold: &Fold, errors: &mut Vec<GazetteerError>) {
         for (name, id) in &file.confirmed {
             match self.position(id) {
                 Some(i) => {

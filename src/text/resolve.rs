@@ -127,6 +127,10 @@ pub struct DocumentContext {
     implied: HashSet<usize>,
     /// Mean position of the anchors that have one.
     centre: Option<[f64; 2]>,
+    /// Every match's anchor (or `None`), passage after passage, so the second pass does not
+    /// decide them again; `starts[i]` is where passage `i`'s begin.
+    anchors: Vec<Option<Resolution>>,
+    starts: Vec<usize>,
 }
 
 /// Resolves one document's matches against one gazetteer.
@@ -236,8 +240,11 @@ impl<'a> Resolver<'a> {
         let mut cx = DocumentContext::default();
         let (mut sum, mut n) = ([0.0f64; 2], 0usize);
         for (text, matches) in passages {
+            cx.starts.push(cx.anchors.len());
             for r in matches {
-                if let Some(a) = self.anchor(r, text)
+                let anchor = self.anchor(r, text);
+                cx.anchors.push(anchor);
+                if let Some(a) = anchor
                     && cx.named.insert(a.place)
                 {
                     cx.implied.extend(self.g.ancestors(a.place).skip(1));
@@ -255,16 +262,31 @@ impl<'a> Resolver<'a> {
         cx
     }
 
-    /// Resolves one passage's matches, in order. `None` entries are names that are no place
-    /// here.
-    pub fn passage(&self, text: &str, matches: &[RawMatch], cx: &DocumentContext, out: &mut Vec<Option<Resolution>>) {
+    /// Resolves the matches of passage `index` (its place in what [`Resolver::context`] was
+    /// given), in order. `None` entries are names that are no place here.
+    pub fn passage(
+        &self,
+        index: usize,
+        text: &str,
+        matches: &[RawMatch],
+        cx: &DocumentContext,
+        out: &mut Vec<Option<Resolution>>,
+    ) {
         out.clear();
         // Anchors first: they are the passage's own evidence for the others.
-        let anchors: Vec<Option<Resolution>> = matches.iter().map(|r| self.anchor(r, text)).collect();
+        let given = cx.starts.get(index).and_then(|&s| cx.anchors.get(s..s + matches.len()));
+        let decided: Vec<Option<Resolution>>;
+        let anchors = match given {
+            Some(a) => a,
+            None => {
+                decided = matches.iter().map(|r| self.anchor(r, text)).collect();
+                &decided
+            }
+        };
         let mut here: HashSet<usize> = anchors.iter().flatten().map(|a| a.place).collect();
         let mut here_implied: HashSet<usize> = here.iter().flat_map(|&p| self.g.ancestors(p).skip(1)).collect();
         let mut prev: Option<(usize, usize)> = None;
-        for (r, anchor) in matches.iter().zip(&anchors) {
+        for (r, anchor) in matches.iter().zip(anchors) {
             let res = anchor.or_else(|| self.weigh(r, text, prev, &here, &here_implied, cx));
             if let Some(x) = res {
                 prev = Some((r.end, x.place));

@@ -35,7 +35,7 @@ pub(super) fn document_panel(
             }
         },
     );
-    super::review::review_section(ui, res, view.lang, cmds);
+    super::review::review_section(ui, res, view.lang, &mut state.review, state.atlas_generation, cmds);
     let doc = &res.atlas.documents[state.document];
     let selected_id = selection.selected.and_then(|r| res.atlas.feature(r)).map(|f| f.id.clone());
     let scroll_target = selection.scroll_to.filter(|(d, _)| *d == state.document).map(|(_, p)| p);

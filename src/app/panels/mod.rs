@@ -54,6 +54,12 @@ pub struct PanelState {
     question: questions::QuestionState,
     /// The outcome of the last *Save layers.json*.
     saved: Option<String>,
+    /// Bumped whenever the atlas changes, so panels that derive lists from it (search hits, the
+    /// review list) recompute them then rather than every frame.
+    atlas_generation: u64,
+    /// (query, atlas generation, hits): the search box's results.
+    search_hits: Option<(String, u64, Vec<usize>)>,
+    review: review::ReviewCache,
 }
 
 /// What the open dialog was opened for.
@@ -162,6 +168,9 @@ fn ui_system(
     let Shared { res, mut view, mut selection, mut map, mut capture, mut problems, mut questions } = shared;
     let Sections { mode, tess, mut presenter, mut basemap, mut tiles } = sections;
     let ctx = contexts.ctx_mut()?.clone();
+    if res.is_changed() {
+        state.atlas_generation += 1;
+    }
     let mut root = Ui::new(
         ctx.clone(),
         "port-atlas-root".into(),

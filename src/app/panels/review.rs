@@ -17,16 +17,24 @@ pub(super) struct Doubt {
     pub confidence: f32,
     pub reason: String,
     pub count: usize,
-    /// Where the first such mention is: (document, passage).
-    pub first: (usize, usize),
+    /// The other places the name could mean, as ids.
+    pub others: Vec<String>,
+}
+
+/// The list as last derived, and the atlas generation it was derived from: walking every
+/// mention of every document is for when the documents change, not for every frame.
+#[derive(Default)]
+pub(super) struct ReviewCache {
+    generation: Option<u64>,
+    doubts: Vec<Doubt>,
 }
 
 /// The uncertain mentions of all documents, grouped by (folded name, place), least sure first.
 pub(super) fn doubts(res: &AtlasRes) -> Vec<Doubt> {
     let fold = res.atlas.matcher.fold();
     let mut out: Vec<Doubt> = Vec::new();
-    for (di, d) in res.atlas.documents.iter().enumerate() {
-        for (pi, p) in d.passages.iter().enumerate() {
+    for d in &res.atlas.documents {
+        for p in &d.passages {
             for m in p.mentions.iter().filter(|m| m.is_uncertain()) {
                 let name = fold.fold_str(&m.text);
                 match out.iter_mut().find(|x| x.name == name && x.place == m.place) {
@@ -37,13 +45,16 @@ pub(super) fn doubts(res: &AtlasRes) -> Vec<Doubt> {
                         confidence: m.confidence,
                         reason: m.reason.describe(&res.atlas.gazetteer),
                         count: 1,
-                        first: (di, pi),
+                        others: Vec::new(),
                     }),
                 }
             }
         }
     }
     out.sort_by(|a, b| a.confidence.total_cmp(&b.confidence).then(b.count.cmp(&a.count)));
+    for d in &mut out {
+        d.others = alternatives(res, &d.name).into_iter().filter(|o| *o != d.place).take(4).collect();
+    }
     out
 }
 
@@ -78,8 +89,19 @@ pub(super) fn place_with_parent(res: &AtlasRes, lang: Lang, id: &str) -> String 
 /// The colour uncertain mentions are written in, in the document and this list.
 pub(super) const DOUBT: Color32 = Color32::from_rgb(196, 84, 0);
 
-pub(super) fn review_section(ui: &mut Ui, res: &AtlasRes, lang: Lang, cmds: &mut MessageWriter<AtlasCommand>) {
-    let list = doubts(res);
+pub(super) fn review_section(
+    ui: &mut Ui,
+    res: &AtlasRes,
+    lang: Lang,
+    cache: &mut ReviewCache,
+    generation: u64,
+    cmds: &mut MessageWriter<AtlasCommand>,
+) {
+    if cache.generation != Some(generation) {
+        cache.doubts = doubts(res);
+        cache.generation = Some(generation);
+    }
+    let list = &cache.doubts;
     if list.is_empty() {
         return;
     }
@@ -91,7 +113,7 @@ pub(super) fn review_section(ui: &mut Ui, res: &AtlasRes, lang: Lang, cmds: &mut
                 "Names the linking is unsure of. Your answer is saved to gazetteer.json and applies to every document.",
             );
             egui::ScrollArea::vertical().id_salt("review_list").max_height(220.0).show(ui, |ui| {
-                for d in &list {
+                for d in list {
                     ui.horizontal_wrapped(|ui| {
                         ui.label(RichText::new(&d.name).strong().color(DOUBT));
                         ui.label(format!("→ {}", place_with_parent(res, lang, &d.place)));
@@ -105,10 +127,14 @@ pub(super) fn review_section(ui: &mut Ui, res: &AtlasRes, lang: Lang, cmds: &mut
                                 confirm: true,
                             });
                         }
-                        for other in alternatives(res, &d.name).into_iter().filter(|o| *o != d.place).take(4) {
-                            let label = format!("↪ {}", place_with_parent(res, lang, &other));
+                        for other in &d.others {
+                            let label = format!("↪ {}", place_with_parent(res, lang, other));
                             if ui.small_button(label).on_hover_text("It means this place instead").clicked() {
-                                cmds.write(AtlasCommand::Verdict { name: d.name.clone(), place: other, confirm: true });
+                                cmds.write(AtlasCommand::Verdict {
+                                    name: d.name.clone(),
+                                    place: other.clone(),
+                                    confirm: true,
+                                });
                             }
                         }
                         if ui.small_button("✖ 非此地 Not this place").clicked() {

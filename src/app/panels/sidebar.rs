@@ -26,7 +26,15 @@ pub(super) fn search_panel(
     if state.search.trim().is_empty() {
         return;
     }
-    let hits = res.atlas.gazetteer.search(&state.search, res.atlas.matcher.fold());
+    // Thousands of places (the regional table, a planner's parcels): searched when the query or
+    // the atlas changes, not every frame.
+    let generation = state.atlas_generation;
+    let fresh = state.search_hits.as_ref().is_some_and(|(q, g, _)| *q == state.search && *g == generation);
+    if !fresh {
+        let hits = res.atlas.gazetteer.search(&state.search, res.atlas.matcher.fold());
+        state.search_hits = Some((state.search.clone(), generation, hits));
+    }
+    let hits: &[usize] = state.search_hits.as_ref().map_or(&[], |(_, _, h)| h);
     if hits.is_empty() {
         ui.weak("no place matches");
     }
