@@ -3,6 +3,7 @@
 //! split into passages with their mentions, and presentation stories built from them.
 
 pub mod document;
+pub mod extract;
 pub mod fold;
 pub mod gazetteer;
 pub mod matcher;
