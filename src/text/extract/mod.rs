@@ -106,7 +106,7 @@ pub enum ExtractError {
     UnknownFormat { path: PathBuf, why: String },
     #[error("{}: looks like binary data, not text (a NUL byte at byte offset {offset})", path.display())]
     Binary { path: PathBuf, offset: usize },
-    #[error("{}: not a Word .docx file: it is not a zip archive ({detail})", path.display())]
+    #[error("{}: not a readable zip archive, so not a Word .docx file ({detail})", path.display())]
     NotZip { path: PathBuf, detail: String },
     #[error("{}: a zip archive but not a Word document: it has no word/document.xml", path.display())]
     NotWord { path: PathBuf },
