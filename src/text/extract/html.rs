@@ -280,9 +280,16 @@ fn entity(s: &str) -> Option<(char, usize)> {
 
 /// Where `</name` next occurs in `s`, ASCII case-insensitively.
 fn find_close(s: &str, name: &str) -> Option<usize> {
-    let needle = format!("</{name}");
-    let lower = s.to_ascii_lowercase();
-    lower.find(&needle)
+    let bytes = s.as_bytes();
+    let mut from = 0;
+    while let Some(j) = super::find(bytes.get(from..)?, b"</") {
+        let at = from + j;
+        if bytes.get(at + 2..at + 2 + name.len()).is_some_and(|t| t.eq_ignore_ascii_case(name.as_bytes())) {
+            return Some(at);
+        }
+        from = at + 2;
+    }
+    None
 }
 
 /// The paragraphs of decoded HTML.

@@ -324,11 +324,14 @@ fn num(doc: &Document, o: &Object) -> Option<f32> {
 fn cid_widths(doc: &Document, w: &[Object], widths: &mut HashMap<u32, f32>) -> bool {
     let mut i = 0;
     let mut any = false;
+    // Counts every width written, so hostile ranges stay bounded.
+    let mut budget = MAX_CMAP;
     while let Some(first) = w.get(i).and_then(|o| num(doc, o)) {
         let Ok(first) = u32::try_from(first as i64) else { break };
         match w.get(i + 1).map(|o| doc.dereference(o).map(|(_, o)| o)) {
             Some(Ok(Object::Array(list))) => {
-                for (k, o) in list.iter().enumerate().take(65_536) {
+                for (k, o) in list.iter().enumerate().take(budget.min(65_536)) {
+                    budget -= 1;
                     if let Some(v) = num(doc, o) {
                         widths.insert(first.saturating_add(u32::try_from(k).unwrap_or(u32::MAX)), v);
                         any = true;
@@ -338,7 +341,12 @@ fn cid_widths(doc: &Document, w: &[Object], widths: &mut HashMap<u32, f32>) -> b
             }
             Some(Ok(o)) => {
                 let (Some(last), Some(v)) = (num(doc, o), w.get(i + 2).and_then(|o| num(doc, o))) else { break };
-                let last = (last as i64).clamp(i64::from(first), i64::from(first) + 65_535);
+                let span = i64::try_from(budget.min(65_536)).unwrap_or(0);
+                if span == 0 {
+                    break;
+                }
+                let last = (last as i64).clamp(i64::from(first), i64::from(first) + span - 1);
+                budget = budget.saturating_sub(usize::try_from(last - i64::from(first) + 1).unwrap_or(budget));
                 for cid in i64::from(first)..=last {
                     if let Ok(cid) = u32::try_from(cid) {
                         widths.insert(cid, v);
@@ -377,6 +385,8 @@ impl CMap {
     fn parse(data: &[u8]) -> CMap {
         let toks = cmap_tokens(data);
         let mut cm = CMap::default();
+        // Counts every mapping written, repeated codes included, so hostile ranges stay bounded.
+        let mut budget = MAX_CMAP;
         let mut i = 0;
         let hex = |t: Option<&Tok>| match t {
             Some(Tok::Hex(h)) if (1..=4).contains(&h.len()) => Some((u8::try_from(h.len()).unwrap_or(4), be(h))),
@@ -393,7 +403,8 @@ impl CMap {
                 }
                 Tok::Word(b"beginbfchar") => {
                     while let (Some((len, code)), Some(Tok::Hex(dst))) = (hex(toks.get(i)), toks.get(i + 1)) {
-                        if cm.map.len() < MAX_CMAP {
+                        if budget > 0 {
+                            budget -= 1;
                             cm.map.insert(key(len, code), utf16(dst));
                         }
                         i += 2;
@@ -407,9 +418,10 @@ impl CMap {
                             Some(Tok::Hex(dst)) => {
                                 i += 1;
                                 for (k, code) in (lo..=hi).enumerate() {
-                                    if cm.map.len() >= MAX_CMAP {
+                                    if budget == 0 {
                                         break;
                                     }
+                                    budget -= 1;
                                     let mut d = dst.clone();
                                     // The last byte counts up (with a carry into the one before).
                                     let n = d.len();
@@ -425,7 +437,8 @@ impl CMap {
                                 i += 1;
                                 let mut code = lo;
                                 while let Some(Tok::Hex(dst)) = toks.get(i) {
-                                    if code <= hi && cm.map.len() < MAX_CMAP {
+                                    if code <= hi && budget > 0 {
+                                        budget -= 1;
                                         cm.map.insert(key(len, code), utf16(dst));
                                     }
                                     code = code.saturating_add(1);
@@ -669,6 +682,12 @@ impl Interp<'_> {
     /// Enters the form XObject `name`.
     fn form(&mut self, resources: Option<&Dictionary>, name: &[u8], ctm: M, depth: u32) {
         let doc = self.doc;
+        // Entering a form costs a stream's decoding: charged as many operators, so a form that
+        // draws itself over and over ends with the page's budget.
+        self.ops = self.ops.saturating_add(10_000);
+        if self.ops > MAX_OPS {
+            return;
+        }
         let Some(stream) = resources
             .and_then(|r| r.get_deref(b"XObject", doc).ok())
             .and_then(|x| x.as_dict().ok())
