@@ -368,4 +368,75 @@ fn main() {
     if want("planner") {
         bench_planner_layer();
     }
+    if want("reports") {
+        bench_reports();
+    }
+}
+
+/// A folder of 1,000 generated reports (`port-atlas synth-reports`: UTF-8 and GBK text, HTML),
+/// listed, extracted, dated and linked on every core, then its coverage; and a 200-page PDF
+/// and a long Word file extracted.
+fn bench_reports() {
+    use port_atlas::text::corpus::Progress;
+    use port_atlas::text::coverage::{Coverage, DateRange};
+    let atlas = Atlas::builtin();
+    let dir = std::env::temp_dir().join(format!("port-atlas-bench-reports-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let reports = port_atlas::text::sample::reports(&atlas.gazetteer, 1000, 7);
+    let bytes: usize = reports.iter().map(|(_, b)| b.len()).sum();
+    for (name, b) in &reports {
+        std::fs::write(dir.join(name), b).expect("write report");
+    }
+    let (t, loaded) = best_of(3, || {
+        port_atlas::atlas::read_paths(
+            std::slice::from_ref(&dir),
+            &atlas.matcher,
+            &atlas.gazetteer,
+            &Progress::default(),
+        )
+        .expect("folder reads")
+    });
+    let mentions: usize = loaded.documents.iter().flat_map(|d| &d.passages).map(|p| p.mentions.len()).sum();
+    println!(
+        "reports: 1,000 files ({:.1} MB), read + extracted + dated + linked on {} threads: {:.2} s ({mentions} mentions, {} problems)",
+        bytes as f64 / 1e6,
+        std::thread::available_parallelism().map_or(1, |n| n.get()),
+        t.as_secs_f64(),
+        loaded.diagnostics.len()
+    );
+    let mapped = |i: usize| atlas.gazetteer.places[i].layer.is_some();
+    let (t, c) = best_of(5, || Coverage::of(&loaded.documents, &atlas.gazetteer, None, mapped));
+    println!("reports: coverage of all 1,000: {:.1} ms ({} places)", t.as_secs_f64() * 1e3, c.places.len());
+    let (t, c) = best_of(5, || Coverage::of(&loaded.documents, &atlas.gazetteer, DateRange::year(2021), mapped));
+    println!(
+        "reports: coverage of 2021: {:.1} ms ({} reports, {} places)",
+        t.as_secs_f64() * 1e3,
+        c.documents,
+        c.places.len()
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+
+    // A 200-page PDF: the fpdf2 fixture's text pages repeated (each a subset CJK font with ToUnicode).
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/reports/report-fpdf.pdf");
+    let pdf = std::fs::read(&fixture).expect("fixture");
+    let mut doc = lopdf::Document::load_mem(&pdf).expect("fixture parses");
+    let pages: Vec<lopdf::ObjectId> = doc.get_pages().values().copied().collect();
+    let dicts: Vec<lopdf::Object> =
+        pages.iter().map(|id| lopdf::Object::Dictionary(doc.get_dictionary(*id).expect("page").clone())).collect();
+    let root = doc.catalog().and_then(|c| c.get(b"Pages")).and_then(|p| p.as_reference()).expect("pages");
+    let kids: Vec<lopdf::Object> =
+        (0..200).map(|i| lopdf::Object::Reference(doc.add_object(dicts[i % dicts.len()].clone()))).collect();
+    let pages_dict = doc.get_dictionary_mut(root).expect("pages dict");
+    pages_dict.set("Kids", lopdf::Object::Array(kids));
+    pages_dict.set("Count", lopdf::Object::Integer(200));
+    let mut big = Vec::new();
+    doc.save_to(&mut big).expect("save");
+    let (t, x) = best_of(5, || port_atlas::text::extract::extract(Path::new("big.pdf"), &big).expect("extracts"));
+    println!(
+        "reports: 200-page PDF ({} KB) extracted: {:.0} ms ({} paragraphs)",
+        big.len() / 1024,
+        t.as_secs_f64() * 1e3,
+        x.paragraphs.len()
+    );
 }

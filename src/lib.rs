@@ -33,8 +33,5 @@ pub use net::{http, remote};
 pub use spatial::{align, geodata, index, proj, recipe, synth, tess};
 pub use text::{document, gazetteer, story};
 
-#[cfg(test)]
-mod atlas_tests;
-
 #[cfg(feature = "app")]
 pub mod app;

@@ -26,8 +26,9 @@ pub struct AppArgs {
     /// A geodata folder to use instead of the built-in atlas.
     #[arg(long, global = true)]
     data: Option<PathBuf>,
-    /// Documents to link instead of the built-in report.
-    #[arg(long = "document", global = true)]
+    /// Documents to link instead of the built-in report: text (UTF-8, GB18030/GBK, Big5),
+    /// Word .docx, PDF with a text layer, HTML; or a folder of them (read with its subfolders).
+    #[arg(long = "document", global = true, value_name = "FILE|DIR")]
     documents: Vec<PathBuf>,
     /// Extra layers to load: Shapefile (.shp or .zip), GeoPackage, KML/KMZ, CSV/XLSX, GeoJSON,
     /// or an http(s) URL of GeoJSON. A file that does not say its coordinate system is asked
@@ -177,6 +178,14 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Write a folder of generated reports (text in UTF-8 and GBK, HTML pages), dated over ten
+    /// years and naming the region's towns: for `--document DIR` load tests and benchmarks.
+    SynthReports {
+        #[arg(long, default_value_t = 1000)]
+        count: usize,
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Rebuild the atlas layers from the raw sources by recipe.
     BuildAtlas {
         /// Folder of raw sources (vendored in the repository).
@@ -217,6 +226,7 @@ fn main() -> ExitCode {
             Ok(ExitCode::SUCCESS)
         }),
         Some(Command::Story { json }) => story(&cli.app, json),
+        Some(Command::SynthReports { count, out }) => synth_reports(count, &out),
         Some(Command::Synth { polygons, vertices, planner, out }) => {
             let text = if planner {
                 port_atlas::synth::planner_geojson(&port_atlas::synth::planner_polygons(polygons, vertices.max(3), 7))
@@ -244,6 +254,9 @@ fn load_atlas(args: &AppArgs) -> Result<Atlas> {
             let mut atlas = Atlas::builtin();
             if let Some(path) = Atlas::overlay_path() {
                 atlas.use_overlay(&path);
+            }
+            if let Some(path) = Atlas::config_date_store() {
+                atlas.use_date_store(&path);
             }
             atlas
         }
@@ -279,8 +292,16 @@ fn load_atlas_with_layers(args: &AppArgs) -> Result<Atlas> {
 }
 
 #[cfg(feature = "app")]
-fn run_app(args: AppArgs, started: std::time::Instant) -> Result<ExitCode> {
-    let atlas = load_atlas(&args)?;
+fn run_app(mut args: AppArgs, started: std::time::Instant) -> Result<ExitCode> {
+    // Folders of reports are read inside the app, on a worker, with progress; files at once
+    // (a presentation opens on its document).
+    let (folders, files): (Vec<PathBuf>, Vec<PathBuf>) = args.documents.drain(..).partition(|p| p.is_dir());
+    let replace = !folders.is_empty() && files.is_empty();
+    args.documents = files;
+    let mut atlas = load_atlas(&args)?;
+    if replace {
+        atlas.replace_documents(&[])?;
+    }
     for d in &atlas.diagnostics {
         eprintln!("{d}");
     }
@@ -290,6 +311,7 @@ fn run_app(args: AppArgs, started: std::time::Instant) -> Result<ExitCode> {
         atlas,
         port_atlas::app::AppOptions {
             extra_layers: args.layers,
+            document_folders: folders,
             screenshot: args.screenshot,
             view: args.view,
             size: args.size,
@@ -408,7 +430,9 @@ fn links(args: &AppArgs, json: bool) -> Result<ExitCode> {
         writeln!(out, "{:<28} {:<8} {:<18} {}", p.id, p.layer.as_deref().unwrap_or("-"), p.name_zh_hant, lines)?;
     }
     for d in &atlas.documents {
-        writeln!(out, "\n{} ({})", d.id, d.path.display())?;
+        let date =
+            d.date.map_or("undated".to_string(), |x| format!("{}, from the {}", x.date.iso(), x.source.describe()));
+        writeln!(out, "\n{} ({}; {}; {date})", d.id, d.path.display(), d.format.as_str())?;
         for p in &d.passages {
             if p.mentions.is_empty() {
                 continue;
@@ -422,47 +446,86 @@ fn links(args: &AppArgs, json: bool) -> Result<ExitCode> {
                     format!("{}[{}..{}]→{}{doubt}", m.text, m.start, m.end, m.place)
                 })
                 .collect();
-            writeln!(out, "  line {:>3}: {}", p.line, names.join("  "))?;
+            writeln!(out, "  {:>8}: {}", p.locator(), names.join("  "))?;
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// The story of the first document (the report, or `--document FILE`): a saved story beside
-/// the document when there is one, otherwise the generated steps.
+/// The story of each document (the report, or every `--document FILE|DIR`): a saved story
+/// beside the document when there is one, otherwise the generated steps. JSON gives the first
+/// document's story at the top, as before, and every document's under `documents`.
 fn story(args: &AppArgs, json: bool) -> Result<ExitCode> {
     use port_atlas::story::{self, Story};
     let atlas = load_atlas(args)?;
-    let doc = atlas.documents.first().context("no document to tell a story about")?;
-    let name = doc.path.file_name().and_then(|n| n.to_str()).unwrap_or(&doc.id).to_string();
-    let saved = if doc.path.starts_with(port_atlas::atlas::BUILTIN_PREFIX) {
-        None
-    } else {
-        Story::load(&story::story_path(&doc.path), &name)?
-    };
-    let s = saved.unwrap_or_else(|| story::generate(&atlas, 0));
+    for d in &atlas.diagnostics {
+        eprintln!("{d}");
+    }
+    anyhow::ensure!(!atlas.documents.is_empty(), "no document to tell a story about");
+    let mut stories = Vec::new();
+    for (i, doc) in atlas.documents.iter().enumerate() {
+        let name = doc.path.file_name().and_then(|n| n.to_str()).unwrap_or(&doc.id).to_string();
+        let saved = if doc.path.starts_with(port_atlas::atlas::BUILTIN_PREFIX) {
+            None
+        } else {
+            Story::load(&story::story_path(&doc.path), &name)?
+        };
+        stories.push((doc, saved.unwrap_or_else(|| story::generate(&atlas, i))));
+    }
     let mut out = std::io::stdout().lock();
     if json {
-        let steps: Vec<serde_json::Value> = s
-            .shown()
-            .enumerate()
-            .map(|(i, st)| {
+        let each: Vec<serde_json::Value> = stories
+            .iter()
+            .map(|(doc, s)| {
+                let steps: Vec<serde_json::Value> = s
+                    .shown()
+                    .enumerate()
+                    .map(|(i, st)| {
+                        serde_json::json!({
+                            "step": i + 1, "line": st.line, "sentences": [st.sentences.start, st.sentences.end],
+                            "places": st.places, "view": st.effective_view(), "caption": st.caption,
+                        })
+                    })
+                    .collect();
                 serde_json::json!({
-                    "step": i + 1, "line": st.line, "sentences": [st.sentences.start, st.sentences.end],
-                    "places": st.places, "view": st.effective_view(), "caption": st.caption,
+                    "document": s.document, "format": doc.format.as_str(),
+                    "date": doc.date.map(|x| x.date.iso()), "steps": steps,
                 })
             })
             .collect();
-        serde_json::to_writer(&mut out, &serde_json::json!({"document": s.document, "steps": steps}))?;
+        let mut top = each[0].clone();
+        if each.len() > 1 {
+            top["documents"] = serde_json::Value::Array(each);
+        }
+        serde_json::to_writer(&mut out, &top)?;
         writeln!(out)?;
     } else {
-        for (i, st) in s.shown().enumerate() {
-            let view = st
-                .effective_view()
-                .map_or("-".to_string(), |v| format!("{:.3},{:.3} {:.3},{:.3}", v[0], v[1], v[2], v[3]));
-            writeln!(out, "{:>3}  line {:>3}  {:<44} {}", i + 1, st.line, view, st.places.join(" "))?;
+        for (doc, s) in &stories {
+            if stories.len() > 1 {
+                let date = doc.date.map_or("undated".to_string(), |x| x.date.iso());
+                writeln!(out, "\n{} ({date})", doc.id)?;
+            }
+            for (i, st) in s.shown().enumerate() {
+                let view = st
+                    .effective_view()
+                    .map_or("-".to_string(), |v| format!("{:.3},{:.3} {:.3},{:.3}", v[0], v[1], v[2], v[3]));
+                writeln!(out, "{:>3}  line {:>3}  {:<44} {}", i + 1, st.line, view, st.places.join(" "))?;
+            }
         }
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn synth_reports(count: usize, out: &std::path::Path) -> Result<ExitCode> {
+    std::fs::create_dir_all(out).with_context(|| format!("{}: cannot create", out.display()))?;
+    let atlas = Atlas::builtin();
+    let reports = port_atlas::text::sample::reports(&atlas.gazetteer, count, 7);
+    let bytes: usize = reports.iter().map(|(_, b)| b.len()).sum();
+    for (name, b) in &reports {
+        let path = out.join(name);
+        geodata::write_atomic(&path, b).with_context(|| format!("{}: cannot write", path.display()))?;
+    }
+    eprintln!("{}: {} reports, {:.1} MB", out.display(), reports.len(), bytes as f64 / 1e6);
     Ok(ExitCode::SUCCESS)
 }
 

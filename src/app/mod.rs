@@ -37,6 +37,8 @@ pub use state::{AtlasCommand, AtlasRes, Lang, insert_core_state};
 #[derive(Debug, Clone, Default)]
 pub struct AppOptions {
     pub extra_layers: Vec<PathBuf>,
+    /// Folders of reports to read once the app runs (see [`layers::documents`]).
+    pub document_folders: Vec<PathBuf>,
     pub screenshot: Option<PathBuf>,
     pub view: Option<String>,
     pub size: Option<(u32, u32)>,
@@ -114,6 +116,9 @@ pub fn run(atlas: Atlas, opts: AppOptions) -> anyhow::Result<ExitCode> {
         },
     ));
     app.world_mut().resource_mut::<layers::Tessellation>().loading.extend(reads);
+    for dir in &opts.document_folders {
+        app.world_mut().write_message(AtlasCommand::LoadDocument(dir.clone()));
+    }
     // The first view: the requested place, or the whole atlas.
     match opts.view.as_deref().map(|v| (v, parse_view_coords(v))) {
         Some((_, Some((lon, lat, scale)))) => {

@@ -12,6 +12,8 @@ use crate::atlas::Atlas;
 use crate::diagnostic::{Diagnostic, Diagnostics, Position, Severity};
 use crate::index::{FeatureRef, SpatialIndex};
 use crate::proj::LocalFrame;
+use crate::text::corpus::Progress;
+use crate::text::coverage::DateRange;
 
 /// What the app is doing; systems that only make sense in one mode run under `in_state`.
 ///
@@ -230,6 +232,35 @@ pub enum AtlasCommand {
         place: String,
         confirm: bool,
     },
+    /// The planner's date for document `.0` (`None`: what the document says).
+    DocumentDate(usize, Option<crate::text::date::ReportDate>),
+}
+
+/// Documents being read and linked on a worker thread: a file or a whole folder each. The
+/// status bar shows their progress and offers to cancel (see [`Progress::cancel`]).
+#[derive(Resource, Default)]
+pub struct DocumentReading {
+    pub jobs: Vec<DocumentJob>,
+}
+
+/// One reading: what it reads, how far it is, and where the worker leaves what it read.
+pub struct DocumentJob {
+    pub path: PathBuf,
+    pub progress: std::sync::Arc<Progress>,
+    /// The gazetteer the worker links with: if a verdict replaces it meanwhile, the documents
+    /// are linked again when they arrive.
+    pub linked_with: std::sync::Arc<crate::gazetteer::Gazetteer>,
+    pub result: std::sync::Arc<std::sync::Mutex<Option<DocumentsRead>>>,
+}
+
+/// What a worker read: the documents, or the error of a file named directly.
+pub type DocumentsRead = Result<crate::atlas::Loaded, crate::document::DocumentError>;
+
+/// The reports' date range the map and the coverage view show (None: every report). Set by the
+/// timeline in the document panel.
+#[derive(Resource, Default, Debug, Clone, Copy, PartialEq)]
+pub struct Timeline {
+    pub range: Option<DateRange>,
 }
 
 /// A file being opened needs an answer from the user before it can be read: the open dialog
@@ -284,6 +315,8 @@ pub fn insert_core_state(app: &mut App, atlas: Atlas, lang: Lang) {
         .insert_resource(view)
         .insert_resource(problems)
         .init_resource::<OpenQuestions>()
+        .init_resource::<DocumentReading>()
+        .init_resource::<Timeline>()
         .insert_resource(Readiness { tiles_settled: true, ..default() })
         .init_state::<AppMode>()
         .add_message::<AtlasCommand>()

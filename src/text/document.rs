@@ -1,4 +1,5 @@
-//! Documents: plain UTF-8 text split into passages (non-empty lines) and sentences, linked to places.
+//! Documents: a report's paragraphs (from a text, Word, PDF or HTML file; see
+//! [`crate::text::extract`]) as passages with their sentences, linked to places, and dated.
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -6,6 +7,8 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::gazetteer::{Gazetteer, Matcher, RawMatch};
+use crate::text::date::{DateSource, Dated, date_document};
+use crate::text::extract::{self, ExtractError, Extracted, Format, Paragraph};
 use crate::text::resolve::{Reason, Resolution, Resolver, UNCERTAIN};
 
 /// One mention of a place inside a passage. Offsets count Unicode scalar values in `Passage::text`.
@@ -31,13 +34,18 @@ impl Mention {
     }
 }
 
-/// A paragraph of the document: one non-empty line.
+/// A paragraph of the document.
 #[derive(Debug, Clone, Serialize)]
 pub struct Passage {
     pub id: String,
-    /// 1-based line in the file.
+    /// 1-based: the line in a text file; in other formats the passage's number in the document,
+    /// so presentation steps, which name their passage by it, work the same for every format.
     pub line: usize,
-    /// The line exactly as in the file (without its line terminator).
+    /// 1-based page of a PDF.
+    pub page: Option<u32>,
+    /// 1-based paragraph: in the document for Word and HTML, in its page for a PDF.
+    pub paragraph: Option<u32>,
+    /// The paragraph exactly as extracted (a text file's line without its terminator).
     pub text: String,
     /// Sentence ranges in chars.
     pub sentences: Vec<Range<usize>>,
@@ -61,12 +69,29 @@ impl Passage {
         let r = &self.sentences[i];
         self.text.chars().skip(r.start).take(r.end - r.start).collect()
     }
+
+    /// Where the passage is in its file, as a planner looks it up: "p. 3 ¶2", "¶5" or "L12".
+    pub fn locator(&self) -> String {
+        match (self.page, self.paragraph) {
+            (Some(page), Some(par)) => format!("p.{page} ¶{par}"),
+            (Some(page), None) => format!("p.{page}"),
+            (None, Some(par)) => format!("¶{par}"),
+            (None, None) => format!("L{}", self.line),
+        }
+    }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Document {
     pub id: String,
     pub path: PathBuf,
+    pub format: Format,
+    /// The text encoding of a text or HTML file and how it was told ("GB18030/GBK", "Big5" …).
+    pub encoding: Option<String>,
+    /// When it was written, and where that was found (see [`crate::text::date`]).
+    pub date: Option<Dated>,
+    /// What extraction could not do but read past (pages without text …).
+    pub notes: Vec<String>,
     pub passages: Vec<Passage>,
 }
 
@@ -74,9 +99,9 @@ pub struct Document {
 pub enum DocumentError {
     #[error("{path}: cannot read: {source}")]
     Io { path: PathBuf, source: std::io::Error },
-    #[error("{path}:{line}: not UTF-8 text (invalid byte at offset {offset}); save the document as UTF-8")]
-    NotUtf8 { path: PathBuf, line: usize, offset: usize },
-    #[error("{path}: the document is empty (no non-blank lines)")]
+    #[error(transparent)]
+    Extract(#[from] ExtractError),
+    #[error("{path}: the document is empty (no text)")]
     Empty { path: PathBuf },
 }
 
@@ -94,56 +119,123 @@ impl Document {
         Self::from_bytes(path, &bytes, matcher, gazetteer)
     }
 
+    /// Extracts (by the file's kind: text in any encoding planners use, Word, PDF, HTML), dates
+    /// and links a document.
     pub fn from_bytes(
         path: &Path,
         bytes: &[u8],
         matcher: &Matcher,
         gazetteer: &Gazetteer,
     ) -> Result<Self, DocumentError> {
-        let text = std::str::from_utf8(bytes).map_err(|e| {
-            let offset = e.valid_up_to();
-            let line = bytes[..offset].iter().filter(|&&b| b == b'\n').count() + 1;
-            DocumentError::NotUtf8 { path: path.to_path_buf(), line, offset }
-        })?;
-        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-        let id = path.file_stem().and_then(|s| s.to_str()).unwrap_or("document").to_string();
-        let doc = Self::from_text(&id, path, text, matcher, gazetteer);
-        if doc.passages.is_empty() {
+        let extracted = extract::extract(path, bytes)?;
+        Self::from_extracted(path, extracted, matcher, gazetteer)
+    }
+
+    pub fn from_extracted(
+        path: &Path,
+        extracted: Extracted,
+        matcher: &Matcher,
+        gazetteer: &Gazetteer,
+    ) -> Result<Self, DocumentError> {
+        if extracted.paragraphs.is_empty() {
             return Err(DocumentError::Empty { path: path.to_path_buf() });
         }
+        let id = path.file_stem().and_then(|s| s.to_str()).unwrap_or("document").to_string();
+        let mut doc = Document {
+            id,
+            path: path.to_path_buf(),
+            format: extracted.format,
+            encoding: extracted.encoding,
+            date: None,
+            notes: extracted.notes,
+            passages: extracted
+                .paragraphs
+                .into_iter()
+                .enumerate()
+                .map(|(k, p)| {
+                    let line = p.line.map_or(k + 1, |l| l as usize);
+                    Passage {
+                        id: format!("p{line}"),
+                        line,
+                        page: p.page,
+                        paragraph: p.paragraph,
+                        text: p.text,
+                        sentences: Vec::new(),
+                        mentions: Vec::new(),
+                    }
+                })
+                .collect(),
+        };
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        let texts: Vec<&str> = doc.passages.iter().map(|p| p.text.as_str()).collect();
+        doc.date = date_document(&texts, name);
+        doc.relink(matcher, gazetteer);
         Ok(doc)
     }
 
-    /// Splits and links already-decoded text: every passage is matched, the document's anchors
-    /// gathered, then each passage's matches resolved against them (see [`crate::text::resolve`]).
+    /// Splits and links UTF-8 text already in memory: each non-blank line a passage.
     pub fn from_text(id: &str, path: &Path, text: &str, matcher: &Matcher, gazetteer: &Gazetteer) -> Self {
-        let mut lines: Vec<(usize, &str, Vec<RawMatch>)> = Vec::new();
-        let mut buf = Vec::new();
-        for (i, line) in text.lines().enumerate() {
-            if line.trim().is_empty() {
-                continue;
-            }
-            let mut raw = Vec::new();
-            matcher.find(line, &mut buf, &mut raw);
-            lines.push((i, line, raw));
-        }
-        let resolver = Resolver::new(gazetteer, matcher);
-        let cx = resolver.context(lines.iter().map(|(_, l, r)| (*l, r.as_slice())));
-        let mut resolved = Vec::new();
-        let passages = lines
-            .into_iter()
+        let paragraphs = text
+            .lines()
             .enumerate()
-            .map(|(k, (i, line, raw))| {
-                resolved.clear();
-                if !raw.is_empty() {
-                    resolver.passage(k, line, &raw, &cx, &mut resolved);
-                }
-                let sentences = split_sentences(line);
-                let mentions = to_mentions(line, &raw, &resolved, &sentences, gazetteer);
-                Passage { id: format!("p{}", i + 1), line: i + 1, text: line.to_string(), sentences, mentions }
+            .filter(|(_, l)| !l.trim().is_empty())
+            .map(|(i, l)| Paragraph { text: l.to_string(), page: None, paragraph: None, line: Some(i as u32 + 1) })
+            .collect();
+        let extracted = Extracted { format: Format::Txt, encoding: None, paragraphs, notes: Vec::new() };
+        match Self::from_extracted(path, extracted, matcher, gazetteer) {
+            Ok(mut d) => {
+                d.id = id.to_string();
+                d
+            }
+            Err(_) => Document {
+                id: id.to_string(),
+                path: path.to_path_buf(),
+                format: Format::Txt,
+                encoding: None,
+                date: None,
+                notes: Vec::new(),
+                passages: Vec::new(),
+            },
+        }
+    }
+
+    /// Links the passages again (a new gazetteer, a verdict): every passage is matched, the
+    /// document's anchors gathered, then each passage's matches resolved against them (see
+    /// [`crate::text::resolve`]). Text, positions and date stay.
+    pub fn relink(&mut self, matcher: &Matcher, gazetteer: &Gazetteer) {
+        let mut buf = Vec::new();
+        let raws: Vec<Vec<RawMatch>> = self
+            .passages
+            .iter()
+            .map(|p| {
+                let mut raw = Vec::new();
+                matcher.find(&p.text, &mut buf, &mut raw);
+                raw
             })
             .collect();
-        Document { id: id.to_string(), path: path.to_path_buf(), passages }
+        let resolver = Resolver::new(gazetteer, matcher);
+        let cx = resolver.context(self.passages.iter().zip(&raws).map(|(p, r)| (p.text.as_str(), r.as_slice())));
+        let mut resolved = Vec::new();
+        for (k, (p, raw)) in self.passages.iter_mut().zip(&raws).enumerate() {
+            resolved.clear();
+            if !raw.is_empty() {
+                resolver.passage(k, &p.text, raw, &cx, &mut resolved);
+            }
+            p.sentences = split_sentences(&p.text);
+            p.mentions = to_mentions(&p.text, raw, &resolved, &p.sentences, gazetteer);
+        }
+    }
+
+    /// The planner's date for the document, or back to what its text and name say.
+    pub fn set_date(&mut self, date: Option<crate::text::date::ReportDate>) {
+        self.date = match date {
+            Some(date) => Some(Dated { date, source: DateSource::Edited }),
+            None => {
+                let name = self.path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                let texts: Vec<&str> = self.passages.iter().map(|p| p.text.as_str()).collect();
+                date_document(&texts, name)
+            }
+        };
     }
 
     /// Every mention of the place with id `place`, in document order.
@@ -263,12 +355,16 @@ mod tests {
     }
 
     #[test]
-    fn empty_and_non_utf8_documents_are_errors() {
+    fn empty_documents_are_errors_and_gbk_text_is_read() {
         let (g, m) = setup();
         let e = Document::from_bytes(Path::new("empty.txt"), b"  \n\n", &m, &g).unwrap_err();
-        assert_eq!(e.to_string(), "empty.txt: the document is empty (no non-blank lines)");
-        let e = Document::from_bytes(Path::new("gbk.txt"), b"ok\n\xcc\xab\xb2\xd6", &m, &g).unwrap_err();
-        assert!(e.to_string().starts_with("gbk.txt:2: not UTF-8"), "{e}");
+        assert!(e.to_string().starts_with("empty.txt: "), "{e}");
+        // 昆太協同發展區 in GBK (simplified 昆太协同发展区), on line 2.
+        let gbk = b"ok\n\xc0\xa5\xcc\xab\xd0\xad\xcd\xac\xb7\xa2\xd5\xb9\xc7\xf8";
+        let d = Document::from_bytes(Path::new("gbk.txt"), gbk, &m, &g).unwrap();
+        assert_eq!(d.passages[1].line, 2);
+        assert_eq!(d.passages[1].places(), vec!["kuntai"]);
+        assert!(d.encoding.as_deref().unwrap_or("").contains("GB"), "{:?}", d.encoding);
     }
 
     #[test]

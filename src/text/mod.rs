@@ -2,6 +2,9 @@
 //! built on, folding and matching names in text, resolving which place a name means, documents
 //! split into passages with their mentions, and presentation stories built from them.
 
+pub mod corpus;
+pub mod coverage;
+pub mod date;
 pub mod document;
 pub mod extract;
 pub mod fold;
@@ -9,6 +12,7 @@ pub mod gazetteer;
 pub mod matcher;
 pub mod region;
 pub mod resolve;
+pub mod sample;
 pub mod segment;
 pub mod story;
 

@@ -6,6 +6,7 @@
 //! files and URLs, `overlays` draws hover, selection and the presenter's veil.
 
 pub mod build;
+pub mod documents;
 pub mod material;
 pub mod overlays;
 pub mod reading;
@@ -21,7 +22,9 @@ use bevy::window::PrimaryWindow;
 use self::build::{Built, Lod, TessOutput, coarse_fill, is_large, mesh_bounds, tessellate_features, tessellate_tiles};
 use self::material::{LayerPart, MapMaterial};
 pub use self::reading::{ReadOutcome, Reading, start_read};
-use super::state::{AtlasCommand, AtlasRes, LayerId, LayerView, OpenQuestions, Problems, Readiness, Selection};
+use super::state::{
+    AtlasCommand, AtlasRes, DocumentReading, LayerId, LayerView, OpenQuestions, Problems, Readiness, Selection,
+};
 use super::view::{MapSet, MapView, z};
 use crate::geodata::{Categorized, Feature};
 use crate::proj::LocalFrame;
@@ -138,6 +141,7 @@ impl Plugin for LayersPlugin {
                 Update,
                 (
                     handle_commands,
+                    documents::finish,
                     dropped_files,
                     finish_loads,
                     restyle_layers,
@@ -266,6 +270,7 @@ pub fn handle_commands(
     mut selection: ResMut<Selection>,
     mut map: ResMut<MapView>,
     mut view: ResMut<LayerView>,
+    mut reading: ResMut<DocumentReading>,
 ) {
     for cmd in cmds.read() {
         match cmd {
@@ -293,15 +298,15 @@ pub fn handle_commands(
                 l.meta.categorized = field.as_deref().map(|f| crate::geodata::Categorized::of(f, &l.features));
                 tess.restyle.push(layer.0);
             }
-            AtlasCommand::LoadDocument(path) => match res.atlas.add_document(path) {
-                Ok(i) => {
-                    let passages = res.atlas.documents[i].passages.len();
-                    info!("linked document {} ({passages} passages)", path.display());
-                    selection.scroll_to = Some((i, 0));
-                    sync_mentioned(&mut res, &mut view, &mut tess);
+            AtlasCommand::LoadDocument(path) => documents::start(&mut reading, &res, path.clone()),
+            AtlasCommand::DocumentDate(i, date) => {
+                let name = res.atlas.documents.get(*i).map(|d| d.path.clone()).unwrap_or_default();
+                match res.atlas.set_document_date(*i, *date) {
+                    Ok(Some(file)) => info!("saved the date of {} in {}", name.display(), file.display()),
+                    Ok(None) => {}
+                    Err(e) => problems.error(&name, format!("cannot save the document's date: {e}")),
                 }
-                Err(e) => problems.push(crate::diagnostic::Diagnostic::from_error(path, &e)),
-            },
+            }
             AtlasCommand::FocusPlace(id) => match res.atlas.feature_of(id) {
                 Some(r) => {
                     selection.selected = Some(r);
@@ -394,13 +399,19 @@ pub fn finish_loads(
     }
 }
 
-/// Whether a dropped or opened file is a report rather than a layer: text and Markdown, unless
-/// it is a CSV-like table (a `.txt` with coordinate columns is a layer).
+/// Whether a dropped or opened path is reports rather than a layer: a folder (of reports),
+/// Word, PDF, HTML, text and Markdown, unless a text is a CSV-like table (a `.txt` with
+/// coordinate columns is a layer).
 pub fn is_document(path: &std::path::Path) -> bool {
+    if path.is_dir() {
+        return true;
+    }
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
     match ext.as_str() {
-        "md" | "docx" | "pdf" | "html" | "htm" => true,
-        "txt" => crate::formats::table::preview(path, &Default::default()).map_or(true, |p| p.columns.is_none()),
+        "txt" | "text" => {
+            crate::formats::table::preview(path, &Default::default()).map_or(true, |p| p.columns.is_none())
+        }
+        _ if crate::text::extract::Format::from_path(path).is_some() => true,
         _ => false,
     }
 }
@@ -511,10 +522,16 @@ fn restyle_layers(
 }
 
 /// Tells screenshots and the benchmark what is still on its way.
-fn report_readiness(tess: Res<Tessellation>, view: Res<LayerView>, mut ready: ResMut<Readiness>) {
+fn report_readiness(
+    tess: Res<Tessellation>,
+    view: Res<LayerView>,
+    reading: Res<DocumentReading>,
+    mut ready: ResMut<Readiness>,
+) {
     let now = Readiness {
         layers_shown: tess.loading.is_empty() && view.all_shown(),
-        layers_settled: tess.settled(),
+        // Documents still being read will add mentioned places: not settled until they are in.
+        layers_settled: tess.settled() && reading.jobs.is_empty(),
         tessellation_idle: tess.progress().is_none(),
         ..*ready
     };

@@ -35,6 +35,29 @@ pub fn runs<'a>(text: &str, from: usize, to: usize, mentions: &'a [Mention]) -> 
     out
 }
 
+/// A piece of a passage (`chunk`, whose first char is char `base` of the passage) cut into
+/// plain runs and the mentions wholly inside it: the document panel draws long passages a
+/// row at a time, and must not walk the whole passage for each row.
+pub fn runs_chunk<'a>(chunk: &str, base: usize, mentions: &'a [Mention]) -> Vec<Run<'a>> {
+    // Byte offset of every char of the chunk, and of its end.
+    let starts: Vec<usize> = chunk.char_indices().map(|(b, _)| b).chain(std::iter::once(chunk.len())).collect();
+    let len = starts.len() - 1;
+    let mut out = Vec::new();
+    let mut pos = 0;
+    for m in mentions.iter().filter(|m| m.start >= base && m.end <= base + len) {
+        let (s, e) = (m.start - base, m.end - base);
+        if s > pos {
+            out.push(Run::Plain(chunk[starts[pos]..starts[s]].to_string()));
+        }
+        out.push(Run::Mention(m));
+        pos = e;
+    }
+    if pos < len {
+        out.push(Run::Plain(chunk[starts[pos]..].to_string()));
+    }
+    out
+}
+
 /// A light background for a mention in its layer's colour.
 pub(super) fn mention_bg(res: &AtlasRes, place: &str, strong: bool) -> Color32 {
     let c = res

@@ -6,6 +6,7 @@
 //! the layers' loading progress), for the sections that show them; nothing imports the panels.
 
 mod attributes;
+mod coverage;
 mod document;
 mod export;
 mod map_labels;
@@ -16,6 +17,7 @@ mod problems;
 mod questions;
 mod review;
 mod sidebar;
+mod timeline;
 mod toolbar;
 
 use bevy::ecs::system::SystemParam;
@@ -27,7 +29,9 @@ use egui::{Color32, Sense, Ui, UiBuilder};
 use super::basemap::{self, BasemapChoice, TileLoader};
 use super::layers::Tessellation;
 use super::presenter::{Presenter, StartPresenting};
-use super::state::{AppMode, AtlasCommand, AtlasRes, Lang, LayerView, OpenQuestions, Problems, Selection};
+use super::state::{
+    AppMode, AtlasCommand, AtlasRes, DocumentReading, Lang, LayerView, OpenQuestions, Problems, Selection, Timeline,
+};
 use super::view::{MapView, UiCapture, ZoomToAll};
 use crate::geodata::LayerMeta;
 use crate::index::FeatureRef;
@@ -47,7 +51,9 @@ pub struct PanelState {
     story_open: bool,
     export: export::ExportState,
     open_path: String,
-    document: usize,
+    doc: document::DocPanel,
+    timeline: timeline::TimelineCache,
+    coverage: coverage::CoverageState,
     labels: map_labels::LabelCaches,
     files: FilePicker,
     table: attributes::TableState,
@@ -67,7 +73,12 @@ pub struct PanelState {
 enum Purpose {
     Layer,
     Document,
+    /// A folder of reports.
+    Folder,
 }
+
+/// The open dialog's filter for reports.
+const DOCUMENTS: &str = "Reports (.txt, .docx, .pdf, .html)";
 
 /// The open dialog (drawn by egui, so it works on any desktop and under Xvfb), created on first
 /// use.
@@ -83,17 +94,21 @@ impl FilePicker {
         let dialog = self.dialog.get_or_insert_with(|| {
             egui_file_dialog::FileDialog::new()
                 .add_file_filter_extensions("Layers (Shapefile, GeoPackage, KML, CSV, XLSX, GeoJSON)", layer_exts)
-                .add_file_filter_extensions("Documents (.txt, .md)", vec!["txt", "md"])
+                .add_file_filter_extensions(DOCUMENTS, vec!["txt", "md", "docx", "pdf", "html", "htm"])
                 .default_size([720.0, 460.0])
         });
         dialog.config_mut().default_file_filter = Some(
             match purpose {
                 Purpose::Layer => "Layers (Shapefile, GeoPackage, KML, CSV, XLSX, GeoJSON)",
-                Purpose::Document => "Documents (.txt, .md)",
+                Purpose::Document | Purpose::Folder => DOCUMENTS,
             }
             .to_string(),
         );
-        dialog.pick_file();
+        if purpose == Purpose::Folder {
+            dialog.pick_directory();
+        } else {
+            dialog.pick_file();
+        }
         self.purpose = Some(purpose);
     }
 
@@ -116,6 +131,7 @@ pub struct Shared<'w> {
     capture: ResMut<'w, UiCapture>,
     problems: ResMut<'w, Problems>,
     questions: ResMut<'w, OpenQuestions>,
+    timeline: ResMut<'w, Timeline>,
 }
 
 /// What the panels ask other plugins to do.
@@ -134,6 +150,7 @@ pub struct Sections<'w> {
     presenter: Option<ResMut<'w, Presenter>>,
     basemap: Option<ResMut<'w, BasemapChoice>>,
     tiles: Option<ResMut<'w, TileLoader>>,
+    reading: Res<'w, DocumentReading>,
 }
 
 fn color32(meta: &LayerMeta) -> Color32 {
@@ -165,8 +182,9 @@ fn ui_system(
     sections: Sections,
     mut state: Local<PanelState>,
 ) -> Result {
-    let Shared { res, mut view, mut selection, mut map, mut capture, mut problems, mut questions } = shared;
-    let Sections { mode, tess, mut presenter, mut basemap, mut tiles } = sections;
+    let Shared { res, mut view, mut selection, mut map, mut capture, mut problems, mut questions, mut timeline } =
+        shared;
+    let Sections { mode, tess, mut presenter, mut basemap, mut tiles, reading } = sections;
     let ctx = contexts.ctx_mut()?.clone();
     if res.is_changed() {
         state.atlas_generation += 1;
@@ -189,7 +207,8 @@ fn ui_system(
         if let Some(p) = presenter.as_deref_mut() {
             presenting::story_window(&ctx, &res, &map, p, &mut state.story_open);
         }
-        toolbar::status_bar(&mut root, &res, &view, &map, tess.as_deref(), &selection, window.cursor_position());
+        let progress = toolbar::Progress { tess: tess.as_deref(), reading: &reading };
+        toolbar::status_bar(&mut root, &res, &view, &map, progress, &selection, window.cursor_position());
         egui::Panel::left("layers").default_size(290.0).show(&mut root, |ui| {
             sidebar::search_panel(ui, &res, &view, &mut state, &mut requests.cmds);
             ui.separator();
@@ -204,7 +223,7 @@ fn ui_system(
         egui::Panel::right("place_and_document").default_size(420.0).show(&mut root, |ui| {
             place::place_panel(ui, &res, &view, &mut selection);
             ui.separator();
-            document::document_panel(ui, &res, &view, &mut selection, &mut state, &mut requests.cmds);
+            document::document_panel(ui, &res, &view, &mut selection, &mut state, &mut timeline, &mut requests.cmds);
         });
     }
     let central = root.available_rect_before_wrap();
@@ -214,13 +233,26 @@ fn ui_system(
     if let Some(bm) = basemap.as_deref() {
         basemap::attribution(&ctx, central, bm);
     }
+    let generation = state.atlas_generation;
+    if !presenting {
+        coverage::coverage_window(
+            &ctx,
+            &res,
+            view.lang,
+            &timeline,
+            &mut state.coverage,
+            generation,
+            &mut requests.cmds,
+        );
+    }
+    coverage::draw_symbols(&ctx, central, &map, &state.coverage);
     if view.labels {
         map_labels::draw_labels(&ctx, central, &res, &view, &map, &selection, &mut state.labels);
     }
     if !presenting {
         if let Some((purpose, path)) = state.files.update(&ctx) {
             requests.cmds.write(match purpose {
-                Purpose::Document => AtlasCommand::LoadDocument(path),
+                Purpose::Document | Purpose::Folder => AtlasCommand::LoadDocument(path),
                 Purpose::Layer => AtlasCommand::LoadLayer(path),
             });
         }

@@ -57,8 +57,18 @@ pub(super) fn place_panel(ui: &mut Ui, res: &AtlasRes, view: &LayerView, selecti
             }
         });
     }
-    let mentions = res.atlas.mentions_of(&f.id);
-    ui.label(RichText::new(format!("Mentioned {} times in the documents", mentions.len())).strong());
+    let mentions = res.atlas.mentions_newest_first(&f.id);
+    let reports = {
+        let mut d: Vec<usize> = mentions.iter().map(|m| m.document).collect();
+        d.dedup();
+        d.len()
+    };
+    let heading = if res.atlas.documents.len() > 1 {
+        format!("Mentioned {} times in {reports} reports, newest first", mentions.len())
+    } else {
+        format!("Mentioned {} times in the documents", mentions.len())
+    };
+    ui.label(RichText::new(heading).strong());
     egui::ScrollArea::vertical().id_salt("place_passages").max_height(180.0).show(ui, |ui| {
         let mut last = None;
         for m in mentions {
@@ -72,7 +82,8 @@ pub(super) fn place_panel(ui: &mut Ui, res: &AtlasRes, view: &LayerView, selecti
             let sentence = p.sentences.get(mention.sentence).cloned().unwrap_or(0..0);
             let r = ui.horizontal_wrapped(|ui| {
                 ui.spacing_mut().item_spacing.x = 0.0;
-                ui.weak(format!("{} L{}  ", d.id, p.line));
+                let date = d.date.map_or(String::new(), |x| format!("{} ", x.date.iso()));
+                ui.weak(format!("{date}{} {}  ", d.id, p.locator()));
                 // The mention highlighted inside its sentence.
                 for run in runs(&p.text, sentence.start, sentence.end, std::slice::from_ref(mention)) {
                     match run {

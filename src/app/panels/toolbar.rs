@@ -8,7 +8,7 @@ use egui::{Color32, RichText, Sense, Stroke, Ui};
 use super::{PanelState, Requests, feature_name};
 use crate::app::layers::Tessellation;
 use crate::app::presenter::StartPresenting;
-use crate::app::state::{AtlasCommand, AtlasRes, Lang, LayerView, Problems, Selection};
+use crate::app::state::{AtlasCommand, AtlasRes, DocumentReading, Lang, LayerView, Problems, Selection};
 use crate::app::view::{MapView, ZoomToAll};
 use crate::diagnostic::Severity;
 
@@ -42,8 +42,14 @@ pub(super) fn toolbar(
             {
                 state.files.open(super::Purpose::Layer);
             }
-            if ui.button("📄 Open document…").clicked() {
+            if ui.button("📄 Open report…").on_hover_text("Word, PDF, HTML or text (UTF-8, GBK, Big5)").clicked() {
                 state.files.open(super::Purpose::Document);
+            }
+            if ui.button("🗀 Open folder…").on_hover_text("Every report in a folder and its subfolders").clicked() {
+                state.files.open(super::Purpose::Folder);
+            }
+            if ui.button("覆蓋 Coverage").on_hover_text("What the reports mention, and when").clicked() {
+                state.coverage.toggle();
             }
             let edit = ui.add(
                 egui::TextEdit::singleline(&mut state.open_path)
@@ -81,15 +87,22 @@ pub(super) fn toolbar(
     });
 }
 
+/// What is being read or built, for the status bar.
+pub(super) struct Progress<'a> {
+    pub tess: Option<&'a Tessellation>,
+    pub reading: &'a DocumentReading,
+}
+
 pub(super) fn status_bar(
     root: &mut Ui,
     res: &AtlasRes,
     view: &LayerView,
     map: &MapView,
-    tess: Option<&Tessellation>,
+    progress: Progress,
     selection: &Selection,
     cursor: Option<Vec2>,
 ) {
+    let tess = progress.tess;
     egui::Panel::bottom("status").show(root, |ui| {
         ui.horizontal(|ui| {
             // A fixed width, so what follows (a Cancel button) does not jump when the pointer
@@ -118,6 +131,25 @@ pub(super) fn status_bar(
             ui.separator();
             scale_bar(ui, map, res);
             ui.separator();
+            for job in &progress.reading.jobs {
+                let (done, total) = job.progress.get();
+                let name =
+                    job.path.file_name().map_or_else(|| job.path.display().to_string(), |n| n.to_string_lossy().into());
+                if job.progress.cancelled() {
+                    ui.spinner();
+                    ui.label(format!("cancelling {name}"));
+                    continue;
+                }
+                ui.add(
+                    egui::ProgressBar::new(if total == 0 { 0.0 } else { done as f32 / total as f32 })
+                        .desired_width(120.0)
+                        .text(format!("{done} / {total}")),
+                );
+                ui.label(format!("reading and linking {name}"));
+                if ui.small_button("Cancel").on_hover_text("Stop reading; the reports read so far are kept").clicked() {
+                    job.progress.cancel();
+                }
+            }
             for reading in tess.iter().flat_map(|t| t.loading()) {
                 ui.spinner();
                 match &reading.download {

@@ -1005,9 +1005,10 @@ mod tests {
     }
 
     /// 200 pages: the fpdf2 fixture's first page (Identity-H subset font with ToUnicode)
-    /// repeated, written by lopdf.
+    /// repeated, written by lopdf; every page read and numbered. (Speed: `cargo bench --bench
+    /// core -- reports`.)
     #[test]
-    fn two_hundred_pages_in_well_under_a_second() {
+    fn two_hundred_pages_all_read() {
         use lopdf::{Document, Object};
         let (_, bytes) = fixture("report-fpdf.pdf");
         let mut doc = Document::load_mem(&bytes).unwrap();
@@ -1023,13 +1024,9 @@ mod tests {
         pages.set("Count", Object::Integer(200));
         let mut big = Vec::new();
         doc.save_to(&mut big).unwrap();
-        let start = std::time::Instant::now();
         let x = extract(Path::new("big.pdf"), &big).unwrap();
-        let took = start.elapsed();
         assert_eq!(x.paragraphs.iter().filter_map(|p| p.page).max(), Some(200));
         assert!(x.paragraphs.len() > 200 * 8, "{}", x.paragraphs.len());
-        eprintln!("200 pages, {} paragraphs, {} KB: {took:?}", x.paragraphs.len(), big.len() / 1024);
-        assert!(took.as_secs_f64() < 1.0, "{took:?}");
     }
 
     #[test]

@@ -410,3 +410,66 @@ fn a_bad_gazetteer_names_its_file_and_the_rest_loads() {
     assert_eq!(ids, ["good", "good", "no-position"]);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Every report fixture (Word, PDF, HTML, GBK, Big5, UTF-16) links to the same places with the
+/// same names as its paragraphs saved as UTF-8 text; `links --json` gives each document its
+/// format and date, and PDF and Word passages their page and paragraph.
+#[test]
+fn reports_link_the_same_in_every_format_as_their_text() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/reports");
+    let mut atlas = Atlas::builtin();
+    let mut checked = 0;
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let path = e.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let expected = dir.join(format!("{name}.expected.txt"));
+        if name.ends_with(".expected.txt") || !expected.is_file() {
+            continue;
+        }
+        let mentions = |a: &Atlas| -> Vec<(String, String)> {
+            a.documents[0]
+                .passages
+                .iter()
+                .flat_map(|p| p.mentions.iter().map(|m| (m.text.clone(), m.place.clone())))
+                .collect()
+        };
+        atlas.replace_documents(std::slice::from_ref(&path)).unwrap();
+        let from_file = mentions(&atlas);
+        let json = atlas.links_json();
+        atlas.replace_documents(&[expected]).unwrap();
+        let from_text = mentions(&atlas);
+        assert!(!from_file.is_empty(), "{name}: nothing linked");
+        assert_eq!(from_file, from_text, "{name}");
+        let doc = &json["documents"][0];
+        let format = path.extension().unwrap().to_string_lossy().to_string();
+        assert_eq!(doc["format"], format, "{name}");
+        let first = &doc["passages"][0];
+        assert_eq!(first["page"].is_number(), format == "pdf", "{name}: {first}");
+        assert_eq!(first["paragraph"].is_number(), format == "pdf" || format == "docx" || format == "html", "{name}");
+        checked += 1;
+    }
+    assert!(checked >= 8, "{checked} fixtures");
+}
+
+/// A folder: documents in path order, each dated; a binary file and a scanned PDF among them
+/// make messages naming them, and the rest loads.
+#[test]
+fn a_folder_of_reports_loads_past_its_bad_files() {
+    let dir = temp_dir("corpus");
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/reports");
+    std::fs::copy(fixtures.join("scanned.pdf"), dir.join("b-scanned.pdf")).unwrap();
+    std::fs::copy(fixtures.join("report.docx"), dir.join("a-report.docx")).unwrap();
+    std::fs::write(dir.join("c-binary.txt"), b"\x00\x01\x02PK\x00").unwrap();
+    std::fs::write(dir.join("d-photo.jpg"), b"\xff\xd8").unwrap();
+    std::fs::write(dir.join("2022-05-06 纪要.txt"), "太仓港集装箱航线。\n").unwrap();
+    let mut atlas = Atlas::builtin();
+    atlas.replace_documents(std::slice::from_ref(&dir)).unwrap();
+    let ids: Vec<&str> = atlas.documents.iter().map(|d| d.id.as_str()).collect();
+    assert_eq!(ids, ["2022-05-06 纪要", "a-report"]);
+    assert_eq!(atlas.documents[0].date.unwrap().date.iso(), "2022-05-06");
+    let msgs: Vec<String> = atlas.diagnostics.iter().map(|d| d.to_string()).collect();
+    for expect in ["b-scanned.pdf", "no text layer", "c-binary.txt", "binary", "1 .jpg"] {
+        assert!(msgs.iter().any(|m| m.contains(expect)), "{expect}: {msgs:#?}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

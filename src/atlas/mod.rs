@@ -1,12 +1,19 @@
 //! The atlas: layers, their styles, the gazetteer and the linked documents, from the built-in
 //! data (embedded in the binary, so it runs from anywhere) or from a user's folder.
 
+mod documents;
+#[cfg(test)]
+mod tests;
+
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::document::{Document, DocumentError, MentionRef};
+pub use documents::{DATES_FILE, DateStore, Loaded, document_json, read_paths};
+
+use crate::document::{Document, DocumentError};
 use crate::gazetteer::{Gazetteer, GazetteerFile, Matcher};
 use crate::geodata::{
     Diagnostic, Diagnostics, Feature, Layer, LayerMeta, LoadError, Position, ReadOptions, parse_layer,
@@ -29,15 +36,15 @@ pub struct Manifest {
 
 /// Files shipped inside the binary: the output of `port-atlas build-atlas`, checked in under `geodata/`.
 pub const BUILTIN_FILES: &[(&str, &[u8])] = &[
-    ("layers.json", include_bytes!("../geodata/layers.json")),
-    ("gazetteer.json", include_bytes!("../geodata/gazetteer.json")),
-    ("suzhou-port-meeting.txt", include_bytes!("../geodata/suzhou-port-meeting.txt")),
-    ("context.geojson", include_bytes!("../geodata/context.geojson")),
-    ("water.geojson", include_bytes!("../geodata/water.geojson")),
-    ("ports.geojson", include_bytes!("../geodata/ports.geojson")),
-    ("zones.geojson", include_bytes!("../geodata/zones.geojson")),
-    ("corridors.geojson", include_bytes!("../geodata/corridors.geojson")),
-    ("sites.geojson", include_bytes!("../geodata/sites.geojson")),
+    ("layers.json", include_bytes!("../../geodata/layers.json")),
+    ("gazetteer.json", include_bytes!("../../geodata/gazetteer.json")),
+    ("suzhou-port-meeting.txt", include_bytes!("../../geodata/suzhou-port-meeting.txt")),
+    ("context.geojson", include_bytes!("../../geodata/context.geojson")),
+    ("water.geojson", include_bytes!("../../geodata/water.geojson")),
+    ("ports.geojson", include_bytes!("../../geodata/ports.geojson")),
+    ("zones.geojson", include_bytes!("../../geodata/zones.geojson")),
+    ("corridors.geojson", include_bytes!("../../geodata/corridors.geojson")),
+    ("sites.geojson", include_bytes!("../../geodata/sites.geojson")),
 ];
 
 /// The label built-in files carry in paths and messages.
@@ -83,9 +90,12 @@ pub struct Atlas {
     /// Every layer with its style, in drawing order. Layers are only ever appended, so an index
     /// into this list stays valid for the atlas's lifetime.
     pub layers: Vec<Layer>,
-    pub gazetteer: Gazetteer,
-    pub matcher: Matcher,
+    /// Shared with threads that link documents while the app runs (see [`Atlas::linker`]).
+    pub gazetteer: Arc<Gazetteer>,
+    pub matcher: Arc<Matcher>,
     pub documents: Vec<Document>,
+    /// The planner's corrections to documents' dates.
+    dates: DateStore,
     /// Every problem met while loading, as shown to the user; loading goes on past them.
     pub diagnostics: Diagnostics,
     /// The home view, [west, south, east, north], from the manifest.
@@ -209,9 +219,10 @@ impl Atlas {
         };
         let mut atlas = Atlas {
             layers,
-            gazetteer: Gazetteer::default(),
-            matcher: Matcher::new(&Gazetteer::default()),
+            gazetteer: Arc::new(Gazetteer::default()),
+            matcher: Arc::new(Matcher::new(&Gazetteer::default())),
             documents: Vec::new(),
+            dates: DateStore::default(),
             diagnostics,
             home: manifest.home,
             dir: match &src {
@@ -223,20 +234,24 @@ impl Atlas {
             verdicts,
         };
         atlas.relink();
+        if let Source::Dir(d) = &src {
+            let (store, problem) = DateStore::open(&d.join(DATES_FILE));
+            atlas.diagnostics.extend(problem);
+            atlas.dates = store;
+        }
+        let mut docs = Vec::new();
         for name in &manifest.documents {
             let path = src.path(name);
-            match src.read(name) {
-                Ok(bytes) => match Document::from_bytes(&path, &bytes, &atlas.matcher, &atlas.gazetteer) {
-                    Ok(d) => atlas.documents.push(d),
-                    Err(e) => {
-                        atlas.diagnostics.push(doc_diag(&path, &e));
-                    }
-                },
+            let read = src.read(name).map_err(|source| DocumentError::Io { path: path.clone(), source });
+            match read.and_then(|bytes| Document::from_bytes(&path, &bytes, &atlas.matcher, &atlas.gazetteer)) {
+                Ok(d) => docs.push(d),
                 Err(e) => {
-                    atlas.diagnostics.push(doc_diag(&path, &DocumentError::Io { path: path.clone(), source: e }));
+                    atlas.diagnostics.push(Diagnostic::from_error(&path, &e));
                 }
             }
         }
+        let linked_with = Arc::clone(&atlas.gazetteer);
+        atlas.add_documents(docs, &linked_with);
         atlas.refresh_mentioned();
         Ok(atlas)
     }
@@ -339,8 +354,9 @@ impl Atlas {
         }
         for f in &features {
             if let Some(i) = self.gazetteer.position(&f.id) {
-                self.gazetteer.places[i].layer = Some(MENTIONED_LAYER.to_string());
-                self.gazetteer.places[i].bounds = f.bounds();
+                let g = Arc::make_mut(&mut self.gazetteer);
+                g.places[i].layer = Some(MENTIONED_LAYER.to_string());
+                g.places[i].bounds = f.bounds();
             }
         }
         match existing {
@@ -385,18 +401,17 @@ impl Atlas {
                 Diagnostic::error(file, Position::File, e.to_string())
             }
         }));
-        self.matcher = Matcher::new(&g);
-        self.gazetteer = g;
-        for d in &mut self.documents {
-            let text: String = d.passages.iter().map(|p| p.text.clone()).collect::<Vec<_>>().join("\n");
-            let lines: Vec<usize> = d.passages.iter().map(|p| p.line).collect();
-            let mut relinked = Document::from_text(&d.id, &d.path, &text, &self.matcher, &self.gazetteer);
-            for (p, line) in relinked.passages.iter_mut().zip(lines) {
-                p.line = line;
-                p.id = format!("p{line}");
+        self.matcher = Arc::new(Matcher::new(&g));
+        self.gazetteer = Arc::new(g);
+        // A corpus of a thousand reports is linked again on every core.
+        let (m, g) = (&*self.matcher, &*self.gazetteer);
+        let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let chunk = self.documents.len().div_ceil(workers).max(1);
+        std::thread::scope(|s| {
+            for part in self.documents.chunks_mut(chunk) {
+                s.spawn(move || part.iter_mut().for_each(|d| d.relink(m, g)));
             }
-            *d = relinked;
-        }
+        });
     }
 
     /// Adds a GeoJSON file as a new layer; its named features join the gazetteer. On error
@@ -487,14 +502,6 @@ impl Atlas {
         Ok(path)
     }
 
-    /// Loads and links a document; on error nothing changes.
-    pub fn add_document(&mut self, path: &Path) -> Result<usize, DocumentError> {
-        let d = Document::load(path, &self.matcher, &self.gazetteer)?;
-        self.documents.push(d);
-        self.refresh_mentioned();
-        Ok(self.documents.len() - 1)
-    }
-
     pub fn feature(&self, r: FeatureRef) -> Option<&Feature> {
         self.layers.get(r.layer as usize)?.features.get(r.feature as usize)
     }
@@ -514,84 +521,6 @@ impl Atlas {
             let f = self.feature(self.feature_of(&p.id)?)?;
             f.geometry.interior_point().map(|pt| [pt.x(), pt.y()])
         })
-    }
-
-    /// Every mention of a place across all documents.
-    pub fn mentions_of(&self, place: &str) -> Vec<MentionRef> {
-        let mut out = Vec::new();
-        for (di, d) in self.documents.iter().enumerate() {
-            for (pi, mi, _) in d.mentions_of(place) {
-                out.push(MentionRef { document: di, passage: pi, mention: mi });
-            }
-        }
-        out
-    }
-
-    /// The `links --json` document: every place the documents mention and every curated place
-    /// (the regional table's other thousands are left out), with its representative point,
-    /// accuracy and source; every mention with its confidence and reason.
-    pub fn links_json(&self) -> Value {
-        let g = &self.gazetteer;
-        let mut passages_of: Vec<Vec<String>> = vec![Vec::new(); g.places.len()];
-        for d in &self.documents {
-            for p in &d.passages {
-                for m in &p.mentions {
-                    if let Some(i) = g.position(&m.place) {
-                        let key = format!("{}#{}", d.id, p.id);
-                        if passages_of[i].last() != Some(&key) && !passages_of[i].contains(&key) {
-                            passages_of[i].push(key);
-                        }
-                    }
-                }
-            }
-        }
-        let places: Vec<Value> = g
-            .places
-            .iter()
-            .zip(&passages_of)
-            .filter(|(p, passages)| p.curated || !passages.is_empty())
-            .map(|(p, passages)| {
-                json!({
-                    "id": p.id, "name_zh_hant": p.name_zh_hant, "name_zh_hans": p.name_zh_hans,
-                    "name_en": p.name_en, "aliases": p.aliases, "layer": p.layer,
-                    "passages": passages,
-                    "lon_lat": self.representative_point(p), "accuracy_m": p.accuracy_m, "source": p.source,
-                    "admin_code": p.admin_code, "level": p.level,
-                    "parent": p.parent.map(|i| g.places[i].id.as_str()),
-                })
-            })
-            .collect();
-        let documents: Vec<Value> = self
-            .documents
-            .iter()
-            .map(|d| {
-                json!({
-                    "id": d.id,
-                    "path": d.path.display().to_string(),
-                    "passages": d.passages.iter().map(|p| json!({
-                        "id": p.id, "line": p.line, "text": p.text,
-                        "sentences": p.sentences.iter().map(|r| [r.start, r.end]).collect::<Vec<_>>(),
-                        "mentions": p.mentions.iter().map(|m| json!({
-                            "place": m.place, "start": m.start, "end": m.end, "text": m.text, "sentence": m.sentence,
-                            "confidence": (m.confidence * 100.0).round() / 100.0,
-                            "reason": m.reason.describe(g),
-                        })).collect::<Vec<_>>(),
-                    })).collect::<Vec<_>>(),
-                })
-            })
-            .collect();
-        json!({ "places": places, "documents": documents })
-    }
-
-    /// Replaces the documents with those at `paths` (the `--document` option).
-    pub fn replace_documents(&mut self, paths: &[PathBuf]) -> Result<(), DocumentError> {
-        let mut docs = Vec::new();
-        for p in paths {
-            docs.push(Document::load(p, &self.matcher, &self.gazetteer)?);
-        }
-        self.documents = docs;
-        self.refresh_mentioned();
-        Ok(())
     }
 }
 
@@ -699,10 +628,6 @@ fn other_format(name: &str) -> bool {
         || name.ends_with(".csv")
 }
 
-fn doc_diag(path: &Path, e: &DocumentError) -> Diagnostic {
-    Diagnostic::error(path, Position::File, e.to_string())
-}
-
 fn scan_dir(dir: &Path) -> Result<Manifest, AtlasError> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .map_err(|source| AtlasError::Io { path: dir.to_path_buf(), source })?
@@ -718,7 +643,8 @@ fn scan_dir(dir: &Path) -> Result<Manifest, AtlasError> {
         meta.source = Some(crate::geodata::LayerSource { file: n.clone(), ..Default::default() });
         layers.push(meta);
     }
-    let documents = names.iter().filter(|n| n.ends_with(".txt")).cloned().collect();
+    let documents =
+        names.iter().filter(|n| crate::text::extract::Format::from_path(Path::new(n)).is_some()).cloned().collect();
     let gazetteer = names.iter().find(|n| *n == "gazetteer.json").cloned();
     Ok(Manifest { layers, documents, gazetteer, home: None })
 }
