@@ -139,3 +139,15 @@ fn the_places_a_planner_names_in_passing_all_link_in_traditional_script() {
     assert_eq!(ids, want);
     assert!(links("新橋一帶的道路改造完成，東方紅大橋通車。").is_empty());
 }
+
+#[test]
+fn the_commonest_words_stay_words_after_their_town_is_named() {
+    // 建设镇 is a town of Chongming; 建设 ("construction") is on every page of a plan.
+    let text = "崇明区建设镇生态农业发展良好。\n要求加快集疏运体系建设，推进港口建设。";
+    let got = links(text);
+    assert!(got.iter().any(|(t, id, _)| t == "建设镇" && id == "cn-310151113"), "{got:?}");
+    assert_eq!(got.iter().filter(|(t, _, _)| t == "建设").count(), 0, "{got:?}");
+    // A word common but not that common, with its town's full name in the same passage, links.
+    let same = links("大桥镇位于江边，大桥的老街正在更新。");
+    assert_eq!(same.iter().filter(|(t, _, _)| t.starts_with("大桥")).count(), 2, "{same:?}");
+}

@@ -22,6 +22,9 @@ use crate::text::segment::{WINDOW_CHARS, WordFit, word_fit, word_frequency};
 
 /// jieba corpus count from which a short name is one of the commonest words of the language.
 const EVERYDAY: usize = 1000;
+/// Words so common (jieba's corpus counts ten thousand and more: 建设, 合作, 中心, 工业) that only
+/// their parent right before them makes them a place.
+const VERY_COMMON: usize = 10_000;
 
 /// Below this, a mention is shown as uncertain and listed for review.
 pub const UNCERTAIN: f32 = 0.7;
@@ -394,10 +397,13 @@ impl<'a> Resolver<'a> {
             // the commonest words (合作, 建设: a thousand and more in jieba's corpus) needs its
             // own full name in the document (大桥镇 … 大桥), or its parent right before it, taken
             // above (江都区大桥).
-            let everyday = || word_frequency(window.get(start..end).unwrap_or_default()) >= EVERYDAY;
+            // Its full name vouches for it only in the same passage (大桥镇 … 大桥), and not at all
+            // for the very commonest words (建设, 合作, 中心: a report says 体系建设 pages after
+            // naming Chongming's 建设镇).
+            let frequency = || word_frequency(window.get(start..end).unwrap_or_default());
             let close = match reason {
-                Reason::FullFormInDocument => true,
-                Reason::ParentNearby { .. } => !everyday(),
+                Reason::FullFormInDocument => here.contains(&(c.place as usize)) && frequency() < VERY_COMMON,
+                Reason::ParentNearby { .. } => frequency() < EVERYDAY,
                 _ => false,
             };
             if c.kind == NameKind::Common && !close {

@@ -77,6 +77,14 @@ pub(crate) fn decode(bytes: &[u8]) -> Decoded {
     if let Ok(s) = std::str::from_utf8(bytes) {
         return Decoded { text: s.to_string(), encoding: "UTF-8".into(), notes: Vec::new() };
     }
+    // UTF-8 with a few bad bytes (a file cut mid-character, one pasted legacy character) is
+    // still UTF-8: a GBK or Big5 text read as UTF-8 fails on nearly every character instead.
+    let (lossy, _) = encoding_rs::UTF_8.decode_without_bom_handling(bytes);
+    let bad = lossy.chars().filter(|&c| c == '\u{FFFD}').count();
+    let non_ascii = bytes.iter().filter(|&&b| b >= 0x80).count();
+    if bad * 200 < non_ascii {
+        return decode_as(bytes, encoding_rs::UTF_8, "UTF-8".into());
+    }
     let e = guess_legacy(bytes);
     decode_as(bytes, e, display_name(e).to_string())
 }
@@ -156,6 +164,16 @@ mod tests {
             let (big5, _, _) = encoding_rs::BIG5.encode(s);
             assert_eq!(super::extract(&big5).paragraphs[0].text, s, "Big5 {s}");
         }
+    }
+
+    #[test]
+    fn utf8_cut_mid_character_stays_utf8() {
+        let text = "太仓港区集装箱吞吐量持续增长，沙溪镇与浏河镇协同发展。".repeat(20);
+        let bytes = &text.as_bytes()[..text.len() - 1];
+        let x = super::extract(bytes);
+        assert_eq!(x.encoding.as_deref(), Some("UTF-8"));
+        assert!(x.paragraphs[0].text.starts_with("太仓港区"));
+        assert_eq!(x.notes.len(), 1, "{:?}", x.notes);
     }
 
     #[test]
