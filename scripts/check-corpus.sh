@@ -29,7 +29,12 @@ shot "$out"/2-coverage.png
 xdotool mousemove 1205 185 click 1; sleep 2
 shot "$out"/3-one-year.png
 # The date box: a new date for the shown report, then Enter.
-xdotool mousemove 1353 146 click 1 key ctrl+a type '2016-07-01'
+W=$(xdotool search --name port-atlas | head -1)
+xdotool windowfocus --sync "$W" || true
+xdotool mousemove 1353 146 click 1; sleep 1
+# Clear the box (End, then BackSpace: xdotool's ctrl+a reaches egui without its Ctrl here).
+xdotool key End; xdotool key --delay 60 BackSpace BackSpace BackSpace BackSpace BackSpace BackSpace BackSpace BackSpace BackSpace BackSpace BackSpace BackSpace; sleep 0.5
+xdotool type --delay 120 '2016-07-01'; sleep 0.5
 xdotool key Return; sleep 2
 shot "$out"/4-dated.png
 kill $APP; sleep 1; kill $XV
