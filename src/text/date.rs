@@ -94,6 +94,8 @@ pub enum DateSource {
     Lead,
     /// A word such as 昨天 in the lead, counted from the dateline.
     Relative { word: &'static str, days: i64 },
+    /// The file's metadata (an HTML page's `<meta name="PubDate">`).
+    Metadata,
     /// The file name ("2021-03-05 会议纪要.docx", "纪要20210305.pdf").
     FileName,
     /// The planner set it.
@@ -107,6 +109,7 @@ impl DateSource {
             DateSource::Signature => "signature date".into(),
             DateSource::Lead => "first sentence".into(),
             DateSource::Relative { word, .. } => format!("{word}, from the dateline"),
+            DateSource::Metadata => "page's metadata".into(),
             DateSource::FileName => "file name".into(),
             DateSource::Edited => "set by hand".into(),
         }

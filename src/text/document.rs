@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::gazetteer::{Gazetteer, Matcher, RawMatch};
-use crate::text::date::{DateSource, Dated, date_document};
+use crate::text::date::{DateSource, Dated, date_document, find_dates};
 use crate::text::extract::{self, ExtractError, Extracted, Format, Paragraph};
 use crate::text::resolve::{Reason, Resolution, Resolver, UNCERTAIN};
 
@@ -92,6 +92,8 @@ pub struct Document {
     pub date: Option<Dated>,
     /// What extraction could not do but read past (pages without text …).
     pub notes: Vec<String>,
+    /// The publication date the file's metadata states, if any.
+    pub published: Option<crate::text::date::ReportDate>,
     pub passages: Vec<Passage>,
 }
 
@@ -148,6 +150,7 @@ impl Document {
             encoding: extracted.encoding,
             date: None,
             notes: extracted.notes,
+            published: extracted.published.as_deref().and_then(|p| find_dates(p).into_iter().next()).map(|f| f.date),
             passages: extracted
                 .paragraphs
                 .into_iter()
@@ -166,9 +169,7 @@ impl Document {
                 })
                 .collect(),
         };
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        let texts: Vec<&str> = doc.passages.iter().map(|p| p.text.as_str()).collect();
-        doc.date = date_document(&texts, name);
+        doc.date = doc.own_date();
         doc.relink(matcher, gazetteer);
         Ok(doc)
     }
@@ -181,7 +182,8 @@ impl Document {
             .filter(|(_, l)| !l.trim().is_empty())
             .map(|(i, l)| Paragraph { text: l.to_string(), page: None, paragraph: None, line: Some(i as u32 + 1) })
             .collect();
-        let extracted = Extracted { format: Format::Txt, encoding: None, paragraphs, notes: Vec::new() };
+        let extracted =
+            Extracted { format: Format::Txt, encoding: None, paragraphs, notes: Vec::new(), published: None };
         match Self::from_extracted(path, extracted, matcher, gazetteer) {
             Ok(mut d) => {
                 d.id = id.to_string();
@@ -194,6 +196,7 @@ impl Document {
                 encoding: None,
                 date: None,
                 notes: Vec::new(),
+                published: None,
                 passages: Vec::new(),
             },
         }
@@ -226,16 +229,27 @@ impl Document {
         }
     }
 
-    /// The planner's date for the document, or back to what its text and name say.
+    /// The planner's date for the document, or back to what the document says.
     pub fn set_date(&mut self, date: Option<crate::text::date::ReportDate>) {
         self.date = match date {
             Some(date) => Some(Dated { date, source: DateSource::Edited }),
-            None => {
-                let name = self.path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-                let texts: Vec<&str> = self.passages.iter().map(|p| p.text.as_str()).collect();
-                date_document(&texts, name)
-            }
+            None => self.own_date(),
         };
+    }
+
+    /// The date the document gives: what its text says first (a reader sees it), then its
+    /// file's metadata, then its file name.
+    fn own_date(&self) -> Option<Dated> {
+        let name = self.path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        let texts: Vec<&str> = self.passages.iter().map(|p| p.text.as_str()).collect();
+        let from_text = date_document(&texts, name);
+        match (from_text, self.published) {
+            (Some(d), Some(p)) if d.source == DateSource::FileName => {
+                Some(Dated { date: p, source: DateSource::Metadata })
+            }
+            (None, Some(p)) => Some(Dated { date: p, source: DateSource::Metadata }),
+            (d, _) => d,
+        }
     }
 
     /// Every mention of the place with id `place`, in document order.
@@ -317,6 +331,7 @@ pub fn split_sentences(text: &str) -> Vec<Range<usize>> {
 mod tests {
     use super::*;
     use crate::gazetteer::{GazetteerFile, PlaceEntry};
+    use crate::text::date::ReportDate;
 
     fn setup() -> (Gazetteer, Matcher) {
         let file = GazetteerFile {
@@ -365,6 +380,32 @@ mod tests {
         assert_eq!(d.passages[1].line, 2);
         assert_eq!(d.passages[1].places(), vec!["kuntai"]);
         assert!(d.encoding.as_deref().unwrap_or("").contains("GB"), "{:?}", d.encoding);
+    }
+
+    #[test]
+    fn a_page_is_dated_by_its_text_then_its_metadata_then_its_name() {
+        let (g, m) = setup();
+        let page = |body: &str| {
+            format!("<html><head><meta name=\"PubDate\" content=\"2021-03-05 10:30\"></head><body>{body}</body></html>")
+        };
+        let dated = |name: &str, body: &str| {
+            let d = Document::from_bytes(Path::new(name), page(body).as_bytes(), &m, &g).unwrap();
+            let x = d.date.unwrap();
+            (x.date.iso(), x.source)
+        };
+        assert_eq!(
+            dated("2020-01-01.html", "<p>昆太協同發展區建設。</p>"),
+            ("2021-03-05".into(), DateSource::Metadata)
+        );
+        assert_eq!(
+            dated("a.html", "<p>发布时间：2021-03-06</p><p>昆太協同發展區建設。</p>"),
+            ("2021-03-06".into(), DateSource::Dateline)
+        );
+        let mut d = Document::from_bytes(Path::new("a.html"), page("<p>昆太</p>").as_bytes(), &m, &g).unwrap();
+        d.set_date(ReportDate::parse("2019-05"));
+        assert_eq!(d.date.unwrap().source, DateSource::Edited);
+        d.set_date(None);
+        assert_eq!(d.date.unwrap().source, DateSource::Metadata);
     }
 
     #[test]

@@ -55,7 +55,7 @@ pub fn extract(path: &Path, bytes: &[u8]) -> Result<Extracted, ExtractError> {
             line: None,
         })
         .collect();
-    Ok(Extracted { format: Format::Docx, encoding: None, paragraphs, notes: Vec::new() })
+    Ok(Extracted { format: Format::Docx, encoding: None, paragraphs, notes: Vec::new(), published: None })
 }
 
 /// `word/document.xml` as text.

@@ -100,7 +100,43 @@ pub fn extract(bytes: &[u8]) -> Extracted {
             line: None,
         })
         .collect();
-    Extracted { format: Format::Html, encoding: Some(encoding), paragraphs, notes }
+    let published = published(&text);
+    Extracted { format: Format::Html, encoding: Some(encoding), paragraphs, notes, published }
+}
+
+/// `<meta>` names (and Open Graph properties) that state when a page was published.
+const PUBLISHED: [&str; 7] =
+    ["pubdate", "publishdate", "firstpublishedtime", "publishtime", "article:published_time", "dc.date", "date"];
+
+/// The `content` of the first `<meta>` in the page's head whose name says it is the
+/// publication date.
+fn published(text: &str) -> Option<String> {
+    let lower = text.to_ascii_lowercase();
+    let head_end = lower.find("<body").unwrap_or(lower.len()).min(64 * 1024);
+    let head = lower.get(..head_end)?;
+    let mut at = 0;
+    while let Some(i) = head.get(at..)?.find("<meta") {
+        let start = at + i;
+        let end = head.get(start..)?.find('>').map_or(head.len(), |e| start + e);
+        let tag = head.get(start..end)?;
+        let attr = |name: &str| -> Option<(usize, usize)> {
+            let k = tag.find(&format!("{name}="))? + name.len() + 1;
+            let rest = tag.get(k..)?;
+            let quote = rest.chars().next().filter(|c| *c == '"' || *c == '\'');
+            let body = if quote.is_some() { k + 1 } else { k };
+            let len = tag.get(body..)?.find(|c: char| Some(c) == quote || (quote.is_none() && c.is_whitespace()))?;
+            Some((start + body, start + body + len))
+        };
+        let named = attr("name").or_else(|| attr("property")).and_then(|(a, b)| lower.get(a..b));
+        if named.is_some_and(|n| PUBLISHED.contains(&n))
+            && let Some((a, b)) = attr("content")
+        {
+            // The original text, not the lowercased copy (same byte offsets: ASCII lowercasing).
+            return text.get(a..b).map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+        }
+        at = end;
+    }
+    None
 }
 
 const BLOCKS: &[&str] = &[
@@ -384,6 +420,15 @@ mod tests {
         let numbers: Vec<u32> = x.paragraphs.iter().map(|p| p.paragraph.unwrap()).collect();
         assert_eq!(numbers, (1..=numbers.len() as u32).collect::<Vec<_>>());
         assert!(x.notes.is_empty(), "{:?}", x.notes);
+    }
+
+    #[test]
+    fn the_publication_date_a_page_declares() {
+        let page = "<html><head><META name=\"PubDate\" content=\"2021-03-05 10:30\"><meta name=\"x\" content=\"y\"></head><body><p>太仓</p></body></html>";
+        assert_eq!(super::extract(page.as_bytes()).published.as_deref(), Some("2021-03-05 10:30"));
+        let og = "<head><meta property='article:published_time' content='2022-01-02T08:00:00+08:00'></head>";
+        assert_eq!(super::extract(og.as_bytes()).published.as_deref(), Some("2022-01-02T08:00:00+08:00"));
+        assert_eq!(super::extract(b"<p>no head</p>").published, None);
     }
 
     #[test]

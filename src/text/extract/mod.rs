@@ -87,6 +87,9 @@ pub struct Extracted {
     pub paragraphs: Vec<Paragraph>,
     /// Non-fatal findings, e.g. "pages 3, 7 have no text layer (scanned?)".
     pub notes: Vec<String>,
+    /// The publication date the file's metadata states, as written there (an HTML page's
+    /// `<meta name="PubDate" content="2021-03-05 10:30">`, as government sites publish).
+    pub published: Option<String>,
 }
 
 /// Why a document gave no paragraphs. Every message starts with the file's path and, where it

@@ -910,7 +910,7 @@ pub fn extract(path: &Path, bytes: &[u8]) -> Result<Extracted, ExtractError> {
         notes.push(format!("page {page}: {n} characters have no Unicode mapping in their font and are left out"));
     }
     let paragraphs = paragraphs(&page_lines);
-    Ok(Extracted { format: Format::Pdf, encoding: None, paragraphs, notes })
+    Ok(Extracted { format: Format::Pdf, encoding: None, paragraphs, notes, published: None })
 }
 
 /// Lines of all pages into paragraphs.
