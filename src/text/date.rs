@@ -98,6 +98,8 @@ pub enum DateSource {
     Metadata,
     /// The file name ("2021-03-05 会议纪要.docx", "纪要20210305.pdf").
     FileName,
+    /// When the file was made (a PDF's creation date): the weakest hint, shown so it is checked.
+    Created,
     /// The planner set it.
     Edited,
 }
@@ -111,6 +113,7 @@ impl DateSource {
             DateSource::Relative { word, .. } => format!("{word}, from the dateline"),
             DateSource::Metadata => "page's metadata".into(),
             DateSource::FileName => "file name".into(),
+            DateSource::Created => "PDF's creation date".into(),
             DateSource::Edited => "set by hand".into(),
         }
     }

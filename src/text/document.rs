@@ -94,6 +94,8 @@ pub struct Document {
     pub notes: Vec<String>,
     /// The publication date the file's metadata states, if any.
     pub published: Option<crate::text::date::ReportDate>,
+    /// When the file was made (a PDF's creation date), if it says.
+    pub created: Option<crate::text::date::ReportDate>,
     pub passages: Vec<Passage>,
 }
 
@@ -151,6 +153,7 @@ impl Document {
             date: None,
             notes: extracted.notes,
             published: extracted.published.as_deref().and_then(|p| find_dates(p).into_iter().next()).map(|f| f.date),
+            created: extracted.created.as_deref().and_then(|p| find_dates(p).into_iter().next()).map(|f| f.date),
             passages: extracted
                 .paragraphs
                 .into_iter()
@@ -182,8 +185,14 @@ impl Document {
             .filter(|(_, l)| !l.trim().is_empty())
             .map(|(i, l)| Paragraph { text: l.to_string(), page: None, paragraph: None, line: Some(i as u32 + 1) })
             .collect();
-        let extracted =
-            Extracted { format: Format::Txt, encoding: None, paragraphs, notes: Vec::new(), published: None };
+        let extracted = Extracted {
+            format: Format::Txt,
+            encoding: None,
+            paragraphs,
+            notes: Vec::new(),
+            published: None,
+            created: None,
+        };
         match Self::from_extracted(path, extracted, matcher, gazetteer) {
             Ok(mut d) => {
                 d.id = id.to_string();
@@ -197,6 +206,7 @@ impl Document {
                 date: None,
                 notes: Vec::new(),
                 published: None,
+                created: None,
                 passages: Vec::new(),
             },
         }
@@ -238,17 +248,17 @@ impl Document {
     }
 
     /// The date the document gives: what its text says first (a reader sees it), then its
-    /// file's metadata, then its file name.
+    /// file's metadata, then its file name, then when the file was made.
     fn own_date(&self) -> Option<Dated> {
         let name = self.path.file_name().and_then(|n| n.to_str()).unwrap_or("");
         let texts: Vec<&str> = self.passages.iter().map(|p| p.text.as_str()).collect();
         let from_text = date_document(&texts, name);
-        match (from_text, self.published) {
-            (Some(d), Some(p)) if d.source == DateSource::FileName => {
-                Some(Dated { date: p, source: DateSource::Metadata })
-            }
-            (None, Some(p)) => Some(Dated { date: p, source: DateSource::Metadata }),
-            (d, _) => d,
+        let metadata = self.published.map(|date| Dated { date, source: DateSource::Metadata });
+        let created = self.created.map(|date| Dated { date, source: DateSource::Created });
+        match from_text {
+            Some(d) if d.source == DateSource::FileName => metadata.or(Some(d)),
+            Some(d) => Some(d),
+            None => metadata.or(created),
         }
     }
 
@@ -406,6 +416,14 @@ mod tests {
         assert_eq!(d.date.unwrap().source, DateSource::Edited);
         d.set_date(None);
         assert_eq!(d.date.unwrap().source, DateSource::Metadata);
+        // A file's creation date is the last resort, after its name.
+        d.created = ReportDate::parse("2018-01-02");
+        d.published = None;
+        d.set_date(None);
+        assert_eq!(d.date.unwrap().source, DateSource::Created);
+        d.path = "2017-06-01 纪要.html".into();
+        d.set_date(None);
+        assert_eq!(d.date.unwrap().date.iso(), "2017-06-01");
     }
 
     #[test]

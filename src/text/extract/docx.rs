@@ -55,7 +55,14 @@ pub fn extract(path: &Path, bytes: &[u8]) -> Result<Extracted, ExtractError> {
             line: None,
         })
         .collect();
-    Ok(Extracted { format: Format::Docx, encoding: None, paragraphs, notes: Vec::new(), published: None })
+    Ok(Extracted {
+        format: Format::Docx,
+        encoding: None,
+        paragraphs,
+        notes: Vec::new(),
+        published: None,
+        created: None,
+    })
 }
 
 /// `word/document.xml` as text.

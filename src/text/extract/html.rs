@@ -101,7 +101,7 @@ pub fn extract(bytes: &[u8]) -> Extracted {
         })
         .collect();
     let published = published(&text);
-    Extracted { format: Format::Html, encoding: Some(encoding), paragraphs, notes, published }
+    Extracted { format: Format::Html, encoding: Some(encoding), paragraphs, notes, published, created: None }
 }
 
 /// `<meta>` names (and Open Graph properties) that state when a page was published.

@@ -90,6 +90,9 @@ pub struct Extracted {
     /// The publication date the file's metadata states, as written there (an HTML page's
     /// `<meta name="PubDate" content="2021-03-05 10:30">`, as government sites publish).
     pub published: Option<String>,
+    /// When the file itself was made, as `YYYY-MM-DD` (a PDF's `/CreationDate`): a weaker hint
+    /// than a date in the text, the metadata or the file name.
+    pub created: Option<String>,
 }
 
 /// Why a document gave no paragraphs. Every message starts with the file's path and, where it

@@ -910,7 +910,29 @@ pub fn extract(path: &Path, bytes: &[u8]) -> Result<Extracted, ExtractError> {
         notes.push(format!("page {page}: {n} characters have no Unicode mapping in their font and are left out"));
     }
     let paragraphs = paragraphs(&page_lines);
-    Ok(Extracted { format: Format::Pdf, encoding: None, paragraphs, notes, published: None })
+    let created = creation_date(&doc);
+    Ok(Extracted { format: Format::Pdf, encoding: None, paragraphs, notes, published: None, created })
+}
+
+/// The document information dictionary's `/CreationDate` (`D:20210305103000+08'00'`) as
+/// `2021-03-05`: when the PDF was made, usually the day a report was exported from Word.
+fn creation_date(doc: &Document) -> Option<String> {
+    let info = doc.trailer.get(b"Info").ok()?;
+    let info = match info {
+        lopdf::Object::Reference(id) => doc.get_dictionary(*id).ok()?,
+        lopdf::Object::Dictionary(d) => d,
+        _ => return None,
+    };
+    let raw = match info.get(b"CreationDate").ok()? {
+        lopdf::Object::String(bytes, _) => bytes.clone(),
+        _ => return None,
+    };
+    let digits: Vec<u8> = raw.strip_prefix(b"D:").unwrap_or(&raw).iter().copied().take(8).collect();
+    if digits.len() < 8 || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let d = std::str::from_utf8(&digits).ok()?;
+    Some(format!("{}-{}-{}", &d[..4], &d[4..6], &d[6..8]))
 }
 
 /// Lines of all pages into paragraphs.
@@ -1027,6 +1049,12 @@ mod tests {
         let x = extract(Path::new("big.pdf"), &big).unwrap();
         assert_eq!(x.paragraphs.iter().filter_map(|p| p.page).max(), Some(200));
         assert!(x.paragraphs.len() > 200 * 8, "{}", x.paragraphs.len());
+    }
+
+    #[test]
+    fn the_creation_date_is_read_from_the_info_dictionary() {
+        let (path, bytes) = fixture("report-fpdf.pdf");
+        assert_eq!(extract(&path, &bytes).unwrap().created.as_deref(), Some("2021-03-05"));
     }
 
     #[test]

@@ -94,7 +94,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Decoded {
 pub fn extract(bytes: &[u8]) -> Extracted {
     let Decoded { text, encoding, notes } = decode(bytes);
     let paragraphs = lines(&text);
-    Extracted { format: Format::Txt, encoding: Some(encoding), paragraphs, notes, published: None }
+    Extracted { format: Format::Txt, encoding: Some(encoding), paragraphs, notes, published: None, created: None }
 }
 
 /// The non-blank lines of `text` as paragraphs with their line numbers.
