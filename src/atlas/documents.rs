@@ -71,6 +71,10 @@ impl DateStore {
     }
 
     fn get(&self, doc: &Path) -> Option<ReportDate> {
+        // Most sessions set no date: a folder of a thousand reports then asks the disk nothing.
+        if self.dates.is_empty() {
+            return None;
+        }
         self.dates.get(&self.key(doc)).and_then(|s| ReportDate::parse(s))
     }
 

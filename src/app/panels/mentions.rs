@@ -17,22 +17,10 @@ pub enum Run<'a> {
 /// The text between char offsets `from` and `to` of a passage, cut into plain runs and the
 /// mentions that lie wholly inside it (mentions are sorted and do not overlap).
 pub fn runs<'a>(text: &str, from: usize, to: usize, mentions: &'a [Mention]) -> Vec<Run<'a>> {
-    let chars: Vec<char> = text.chars().collect();
-    let to = to.min(chars.len());
-    let mut out = Vec::new();
-    let from = from.min(to);
-    let mut pos = from;
-    for m in mentions.iter().filter(|m| m.start >= from && m.end <= to) {
-        if m.start > pos {
-            out.push(Run::Plain(chars[pos..m.start].iter().collect()));
-        }
-        out.push(Run::Mention(m));
-        pos = m.end;
-    }
-    if pos < to {
-        out.push(Run::Plain(chars[pos..to].iter().collect()));
-    }
-    out
+    let byte = |c: usize| text.char_indices().nth(c).map_or(text.len(), |(b, _)| b);
+    let (start, end) = (byte(from), byte(to));
+    let from = text[..start].chars().count();
+    runs_chunk(&text[start..end.max(start)], from, mentions)
 }
 
 /// A piece of a passage (`chunk`, whose first char is char `base` of the passage) cut into

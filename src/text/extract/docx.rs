@@ -1,7 +1,7 @@
 //! Word `.docx` files: the paragraphs (`w:p`) of `word/document.xml` in document order.
 //!
 //! - Paragraphs inside tables count like any other: each paragraph of each cell, row by row,
-//!   cell by cell, is its own [`Paragraph`]; so do paragraphs in text boxes (after the
+//!   cell by cell, is its own [`Paragraph`](super::Paragraph); so do paragraphs in text boxes (after the
 //!   paragraph that anchors the box).
 //! - A paragraph's text is its runs' `w:t` concatenated; `w:tab` is a tab; a non-breaking
 //!   hyphen is `-`. Text deleted with tracked changes (`w:del`, `w:delText`) is left out and
@@ -21,7 +21,7 @@ use std::path::Path;
 
 use roxmltree::Node;
 
-use super::{ExtractError, Extracted, Format, Paragraph, join_wrapped};
+use super::{ExtractError, Extracted, Format, join_wrapped};
 
 const W: &str = "http://schemas.openxmlformats.org/wordprocessingml/2006/main";
 const MC: &str = "http://schemas.openxmlformats.org/markup-compatibility/2006";
@@ -45,16 +45,7 @@ pub fn extract(path: &Path, bytes: &[u8]) -> Result<Extracted, ExtractError> {
     .map_err(|e| bad_xml(path, &xml, &e))?;
     let mut texts = Vec::new();
     collect(doc.root(), &mut texts);
-    let paragraphs = texts
-        .into_iter()
-        .enumerate()
-        .map(|(i, text)| Paragraph {
-            text,
-            page: None,
-            paragraph: Some(u32::try_from(i + 1).unwrap_or(u32::MAX)),
-            line: None,
-        })
-        .collect();
+    let paragraphs = super::numbered(texts);
     Ok(Extracted {
         format: Format::Docx,
         encoding: None,

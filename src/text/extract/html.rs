@@ -23,7 +23,7 @@
 use encoding_rs::Encoding;
 
 use super::plain::{Decoded, bom, decode, decode_as};
-use super::{Extracted, Format, Paragraph, is_cjk};
+use super::{Extracted, Format, is_cjk};
 use crate::formats::encoding::{display_name, from_label};
 
 /// Whether text starts like an HTML page: after a byte-order mark, whitespace, an XML
@@ -90,16 +90,7 @@ pub fn extract(bytes: &[u8]) -> Extracted {
         (None, Some(e)) => decode_as(bytes, e, display_name(e).to_string()),
         _ => decode(bytes),
     };
-    let paragraphs = paragraphs(&text)
-        .into_iter()
-        .enumerate()
-        .map(|(i, text)| Paragraph {
-            text,
-            page: None,
-            paragraph: Some(u32::try_from(i + 1).unwrap_or(u32::MAX)),
-            line: None,
-        })
-        .collect();
+    let paragraphs = super::numbered(paragraphs(&text));
     let published = published(&text);
     Extracted { format: Format::Html, encoding: Some(encoding), paragraphs, notes, published, created: None }
 }

@@ -77,6 +77,20 @@ pub struct Paragraph {
     pub line: Option<u32>,
 }
 
+/// Paragraphs numbered 1, 2, … in document order, as Word and HTML count them.
+pub(crate) fn numbered(texts: Vec<String>) -> Vec<Paragraph> {
+    texts
+        .into_iter()
+        .enumerate()
+        .map(|(i, text)| Paragraph {
+            text,
+            page: None,
+            paragraph: Some(u32::try_from(i + 1).unwrap_or(u32::MAX)),
+            line: None,
+        })
+        .collect()
+}
+
 /// A document's paragraphs, with what was decided on the way.
 #[derive(Debug, Clone)]
 pub struct Extracted {
