@@ -36,6 +36,9 @@ pub enum HttpError {
     TooLarge { url: String, limit: u64 },
     #[error("{url}: the response was cut off: {message}")]
     Truncated { url: String, message: String },
+    /// A PMTiles archive needs byte ranges; this server sends the whole file instead.
+    #[error("{url}: the server does not support HTTP range requests (it answered a range with the whole file)")]
+    NoRanges { url: String },
 }
 
 /// Whether `s` is an http(s) URL rather than a file.
@@ -270,6 +273,57 @@ pub async fn get(
         return Err(HttpError::Truncated { url: url.into(), message: format!("{} of {n} bytes", body.len()) });
     }
     Ok(Response { body: Body::Modified(body), cache })
+}
+
+/// Bytes `offset..offset + len` of `url` by an HTTP range request: one request for a PMTiles
+/// header or directory, one per tile. A server that ignores `Range` (HTTP 200) is an error, not
+/// a download of the whole archive; a range past the end comes back shorter.
+pub async fn get_range(
+    client: &reqwest::Client,
+    url: &str,
+    offset: u64,
+    len: u64,
+    timeouts: Timeouts,
+) -> Result<Vec<u8>, HttpError> {
+    let req_err = |e: reqwest::Error| {
+        let message = if e.is_timeout() {
+            format!("timed out (limits: {})", timeouts.describe())
+        } else {
+            error_chain(&e.without_url())
+        };
+        HttpError::Request { url: url.into(), message }
+    };
+    let last = offset.saturating_add(len.max(1) - 1);
+    let mut resp = client
+        .get(url)
+        .header(reqwest::header::RANGE, format!("bytes={offset}-{last}"))
+        .send()
+        .await
+        .map_err(req_err)?;
+    let status = resp.status().as_u16();
+    match status {
+        206 => {}
+        // Asked past the end of the file.
+        416 => return Ok(Vec::new()),
+        200 => return Err(HttpError::NoRanges { url: url.into() }),
+        429 => return Err(HttpError::Throttled { url: url.into(), status, retry_after: None }),
+        _ => return Err(HttpError::Status { url: url.into(), status }),
+    }
+    let mut body = Vec::with_capacity(len.min(16 << 20) as usize);
+    loop {
+        match resp.chunk().await {
+            Ok(Some(chunk)) => {
+                body.extend_from_slice(&chunk);
+                if body.len() as u64 > len {
+                    return Err(HttpError::TooLarge { url: url.into(), limit: len });
+                }
+            }
+            Ok(None) => break,
+            Err(e) if e.is_timeout() => return Err(req_err(e)),
+            Err(e) => return Err(HttpError::Truncated { url: url.into(), message: error_chain(&e) }),
+        }
+    }
+    Ok(body)
 }
 
 /// reqwest's top-level message is terse ("error sending request"); the cause is further down.

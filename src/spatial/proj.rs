@@ -245,6 +245,11 @@ impl LocalFrame {
         (x - self.origin_merc.0, y - self.origin_merc.1)
     }
 
+    /// Local metres of a Web Mercator position (a vector tile's corner, say).
+    pub fn from_mercator(&self, x: f64, y: f64) -> (f64, f64) {
+        (x - self.origin_merc.0, y - self.origin_merc.1)
+    }
+
     /// WGS84 lon/lat of a local position.
     pub fn unproject(&self, x: f64, y: f64) -> (f64, f64) {
         web_mercator_inverse(x + self.origin_merc.0, y + self.origin_merc.1)

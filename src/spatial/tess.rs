@@ -100,7 +100,33 @@ impl LayerMeshes {
     }
 }
 
-fn ring_path(builder: &mut lyon_tessellation::path::path::Builder, ring: &LineString<f64>, frame: &LocalFrame) -> bool {
+/// Where geometry's coordinates land in the mesh: a [`LocalFrame`] for lon/lat features, or
+/// [`Planar`] for coordinates already in local metres (vector tiles, around their own origin).
+pub trait Project {
+    fn project(&self, x: f64, y: f64) -> (f64, f64);
+}
+
+impl Project for LocalFrame {
+    fn project(&self, lon: f64, lat: f64) -> (f64, f64) {
+        LocalFrame::project(self, lon, lat)
+    }
+}
+
+/// Coordinates that are already local metres.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Planar;
+
+impl Project for Planar {
+    fn project(&self, x: f64, y: f64) -> (f64, f64) {
+        (x, y)
+    }
+}
+
+fn ring_path(
+    builder: &mut lyon_tessellation::path::path::Builder,
+    ring: &LineString<f64>,
+    frame: &impl Project,
+) -> bool {
     let mut it = ring.0.iter();
     let Some(first) = it.next() else { return false };
     let (x, y) = frame.project(first.x, first.y);
@@ -137,8 +163,20 @@ fn lines(g: &Geometry<f64>) -> Vec<&LineString<f64>> {
 /// Tessellates one layer's features. Features that fail are skipped and reported.
 pub fn tessellate<'a>(
     geometries: impl IntoIterator<Item = &'a Geometry<f64>>,
-    frame: &LocalFrame,
+    frame: &impl Project,
     tolerance_m: f32,
+) -> (LayerMeshes, Vec<TessError>) {
+    tessellate_with(geometries, frame, tolerance_m, true)
+}
+
+/// [`tessellate`], with polygon outlines left out when `outlines` is false: a vector tile's
+/// polygons are filled clipped to their tile, but outlined from their clipped rings as lines,
+/// so no outline runs along a tile border.
+pub fn tessellate_with<'a>(
+    geometries: impl IntoIterator<Item = &'a Geometry<f64>>,
+    frame: &impl Project,
+    tolerance_m: f32,
+    outlines: bool,
 ) -> (LayerMeshes, Vec<TessError>) {
     let mut out = LayerMeshes::default();
     let mut errors = Vec::new();
@@ -178,7 +216,9 @@ pub fn tessellate<'a>(
                 }
                 Err(e) => errors.push(TessError { feature: fi, message: format!("{e:?}") }),
             }
-            stroke_into(&mut stroke_tess, &path, &stroke_opts, fid, &mut out.outlines, fi, &mut errors);
+            if outlines {
+                stroke_into(&mut stroke_tess, &path, &stroke_opts, fid, &mut out.outlines, fi, &mut errors);
+            }
         }
         let ls = lines(g);
         if !ls.is_empty() {

@@ -51,6 +51,7 @@ impl TileError {
             TileError::Http(HttpError::ContentType { .. }) => "not an image".into(),
             TileError::Http(HttpError::TooLarge { .. }) => "too large".into(),
             TileError::Http(HttpError::Truncated { .. }) => "truncated".into(),
+            TileError::Http(HttpError::NoRanges { .. }) => "no range requests".into(),
             TileError::Corrupt { .. } => "corrupt image".into(),
         }
     }

@@ -25,6 +25,12 @@ pub struct TileId {
     pub y: u32,
 }
 
+impl std::fmt::Display for TileId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}/{}", self.z, self.x, self.y)
+    }
+}
+
 /// Half the Web Mercator world width in metres.
 pub(crate) const HALF_WORLD: f64 = std::f64::consts::PI * crate::proj::EARTH_RADIUS_M;
 
@@ -47,6 +53,27 @@ impl TileId {
         let x = ((mx + HALF_WORLD) / (2.0 * HALF_WORLD) * n).floor().clamp(0.0, n - 1.0);
         let y = ((HALF_WORLD - my) / (2.0 * HALF_WORLD) * n).floor().clamp(0.0, n - 1.0);
         TileId { z, x: x as u32, y: y as u32 }
+    }
+
+    /// The tile's north-west corner in Web Mercator metres, and its side: with the app's local
+    /// frame (Web Mercator around an origin) a tile maps onto local metres by a shift alone.
+    pub fn mercator_nw(&self) -> (f64, f64, f64) {
+        let size = 2.0 * HALF_WORLD / (1u64 << self.z) as f64;
+        (-HALF_WORLD + self.x as f64 * size, HALF_WORLD - self.y as f64 * size, size)
+    }
+
+    /// The tile one zoom out that contains this one.
+    pub fn parent(&self) -> Option<TileId> {
+        (self.z > 0).then(|| TileId { z: self.z - 1, x: self.x / 2, y: self.y / 2 })
+    }
+
+    /// The ancestor at zoom `z` (itself when `z` is its own zoom or deeper).
+    pub fn ancestor(&self, z: u8) -> TileId {
+        if z >= self.z {
+            return *self;
+        }
+        let d = self.z - z;
+        TileId { z, x: self.x >> d, y: self.y >> d }
     }
 
     /// The tile's bounds as WGS84 [west, south, east, north].

@@ -7,6 +7,7 @@ pub mod fetch;
 pub mod id;
 pub mod mesh;
 pub mod source;
+pub mod vector;
 
 pub use cache::*;
 pub use id::*;
