@@ -271,7 +271,8 @@ fn load_atlas(args: &AppArgs) -> Result<Atlas> {
 /// file that needs an answer (its coordinate system) is an error that says how to give it.
 fn load_atlas_with_layers(args: &AppArgs) -> Result<Atlas> {
     let mut atlas = load_atlas(args)?;
-    for path in &args.layers {
+    let (_, files) = split_layers(&args.layers);
+    for path in &files {
         let opened = port_atlas::formats::open(path, &Default::default()).map_err(|e| match e {
             port_atlas::formats::FormatError::NeedsCrs { .. } => {
                 anyhow::anyhow!(
@@ -291,6 +292,21 @@ fn load_atlas_with_layers(args: &AppArgs) -> Result<Atlas> {
     Ok(atlas)
 }
 
+/// `--layer` arguments split into vector tile sources (TileJSON and Martin URLs, PMTiles, MBTiles,
+/// `{z}/{x}/{y}` templates) and files or URLs for the layer readers. An extension-less URL is
+/// tried as a tile source first; the app hands it to the layer reader if it answers GeoJSON.
+fn split_layers(args: &[PathBuf]) -> (Vec<port_atlas::tiles::vector::VectorSpec>, Vec<PathBuf>) {
+    let mut vector = Vec::new();
+    let mut files = Vec::new();
+    for a in args {
+        match port_atlas::tiles::vector::VectorSpec::recognise(&a.to_string_lossy()) {
+            Some(spec) => vector.push(spec),
+            None => files.push(a.clone()),
+        }
+    }
+    (vector, files)
+}
+
 #[cfg(feature = "app")]
 fn run_app(mut args: AppArgs, started: std::time::Instant) -> Result<ExitCode> {
     // Folders of reports are read inside the app, on a worker, with progress; files at once
@@ -307,10 +323,12 @@ fn run_app(mut args: AppArgs, started: std::time::Instant) -> Result<ExitCode> {
     }
     let lang = args.lang.parse().map_err(anyhow::Error::msg)?;
     let basemap = args.basemap.source()?;
+    let (vector_layers, layer_files) = split_layers(&args.layers);
     port_atlas::app::run(
         atlas,
         port_atlas::app::AppOptions {
-            extra_layers: args.layers,
+            extra_layers: layer_files,
+            vector_layers,
             document_folders: folders,
             screenshot: args.screenshot,
             view: args.view,

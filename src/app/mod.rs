@@ -18,6 +18,7 @@ pub mod panels;
 pub mod picking;
 pub mod presenter;
 pub mod screenshot;
+pub mod vector;
 
 #[cfg(test)]
 mod tests;
@@ -59,6 +60,8 @@ pub struct AppOptions {
     pub basemap: Option<crate::tiles::TileSource>,
     /// Tile cache folder (default: the platform cache folder).
     pub cache_dir: Option<PathBuf>,
+    /// Vector tile sources from `--layer` (TileJSON, PMTiles, MBTiles, XYZ templates).
+    pub vector_layers: Vec<crate::tiles::vector::VectorSpec>,
 }
 
 /// `LON,LAT` or `LON,LAT,METRES_PER_PX` for `--view`, as opposed to a place id.
@@ -114,6 +117,7 @@ pub fn run(atlas: Atlas, opts: AppOptions) -> anyhow::Result<ExitCode> {
                 .then(crate::settings::Settings::default_path)
                 .flatten(),
         },
+        vector::VectorPlugin { initial: opts.vector_layers.clone() },
     ));
     app.world_mut().resource_mut::<layers::Tessellation>().loading.extend(reads);
     for dir in &opts.document_folders {

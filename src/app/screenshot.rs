@@ -60,7 +60,7 @@ fn shoot(
     // A few frames let egui load fonts and settle its layout (panel sizes feed the viewport).
     // Tiles count as settled once each has arrived or failed (a dead server fails fast, a slow
     // one within the tile timeout), so a screenshot never waits on the network for long.
-    if !ready.layers_settled || !ready.tiles_settled || st.frames < 8 {
+    if !ready.layers_settled || !ready.tiles_settled || !ready.vector_settled || st.frames < 8 {
         return;
     }
     st.requested = true;

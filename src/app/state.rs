@@ -298,6 +298,8 @@ pub struct Readiness {
     pub tessellation_idle: bool,
     /// Every basemap tile the view needs has arrived or failed (true without a basemap).
     pub tiles_settled: bool,
+    /// Every vector tile source has the view's tiles on screen, or failed (true without any).
+    pub vector_settled: bool,
 }
 
 /// Inserts the state every plugin shares; tests use it with `MinimalPlugins` (which lacks the
@@ -317,7 +319,7 @@ pub fn insert_core_state(app: &mut App, atlas: Atlas, lang: Lang) {
         .init_resource::<OpenQuestions>()
         .init_resource::<DocumentReading>()
         .init_resource::<Timeline>()
-        .insert_resource(Readiness { tiles_settled: true, ..default() })
+        .insert_resource(Readiness { tiles_settled: true, vector_settled: true, ..default() })
         .init_state::<AppMode>()
         .add_message::<AtlasCommand>()
         .configure_sets(Update, (MapSet::Input, MapSet::Present, MapSet::Pick, MapSet::Content).chain());

@@ -48,6 +48,8 @@ impl Plugin for PanelsPlugin {
 #[derive(Default)]
 pub struct PanelState {
     search: String,
+    /// The vector tiles section's URL box.
+    vector_url: String,
     story_open: bool,
     export: export::ExportState,
     open_path: String,
@@ -151,6 +153,7 @@ pub struct Sections<'w> {
     basemap: Option<ResMut<'w, BasemapChoice>>,
     tiles: Option<ResMut<'w, TileLoader>>,
     reading: Res<'w, DocumentReading>,
+    vector: Option<ResMut<'w, crate::app::vector::VectorLayers>>,
 }
 
 fn color32(meta: &LayerMeta) -> Color32 {
@@ -184,7 +187,7 @@ fn ui_system(
 ) -> Result {
     let Shared { res, mut view, mut selection, mut map, mut capture, mut problems, mut questions, mut timeline } =
         shared;
-    let Sections { mode, tess, mut presenter, mut basemap, mut tiles, reading } = sections;
+    let Sections { mode, tess, mut presenter, mut basemap, mut tiles, reading, mut vector } = sections;
     let ctx = contexts.ctx_mut()?.clone();
     if res.is_changed() {
         state.atlas_generation += 1;
@@ -214,6 +217,10 @@ fn ui_system(
             ui.separator();
             egui::ScrollArea::vertical().show(ui, |ui| {
                 sidebar::layers_panel(ui, &res, &mut view, &mut state, &mut requests.cmds);
+                if let Some(vl) = vector.as_deref_mut() {
+                    ui.separator();
+                    crate::app::vector::ui::vector_section(ui, vl, &mut state.vector_url);
+                }
                 if let (Some(bm), Some(tiles)) = (basemap.as_deref_mut(), tiles.as_deref_mut()) {
                     ui.separator();
                     basemap::basemap_section(ui, bm, tiles);

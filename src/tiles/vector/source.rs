@@ -136,6 +136,9 @@ pub enum VectorError {
     Tile { at: String, tile: String, message: String },
     #[error("{at}: {message}")]
     Io { at: String, message: String },
+    /// The URL answers GeoJSON, not TileJSON: a plain layer, for the layer reader.
+    #[error("{at}: is a GeoJSON layer, not a vector tile source")]
+    IsGeoJson { at: String },
 }
 
 impl VectorError {
@@ -259,7 +262,11 @@ pub async fn open(spec: &VectorSpec) -> Result<(Opened, SourceInfo), VectorError
                 max_bytes: 4 << 20,
             };
             let body = http::download(&client, u, expect, timeouts(), None).await?;
-            let tj = TileJson::parse(&body, u)?;
+            let tj = match TileJson::parse(&body, u) {
+                Ok(tj) => tj,
+                Err(_) if looks_like_geojson(&body) => return Err(VectorError::IsGeoJson { at: u.clone() }),
+                Err(e) => return Err(e.into()),
+            };
             let tms = tj.is_tms();
             let info = SourceInfo {
                 kind: SourceKind::TileJson,
@@ -342,6 +349,19 @@ async fn open_pmtiles(backend: RangeBackend, at: &str, kind: SourceKind) -> Resu
         template: None,
     };
     Ok((Opened::Pmtiles { reader, at: at.into() }, info))
+}
+
+/// A GeoJSON document rather than TileJSON: its top-level type is a feature or collection.
+fn looks_like_geojson(body: &[u8]) -> bool {
+    #[derive(serde::Deserialize)]
+    struct T {
+        #[serde(rename = "type")]
+        kind: Option<String>,
+    }
+    serde_json::from_slice::<T>(body)
+        .ok()
+        .and_then(|t| t.kind)
+        .is_some_and(|k| matches!(k.as_str(), "FeatureCollection" | "Feature"))
 }
 
 fn last_segment(u: &str) -> String {

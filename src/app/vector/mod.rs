@@ -1,0 +1,542 @@
+//! Vector tile layers (XYZ/TileJSON, PMTiles, MBTiles): asks the tile thread for the tiles the
+//! view needs, places each built tile with one translation at its corner, stands coarser tiles
+//! in for missing ones, and keeps memory bounded by dropping the tiles unseen for longest.
+//!
+//! One [`VectorLayer`] record per source holds everything about it: what it is, its style per
+//! source layer, its tiles. The decisions (which zoom, which tiles, which to drop) are plain
+//! functions in `plan`; the basemap's tile planner decides which tiles show.
+
+pub mod plan;
+pub mod ui;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use bevy::ecs::system::SystemParam;
+use bevy::prelude::*;
+
+use super::basemap::plan::{TilePlan, TileState, ViewTiles, plan as plan_tiles};
+use super::layers::build::{extruded_mesh, fill_mesh};
+use super::layers::material::MapMaterial;
+use super::state::{AtlasCommand, AtlasRes, Problems, Readiness};
+use super::view::{MapSet, MapView, z};
+use crate::tess::LayerMeshes;
+use crate::tiles::TileId;
+use crate::tiles::vector::{BuiltTile, SourceId, SourceInfo, VectorError, VectorEvent, VectorFetcher, VectorSpec};
+
+/// Tile data kept (meshes on the GPU plus the decoded tile for picking), at most: the view's
+/// tiles and the last few views' fit many times over, and memory stays flat however large the
+/// layer is.
+pub const CACHE_BYTES: usize = 160 << 20;
+/// Tiles asked for per view at most (a 4K screen at 512 px per tile needs about 60).
+const MAX_WANTED: usize = 96;
+/// Vertices turned into GPU meshes per frame: a burst of arrived tiles is spread over frames so
+/// no frame stalls on uploads.
+const UPLOAD_VERTICES_PER_FRAME: usize = 1_500_000;
+
+/// Opens a vector source (from the command line, the toolbar or a dropped file).
+#[derive(Message, Debug, Clone)]
+pub struct OpenVector(pub VectorSpec);
+
+/// How one source layer ("parcels", "roads") is drawn.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SubStyle {
+    pub name: String,
+    pub visible: bool,
+    pub fill: [u8; 3],
+    pub stroke: [u8; 3],
+    /// Fill opacity; outlines and lines are drawn more opaque.
+    pub opacity: f32,
+    /// Outline and line width in pixels.
+    pub width: f32,
+    /// Point symbol diameter in pixels.
+    pub point_px: f32,
+    /// Attribute labels are read from (none: no labels).
+    pub label_field: Option<String>,
+    /// Fields the source lists for this layer (or that its tiles showed).
+    pub fields: Vec<String>,
+}
+
+/// A colour per source layer, in order, readable on the light basemap and on imagery.
+const PALETTE: [[u8; 3]; 6] =
+    [[0xd9, 0x8c, 0x3f], [0x3f, 0x7f, 0xbf], [0x5a, 0xa0, 0x5a], [0xa0, 0x5a, 0xb4], [0xc0, 0x4b, 0x4b], [0x4b, 0xa6, 0xa6]];
+
+impl SubStyle {
+    pub fn new(name: &str, index: usize, fields: Vec<String>) -> SubStyle {
+        let fill = PALETTE[index % PALETTE.len()];
+        let stroke = fill.map(|c| (c as f32 * 0.6) as u8);
+        let label_field = plan::name_field(&fields);
+        SubStyle {
+            name: name.into(),
+            visible: true,
+            fill,
+            stroke,
+            opacity: 0.35,
+            width: 1.0,
+            point_px: 7.0,
+            label_field,
+            fields,
+        }
+    }
+
+    fn materials(&self) -> [MapMaterial; 4] {
+        let c = |rgb: [u8; 3]| Color::srgb_u8(rgb[0], rgb[1], rgb[2]);
+        [
+            MapMaterial::new(c(self.fill), self.opacity, 0.0, false, false),
+            MapMaterial::new(c(self.stroke), (self.opacity * 2.5).clamp(0.5, 1.0), self.width, false, false),
+            MapMaterial::new(c(self.fill), 1.0, self.width.max(1.5), false, false),
+            MapMaterial::new(c(self.fill), 1.0, self.point_px, false, false),
+        ]
+    }
+}
+
+/// Which of a source layer's meshes an entity draws.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Part {
+    Fill,
+    Outline,
+    Line,
+    Point,
+}
+
+impl Part {
+    const ALL: [Part; 4] = [Part::Fill, Part::Outline, Part::Line, Part::Point];
+
+    fn index(self) -> usize {
+        self as usize
+    }
+
+    fn of(self, m: &LayerMeshes) -> Option<Mesh> {
+        match self {
+            Part::Fill => (!m.fill.indices.is_empty()).then(|| fill_mesh(&m.fill, &[])),
+            Part::Outline => (!m.outlines.indices.is_empty()).then(|| extruded_mesh(&m.outlines, &[])),
+            Part::Line => (!m.lines.indices.is_empty()).then(|| extruded_mesh(&m.lines, &[])),
+            Part::Point => (!m.points.indices.is_empty()).then(|| extruded_mesh(&m.points, &[])),
+        }
+    }
+}
+
+/// Marks an entity drawing part of a vector tile.
+#[derive(Component, Debug, Clone, Copy)]
+pub struct VectorTilePart {
+    pub source: SourceId,
+    pub tile: TileId,
+    pub sublayer: usize,
+    pub part: Part,
+}
+
+/// A tile of one source: the data, the entities drawing it once uploaded, when it was last seen.
+pub struct TileSlot {
+    /// `None`: the source has nothing here.
+    pub built: Option<Arc<BuiltTile>>,
+    entities: Vec<(Entity, usize, Part)>,
+    uploaded: bool,
+    last_shown: u64,
+    bytes: usize,
+}
+
+/// One vector source and everything about it.
+pub struct VectorLayer {
+    pub id: SourceId,
+    pub spec: VectorSpec,
+    pub info: Option<SourceInfo>,
+    /// Why the source cannot be opened.
+    pub error: Option<String>,
+    pub visible: bool,
+    /// Per source layer, by name, in the order first seen.
+    pub styles: Vec<SubStyle>,
+    /// Materials per source layer and part, updated in place when the style changes.
+    materials: Vec<[Handle<MapMaterial>; 4]>,
+    applied: Vec<SubStyle>,
+    pub tiles: HashMap<TileId, TileSlot>,
+    /// Tiles that failed, with the second they may be asked for again.
+    failed: HashMap<TileId, f64>,
+    /// Failures by kind: how many, and the first message (one problem per kind, not per tile).
+    failures: BTreeMap<String, usize>,
+    wanted: Vec<TileId>,
+    /// The tiles on screen this frame, for picking, labels and "features in view".
+    pub shown: Vec<TileId>,
+    /// Every tile the view needs is loaded, empty or failed.
+    pub complete: bool,
+}
+
+impl VectorLayer {
+    fn new(id: SourceId, spec: VectorSpec) -> Self {
+        VectorLayer {
+            id,
+            spec,
+            info: None,
+            error: None,
+            visible: true,
+            styles: vec![],
+            materials: vec![],
+            applied: vec![],
+            tiles: HashMap::new(),
+            failed: HashMap::new(),
+            failures: BTreeMap::new(),
+            wanted: vec![],
+            shown: vec![],
+            complete: false,
+        }
+    }
+
+    /// The layer's name for lists: the source's own name once known.
+    pub fn title(&self) -> String {
+        self.info.as_ref().map_or_else(|| self.spec.location(), |i| i.name.clone())
+    }
+
+    /// The style of source layer `name`, added (with the next palette colour) when first seen.
+    fn style_index(&mut self, name: &str, fields: impl FnOnce() -> Vec<String>) -> usize {
+        if let Some(i) = self.styles.iter().position(|s| s.name == name) {
+            return i;
+        }
+        let i = self.styles.len();
+        self.styles.push(SubStyle::new(name, i, fields()));
+        i
+    }
+
+    pub fn loading(&self) -> bool {
+        self.error.is_none() && (self.info.is_none() || !self.complete)
+    }
+
+    /// Bytes of tile data held.
+    pub fn bytes(&self) -> usize {
+        self.tiles.values().map(|t| t.bytes).sum()
+    }
+}
+
+/// Every vector source, and the tile thread they share (started on first use, so an app without
+/// vector layers opens no connection and starts no thread).
+#[derive(Resource, Default)]
+pub struct VectorLayers {
+    pub layers: Vec<VectorLayer>,
+    pub fetcher: Option<VectorFetcher>,
+    next_id: SourceId,
+    frame: u64,
+    /// Built tiles waiting for their upload, oldest first.
+    arrived: std::collections::VecDeque<(SourceId, TileId)>,
+    /// Entities of dropped tiles, despawned by the next upload.
+    despawn: Vec<Entity>,
+    /// Sources the panel asked to open.
+    pub pending: Vec<VectorSpec>,
+}
+
+impl VectorLayers {
+    pub fn get(&self, id: SourceId) -> Option<&VectorLayer> {
+        self.layers.iter().find(|l| l.id == id)
+    }
+
+    /// Tile reads started this run, over all sources.
+    pub fn requests(&self) -> usize {
+        self.fetcher.as_ref().map_or(0, |f| f.counters.fetched.load(std::sync::atomic::Ordering::Relaxed))
+    }
+}
+
+pub struct VectorPlugin {
+    /// Sources from the command line.
+    pub initial: Vec<VectorSpec>,
+}
+
+impl Plugin for VectorPlugin {
+    fn build(&self, app: &mut App) {
+        app.init_resource::<VectorLayers>().add_message::<OpenVector>().add_systems(
+            Update,
+            (open_sources, receive, request, upload, sync_styles, report_readiness).chain().in_set(MapSet::Content),
+        );
+        for spec in &self.initial {
+            app.world_mut().write_message(OpenVector(spec.clone()));
+        }
+    }
+}
+
+fn open_sources(mut opens: MessageReader<OpenVector>, mut vl: ResMut<VectorLayers>, mut problems: ResMut<Problems>) {
+    let mut specs: Vec<VectorSpec> = opens.read().map(|o| o.0.clone()).collect();
+    specs.append(&mut vl.pending);
+    for spec in &specs {
+        if vl.layers.iter().any(|l| &l.spec == spec) {
+            continue;
+        }
+        if vl.fetcher.is_none() {
+            match VectorFetcher::spawn() {
+                Ok(f) => vl.fetcher = Some(f),
+                Err(e) => {
+                    problems.error(spec.location(), format!("cannot start the vector tile thread: {e}"));
+                    return;
+                }
+            }
+        }
+        vl.next_id += 1;
+        let id = vl.next_id;
+        if let Some(f) = &vl.fetcher {
+            f.open(id, spec.clone());
+        }
+        vl.layers.push(VectorLayer::new(id, spec.clone()));
+    }
+}
+
+/// The view as the vector plugin needs it.
+#[derive(SystemParam)]
+pub struct ViewParam<'w> {
+    map: ResMut<'w, MapView>,
+    res: Res<'w, AtlasRes>,
+    time: Res<'w, Time>,
+}
+
+/// Takes what the tile thread sent: opened sources (their layers get styles), built tiles
+/// (queued for upload), failures (one problem per kind of failure and source).
+fn receive(
+    mut vl: ResMut<VectorLayers>,
+    mut problems: ResMut<Problems>,
+    view: ViewParam,
+    mut cmds: MessageWriter<AtlasCommand>,
+) {
+    let ViewParam { mut map, res, time } = view;
+    let Some(events) = vl.fetcher.as_ref().map(VectorFetcher::poll) else { return };
+    let now = time.elapsed_secs_f64();
+    let vl = &mut *vl;
+    for ev in events {
+        match ev {
+            VectorEvent::Opened { source, info } => {
+                let Some(l) = vl.layers.iter_mut().find(|l| l.id == source) else { continue };
+                for v in &info.layers {
+                    l.style_index(&v.id, || v.field_names());
+                }
+                // A source elsewhere than the view: go and look at it.
+                if let Some(b) = info.bounds
+                    && plan::should_fly(map.visible_lonlat(&res.frame), b)
+                {
+                    map.fit_lonlat(&res.frame, geo::Rect::new((b[0], b[1]), (b[2], b[3])), 30.0);
+                }
+                l.info = Some(info);
+            }
+            VectorEvent::OpenFailed { source, error: VectorError::IsGeoJson { at } } => {
+                // A GeoJSON URL without an extension: the layer reader's, after all.
+                vl.layers.retain(|l| l.id != source);
+                if let Some(f) = &vl.fetcher {
+                    f.close(source);
+                }
+                cmds.write(AtlasCommand::LoadLayer(at.into()));
+            }
+            VectorEvent::OpenFailed { source, error } => {
+                let Some(l) = vl.layers.iter_mut().find(|l| l.id == source) else { continue };
+                problems.error(l.spec.location(), error.to_string());
+                l.error = Some(error.to_string());
+            }
+            VectorEvent::Tile { source, tile, result } => {
+                let Some(l) = vl.layers.iter_mut().find(|l| l.id == source) else { continue };
+                match result {
+                    Ok(built) => {
+                        if let Some(b) = &built {
+                            for layer in &b.tile.layers {
+                                l.style_index(&layer.name, || layer.keys.clone());
+                            }
+                            if let Some(first) = b.errors.first() {
+                                let n = l.failures.entry("feature geometry".into()).or_insert(0);
+                                if *n == 0 {
+                                    problems.warning(
+                                        l.spec.location(),
+                                        format!("tile {tile}: {first} ({} such in this tile; further ones are counted)", b.errors.len()),
+                                    );
+                                }
+                                *n += b.errors.len();
+                            }
+                        }
+                        let bytes = built.as_ref().map_or(64, |b| b.approx_bytes());
+                        let slot = TileSlot { built, entities: vec![], uploaded: false, last_shown: vl.frame, bytes };
+                        if let Some(old) = l.tiles.insert(tile, slot) {
+                            vl.despawn.extend(old.entities.into_iter().map(|(e, _, _)| e));
+                        }
+                        l.failed.remove(&tile);
+                        vl.arrived.push_back((source, tile));
+                    }
+                    Err(e) => {
+                        l.failed.insert(tile, now + 30.0);
+                        let n = l.failures.entry(e.kind()).or_insert(0);
+                        if *n == 0 {
+                            problems.warning(
+                                l.spec.location(),
+                                format!("{e} (the tile is left out; further tiles failing the same way are counted)"),
+                            );
+                        }
+                        *n += 1;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A source's tiles as the basemap's planner sees them.
+struct SlotState<'a> {
+    layer: &'a VectorLayer,
+    now: f64,
+}
+
+impl TileState for SlotState<'_> {
+    fn loaded(&self, t: &TileId) -> bool {
+        self.layer.tiles.get(t).is_some_and(|s| s.uploaded || s.built.is_none())
+    }
+    fn failed(&self, t: &TileId) -> bool {
+        self.layer.failed.get(t).is_some_and(|until| self.now < *until)
+    }
+    fn arrived(&self, t: &TileId) -> bool {
+        self.layer.tiles.get(t).is_some_and(|s| !s.uploaded && s.built.is_some())
+    }
+}
+
+/// Asks for the tiles each source's view needs (cancelling the rest), shows loaded ones with
+/// coarser stand-ins for missing ones, and drops the tiles unseen for longest beyond the budget.
+fn request(
+    mut vl: ResMut<VectorLayers>,
+    map: Res<MapView>,
+    res: Res<AtlasRes>,
+    time: Res<Time>,
+    mut vis: Query<&mut Visibility, With<VectorTilePart>>,
+) {
+    vl.frame += 1;
+    if !map.viewport_known {
+        return;
+    }
+    let now = time.elapsed_secs_f64();
+    let view = map.visible_lonlat(&res.frame);
+    let vl = &mut *vl;
+    let frame = vl.frame;
+    let budget = CACHE_BYTES / vl.layers.len().max(1);
+    for l in &mut vl.layers {
+        let Some(info) = &l.info else { continue };
+        let needed = if l.visible {
+            let z = plan::data_zoom(map.scale, info.min_zoom, info.max_zoom);
+            plan::tiles_for(view, info.bounds, z, MAX_WANTED)
+        } else {
+            vec![]
+        };
+        let TilePlan { show, want } = plan_tiles(&ViewTiles { needed: needed.clone(), ..default() }, &SlotState { layer: l, now });
+        l.complete = needed.iter().all(|t| {
+            let s = SlotState { layer: l, now };
+            s.loaded(t) || s.failed(t)
+        });
+        if want != l.wanted {
+            if let Some(f) = &vl.fetcher {
+                f.want(l.id, want.clone());
+            }
+            l.wanted = want;
+        }
+        let mut shown: Vec<TileId> = show.iter().copied().collect();
+        shown.sort();
+        for (t, slot) in l.tiles.iter_mut() {
+            let on = show.contains(t);
+            if on {
+                slot.last_shown = frame;
+            }
+            for &(e, sub, _) in &slot.entities {
+                let sub_on = on && l.styles.get(sub).is_some_and(|s| s.visible);
+                let want_v = if sub_on { Visibility::Inherited } else { Visibility::Hidden };
+                if let Ok(mut v) = vis.get_mut(e)
+                    && *v != want_v
+                {
+                    *v = want_v;
+                }
+            }
+        }
+        l.shown = shown;
+        for t in plan::evict(l.tiles.iter().map(|(t, s)| (*t, s.last_shown, s.bytes)), budget, frame) {
+            if let Some(slot) = l.tiles.remove(&t) {
+                vl.despawn.extend(slot.entities.into_iter().map(|(e, _, _)| e));
+            }
+        }
+    }
+}
+
+/// Depth of a source's part: above the raster basemap's tiles, below the thematic layers; finer
+/// tiles above the coarser ones standing in.
+fn depth(base: f32, source_index: usize, sublayer: usize, part: Part, zoom: u8) -> f32 {
+    base + 1.0 + source_index as f32 * 0.6 + sublayer.min(5) as f32 * 0.1 + part.index() as f32 * 0.02 + zoom as f32 * 0.0008
+}
+
+/// GPU-side assets the upload creates.
+#[derive(SystemParam)]
+pub struct VectorAssets<'w> {
+    meshes: ResMut<'w, Assets<Mesh>>,
+    materials: ResMut<'w, Assets<MapMaterial>>,
+}
+
+/// Turns arrived tiles into entities, within a vertex budget per frame; despawns dropped ones.
+fn upload(mut commands: Commands, mut vl: ResMut<VectorLayers>, res: Res<AtlasRes>, mut assets: VectorAssets) {
+    for e in vl.despawn.drain(..) {
+        commands.entity(e).despawn();
+    }
+    let base = z::tiles(res.atlas.layers.iter().rposition(|l| l.meta.basemap));
+    let mut budget = UPLOAD_VERTICES_PER_FRAME;
+    let vl = &mut *vl;
+    while budget > 0 {
+        let Some((source, tile)) = vl.arrived.pop_front() else { break };
+        let Some(li) = vl.layers.iter().position(|l| l.id == source) else { continue };
+        let l = &mut vl.layers[li];
+        ensure_materials(l, &mut assets.materials);
+        let Some(slot) = l.tiles.get_mut(&tile) else { continue };
+        if slot.uploaded {
+            continue;
+        }
+        slot.uploaded = true;
+        let Some(built) = slot.built.clone() else { continue };
+        budget = budget.saturating_sub(built.vertex_count().max(1));
+        let (mx, my, _) = tile.mercator_nw();
+        let (x, y) = res.frame.from_mercator(mx, my);
+        for (layer, meshes) in built.tile.layers.iter().zip(&built.meshes) {
+            let Some(sub) = l.styles.iter().position(|s| s.name == layer.name) else { continue };
+            for part in Part::ALL {
+                let Some(mesh) = part.of(meshes) else { continue };
+                let e = commands
+                    .spawn((
+                        VectorTilePart { source, tile, sublayer: sub, part },
+                        Mesh2d(assets.meshes.add(mesh)),
+                        MeshMaterial2d(l.materials[sub][part.index()].clone()),
+                        Transform::from_xyz(x as f32, y as f32, depth(base, li, sub, part, tile.z)),
+                        Visibility::Hidden,
+                    ))
+                    .id();
+                slot.entities.push((e, sub, part));
+            }
+        }
+    }
+}
+
+/// Materials for every source layer, created when a layer is first seen.
+fn ensure_materials(l: &mut VectorLayer, materials: &mut Assets<MapMaterial>) {
+    while l.materials.len() < l.styles.len() {
+        let style = &l.styles[l.materials.len()];
+        let m = style.materials().map(|m| materials.add(m));
+        l.applied.push(style.clone());
+        l.materials.push(m);
+    }
+}
+
+/// Applies style edits to the materials in place (no tile is rebuilt for a colour or width).
+fn sync_styles(mut vl: ResMut<VectorLayers>, mut materials: ResMut<Assets<MapMaterial>>) {
+    for l in &mut vl.layers {
+        ensure_materials(l, &mut materials);
+        for i in 0..l.styles.len() {
+            if l.styles[i] == l.applied[i] {
+                continue;
+            }
+            let new = l.styles[i].materials();
+            for (h, m) in l.materials[i].iter().zip(new) {
+                if let Some(mut slot) = materials.get_mut(h) {
+                    *slot = m;
+                }
+            }
+            l.applied[i] = l.styles[i].clone();
+        }
+    }
+}
+
+/// Screenshots and the benchmark wait until every source's view is complete and uploaded.
+fn report_readiness(vl: Res<VectorLayers>, mut ready: ResMut<Readiness>) {
+    let settled = vl.arrived.is_empty() && vl.layers.iter().all(|l| l.error.is_some() || (l.info.is_some() && l.complete));
+    if ready.vector_settled != settled {
+        ready.vector_settled = settled;
+    }
+}
+
+#[cfg(test)]
+mod tests;

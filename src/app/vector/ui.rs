@@ -1,0 +1,89 @@
+//! The vector tiles section of the layers panel: each source with its state, and each of its
+//! source layers with visibility, colours, opacity, width and the label field; plus the box to
+//! open a URL, drawn by the panels.
+
+use bevy_egui::egui::{self, Color32, Ui};
+
+use super::VectorLayers;
+use crate::tiles::vector::VectorSpec;
+
+/// The section; a source typed into its box is queued on [`VectorLayers`] to open.
+pub fn vector_section(ui: &mut Ui, vl: &mut VectorLayers, url: &mut String) {
+    let mut open = None;
+    ui.heading("向量瓦片 Vector tiles");
+    ui.horizontal(|ui| {
+        let r = ui.add(
+            egui::TextEdit::singleline(url).hint_text("Martin / TileJSON URL, .pmtiles, {z}/{x}/{y}.pbf").desired_width(200.0),
+        );
+        let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+        if ui.button("Open").clicked() || enter {
+            match VectorSpec::recognise(url.trim()) {
+                Some(spec) => {
+                    open = Some(spec);
+                    url.clear();
+                }
+                None => {
+                    ui.ctx().data_mut(|d| d.insert_temp(egui::Id::new("vector_url_error"), true));
+                }
+            }
+        }
+    });
+    if ui.ctx().data(|d| d.get_temp::<bool>(egui::Id::new("vector_url_error"))).unwrap_or(false) && !url.is_empty() {
+        ui.colored_label(
+            Color32::from_rgb(0xb0, 0x20, 0x20),
+            "Not a vector tile source: give a TileJSON or Martin URL, a .pmtiles or .mbtiles file, or a template with {z}/{x}/{y}",
+        );
+    }
+    for l in &mut vl.layers {
+        ui.separator();
+        ui.horizontal(|ui| {
+            let title = l.title();
+            ui.checkbox(&mut l.visible, egui::RichText::new(title).strong())
+                .on_hover_text(l.spec.location());
+        });
+        if let Some(e) = &l.error {
+            ui.colored_label(Color32::from_rgb(0xb0, 0x20, 0x20), e);
+            continue;
+        }
+        let Some(info) = &l.info else {
+            ui.weak("opening…");
+            continue;
+        };
+        let mb = l.bytes() as f64 / 1048576.0;
+        ui.weak(format!(
+            "{} · zoom {}–{} · {} tiles on screen{} · {mb:.0} MB held",
+            info.kind.title(),
+            info.min_zoom,
+            info.max_zoom,
+            l.shown.len(),
+            if l.complete { "" } else { ", loading" },
+        ));
+        for s in &mut l.styles {
+            ui.horizontal(|ui| {
+                ui.checkbox(&mut s.visible, &s.name);
+                ui.color_edit_button_srgb(&mut s.fill).on_hover_text("fill");
+                ui.color_edit_button_srgb(&mut s.stroke).on_hover_text("outline");
+            });
+            if s.visible {
+                ui.indent(("vstyle", &s.name), |ui| {
+                    ui.add(egui::Slider::new(&mut s.opacity, 0.0..=1.0).text("opacity"));
+                    ui.add(egui::Slider::new(&mut s.width, 0.0..=6.0).text("width px"));
+                    ui.add(egui::Slider::new(&mut s.point_px, 2.0..=20.0).text("point px"));
+                    let current = s.label_field.clone().unwrap_or_else(|| "no labels".into());
+                    egui::ComboBox::from_id_salt(("vlabel", &s.name)).selected_text(format!("labels: {current}")).show_ui(
+                        ui,
+                        |ui| {
+                            ui.selectable_value(&mut s.label_field, None, "no labels");
+                            for f in &s.fields {
+                                ui.selectable_value(&mut s.label_field, Some(f.clone()), f);
+                            }
+                        },
+                    );
+                });
+            }
+        }
+    }
+    if let Some(spec) = open {
+        vl.pending.push(spec);
+    }
+}
