@@ -11,6 +11,12 @@
 //! `BACKGROUND` (`CHANGED` once `version` is above 0) with a `MARKER` disc where the configured
 //! lon/lat (in the tiles' own CRS) falls. `GET /layers/NAME.geojson` answers a GeoJSON square
 //! around that lon/lat.
+//!
+//! Files (vector tiles, PMTiles archives): `GET /files/PATH` serves `tests/fixtures/vector/PATH`
+//! with HTTP range requests (206 and `Content-Range`, as nginx or S3 do); `/norange/PATH` ignores
+//! `Range` and sends the whole file; `/tilejson/DIR` answers TileJSON for the XYZ directory
+//! `DIR` (relative tile URLs, as some servers write them); `/tilejson-empty` answers TileJSON
+//! without `tiles`.
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -35,6 +41,8 @@ pub struct Stats {
     pub not_modified: AtomicUsize,
     /// Every request's path, in order, and when it came.
     pub paths: Mutex<Vec<String>>,
+    /// Every `Range` header, with its path: "PATH bytes=A-B".
+    pub ranges: Mutex<Vec<String>>,
     pub times: Mutex<Vec<std::time::Instant>>,
     /// `throttle` answers this many requests with HTTP 429 (`Retry-After: 1`) before serving.
     pub throttle_left: AtomicUsize,
@@ -140,6 +148,52 @@ fn handle(mut s: TcpStream, st: &Stats, marker: Option<(f64, f64)>) {
     let reply = |s: &mut TcpStream, status: &str, ctype: &str, body: &[u8], declared: Option<usize>| {
         reply_with(s, status, ctype, body, declared, "")
     };
+    if let Some(rel) = path.strip_prefix("/files/").or(path.strip_prefix("/norange/")) {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/vector");
+        let rel = rel.split('?').next().unwrap_or(rel);
+        let file = (!rel.contains("..")).then(|| std::fs::read(root.join(rel)).ok()).flatten();
+        match (file, header("range").filter(|_| path.starts_with("/files/"))) {
+            (None, _) => reply(&mut s, "404 Not Found", "text/plain", b"no such file", Some(12)),
+            (Some(b), None) => reply(&mut s, "200 OK", "application/octet-stream", &b, Some(b.len())),
+            (Some(b), Some(r)) => {
+                st.ranges.lock().unwrap().push(format!("{path} {r}"));
+                let (a, e) = r.trim_start_matches("bytes=").split_once('-').unwrap_or(("0", ""));
+                let a: usize = a.parse().unwrap_or(0);
+                let e: usize = e.parse().unwrap_or(usize::MAX).min(b.len().saturating_sub(1));
+                if a >= b.len() {
+                    reply(&mut s, "416 Range Not Satisfiable", "text/plain", b"", Some(0));
+                } else {
+                    let part = &b[a..=e];
+                    let extra = format!("Content-Range: bytes {a}-{e}/{}\r\nAccept-Ranges: bytes\r\n", b.len());
+                    reply_with(
+                        &mut s,
+                        "206 Partial Content",
+                        "application/octet-stream",
+                        part,
+                        Some(part.len()),
+                        &extra,
+                    );
+                }
+            }
+        }
+        st.open.fetch_sub(1, Ordering::SeqCst);
+        return;
+    }
+    if let Some(dir) = path.strip_prefix("/tilejson/") {
+        let body = format!(
+            r#"{{"tilejson":"3.0.0","name":"{dir}","tiles":["../files/{dir}/{{z}}/{{x}}/{{y}}.pbf"],"minzoom":10,"maxzoom":14,
+               "bounds":[121.1,31.44,121.14,31.47],"vector_layers":[{{"id":"parcels","fields":{{"id":"Number","name":"String","landuse":"String"}}}},{{"id":"roads","fields":{{"name":"String"}}}}]}}"#
+        );
+        reply(&mut s, "200 OK", "application/json", body.as_bytes(), Some(body.len()));
+        st.open.fetch_sub(1, Ordering::SeqCst);
+        return;
+    }
+    if path == "/tilejson-empty" {
+        let body = br#"{"tilejson":"3.0.0","name":"nothing"}"#;
+        reply(&mut s, "200 OK", "application/json", body, Some(body.len()));
+        st.open.fetch_sub(1, Ordering::SeqCst);
+        return;
+    }
     if path.starts_with("/layers/") {
         // A GeoJSON layer: a square of ±0.003° around the marker.
         let (lon, lat) = marker.unwrap_or((121.2, 31.6));

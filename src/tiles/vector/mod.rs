@@ -15,6 +15,9 @@ pub mod source;
 pub mod tilejson;
 pub mod worker;
 
+#[cfg(test)]
+mod tests;
+
 pub use build::BuiltTile;
 pub use source::{SourceInfo, SourceKind, VectorError, VectorSpec};
 pub use worker::{SourceId, VectorEvent, VectorFetcher};

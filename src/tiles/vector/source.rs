@@ -158,8 +158,18 @@ impl VectorError {
 /// file replaced while open gives an error rather than a crash) or a URL read by range requests
 /// through the app's one HTTP client.
 pub enum RangeBackend {
-    File { file: std::fs::File, path: PathBuf },
-    Http { client: reqwest::Client, url: String, timeouts: Timeouts },
+    File {
+        file: std::fs::File,
+        path: PathBuf,
+    },
+    /// `prefix`: the archive's first bytes, already fetched to recognise it; the header, root
+    /// directory and usually the metadata lie in them, so opening costs one request.
+    Http {
+        client: reqwest::Client,
+        url: String,
+        timeouts: Timeouts,
+        prefix: Bytes,
+    },
 }
 
 impl AsyncBackend for RangeBackend {
@@ -173,7 +183,16 @@ impl AsyncBackend for RangeBackend {
                 file.read_exact_at(&mut buf, offset).map_err(PmtError::Reading)?;
                 Ok(BackendResponse::new(Bytes::from(buf)))
             }
-            RangeBackend::Http { client, url, timeouts } => {
+            RangeBackend::Http { prefix, .. }
+                if offset.checked_add(length as u64).is_some_and(|end| end <= prefix.len() as u64) =>
+            {
+                Ok(BackendResponse::new(prefix.slice(offset as usize..offset as usize + length)))
+            }
+            // The prefix is all there is: the file is shorter than it.
+            RangeBackend::Http { prefix, .. } if offset == 0 && prefix.len() < 16384 => {
+                Ok(BackendResponse::new(prefix.slice(..length.min(prefix.len()))))
+            }
+            RangeBackend::Http { client, url, timeouts, .. } => {
                 let b = http::get_range(client, url, offset, length as u64, *timeouts)
                     .await
                     .map_err(|e| PmtError::Reading(std::io::Error::other(e)))?;
@@ -244,15 +263,20 @@ pub async fn open(spec: &VectorSpec) -> Result<(Opened, SourceInfo), VectorError
         }
         VectorSpec::Url(u) => {
             let client = client()?;
+            // A download that is TileJSON is small; a PMTiles archive answering without ranges
+            // is cut off here rather than downloaded whole.
             // One small range request tells PMTiles from TileJSON without downloading either.
+            let named_pmtiles = last_extension(u).as_deref() == Some("pmtiles");
             let head = match http::get_range(&client, u, 0, 16384, timeouts()).await {
                 Ok(b) => b,
-                // A TileJSON endpoint that ignores Range: it answered, just not with a part.
-                Err(HttpError::NoRanges { .. }) => Vec::new(),
+                // A TileJSON endpoint that ignores Range answered, just not with a part; an
+                // archive must be read by ranges or not at all.
+                Err(HttpError::NoRanges { .. }) if !named_pmtiles => Vec::new(),
                 Err(e) => return Err(e.into()),
             };
             if head.starts_with(PMTILES_MAGIC) {
-                let backend = RangeBackend::Http { client, url: u.clone(), timeouts: timeouts() };
+                let backend =
+                    RangeBackend::Http { client, url: u.clone(), timeouts: timeouts(), prefix: Bytes::from(head) };
                 return open_pmtiles(backend, u, SourceKind::PmtilesHttp).await;
             }
             let expect = http::Expect {
@@ -262,6 +286,9 @@ pub async fn open(spec: &VectorSpec) -> Result<(Opened, SourceInfo), VectorError
                 max_bytes: 4 << 20,
             };
             let body = http::download(&client, u, expect, timeouts(), None).await?;
+            if body.starts_with(PMTILES_MAGIC) {
+                return Err(HttpError::NoRanges { url: u.clone() }.into());
+            }
             let tj = match TileJson::parse(&body, u) {
                 Ok(tj) => tj,
                 Err(_) if looks_like_geojson(&body) => return Err(VectorError::IsGeoJson { at: u.clone() }),
@@ -349,6 +376,13 @@ async fn open_pmtiles(backend: RangeBackend, at: &str, kind: SourceKind) -> Resu
         template: None,
     };
     Ok((Opened::Pmtiles { reader, at: at.into() }, info))
+}
+
+/// The extension of a URL's last path segment, lower-cased.
+fn last_extension(u: &str) -> Option<String> {
+    let p = u.split(['?', '#']).next().unwrap_or(u);
+    let seg = p.rsplit('/').next()?;
+    seg.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase())
 }
 
 /// A GeoJSON document rather than TileJSON: its top-level type is a feature or collection.

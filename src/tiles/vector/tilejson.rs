@@ -111,10 +111,28 @@ pub fn resolve_url(base: &str, rel: &str) -> String {
     if rel.starts_with('/') {
         return format!("{}{rel}", &base[..host_end]);
     }
-    // Drop the query, then the last path segment.
+    // Drop the query, then the last path segment; then walk `./` and `../` as a browser does.
     let path = base.split(['?', '#']).next().unwrap_or(base);
-    let dir_end = path[host_end.min(path.len())..].rfind('/').map_or(path.len(), |i| host_end + i);
-    format!("{}/{rel}", &path[..dir_end])
+    let host_end = host_end.min(path.len());
+    let dir_end = path[host_end..].rfind('/').map_or(path.len(), |i| host_end + i);
+    let mut segs: Vec<&str> = path[host_end..dir_end].split('/').filter(|s| !s.is_empty()).collect();
+    let mut rest = rel;
+    loop {
+        if let Some(r) = rest.strip_prefix("./") {
+            rest = r;
+        } else if let Some(r) = rest.strip_prefix("../") {
+            segs.pop();
+            rest = r;
+        } else {
+            break;
+        }
+    }
+    let mut out = path[..host_end].to_string();
+    for s in segs {
+        out.push('/');
+        out.push_str(s);
+    }
+    format!("{out}/{rest}")
 }
 
 #[cfg(test)]
@@ -130,6 +148,9 @@ mod tests {
         assert_eq!(resolve_url(b, "https://x/t"), "https://x/t");
         assert_eq!(resolve_url("http://h:3000/parcels", "/parcels/{z}"), "http://h:3000/parcels/{z}");
         assert_eq!(resolve_url("http://h", "t/{z}"), "http://h/t/{z}");
+        assert_eq!(resolve_url("http://h/a/b/c.json", "../t/{z}"), "http://h/a/t/{z}");
+        assert_eq!(resolve_url("http://h/a/c.json", "../../t/{z}"), "http://h/t/{z}");
+        assert_eq!(resolve_url("http://h/a/c.json", "./t/{z}"), "http://h/a/t/{z}");
     }
 
     #[test]
