@@ -7,6 +7,7 @@
 pub mod labels;
 pub mod png;
 pub mod state;
+pub mod tile_plan;
 pub mod view;
 
 pub mod basemap;
@@ -18,7 +19,6 @@ pub mod panels;
 pub mod picking;
 pub mod presenter;
 pub mod screenshot;
-pub mod vector;
 
 #[cfg(test)]
 mod tests;
@@ -117,7 +117,7 @@ pub fn run(atlas: Atlas, opts: AppOptions) -> anyhow::Result<ExitCode> {
                 .then(crate::settings::Settings::default_path)
                 .flatten(),
         },
-        vector::VectorPlugin { initial: opts.vector_layers.clone() },
+        layers::vector::VectorPlugin { initial: opts.vector_layers.clone() },
     ));
     app.world_mut().resource_mut::<layers::Tessellation>().loading.extend(reads);
     for dir in &opts.document_folders {

@@ -155,9 +155,18 @@ fn plugin_imports_form_a_tree() {
     let sources = |plugin: &str| -> String {
         let dir = app_dir.join(plugin);
         if dir.is_dir() {
+            // The plugin's files, its submodules' folders included.
             let mut text = String::new();
-            for entry in std::fs::read_dir(&dir).unwrap() {
-                text.push_str(&std::fs::read_to_string(entry.unwrap().path()).unwrap());
+            let mut dirs = vec![dir];
+            while let Some(d) = dirs.pop() {
+                for entry in std::fs::read_dir(&d).unwrap() {
+                    let p = entry.unwrap().path();
+                    if p.is_dir() {
+                        dirs.push(p);
+                    } else {
+                        text.push_str(&std::fs::read_to_string(p).unwrap());
+                    }
+                }
             }
             text
         } else {

@@ -8,7 +8,6 @@
 //! to show and ask for; `ui` draws the panel section and the attribution.
 
 mod material;
-pub mod plan;
 mod resources;
 mod ui;
 
@@ -24,11 +23,11 @@ use bevy::window::PrimaryWindow;
 
 pub use self::material::TileMaterial;
 use self::material::{TileUniform, tile_image};
-use self::plan::{TilePlan, ViewTiles, retry_wait};
 pub use self::resources::{BasemapChoice, CACHE_LIMIT, FailureKind, GpuTiles, TileLoader, settled};
 use self::resources::{FrameTiles, Loaded, Remember};
 pub use self::ui::{attribution, basemap_section};
 use super::state::{AtlasRes, Problems, Readiness};
+use super::tile_plan::{self as plan, TilePlan, ViewTiles, retry_wait};
 use super::view::{MapSet, MapView, z};
 use crate::diagnostic::Diagnostic;
 use crate::settings::Settings;

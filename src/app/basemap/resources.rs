@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use bevy::prelude::*;
 
 use super::TileMaterial;
-use super::plan::TileState;
+use crate::app::tile_plan::TileState;
 use crate::proj::Crs;
 use crate::settings::Settings;
 use crate::tiles::fetch::{TileEvent, TileFetcher};

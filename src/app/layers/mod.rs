@@ -10,6 +10,7 @@ pub mod documents;
 pub mod material;
 pub mod overlays;
 pub mod reading;
+pub mod vector;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

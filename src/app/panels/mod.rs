@@ -153,7 +153,7 @@ pub struct Sections<'w> {
     basemap: Option<ResMut<'w, BasemapChoice>>,
     tiles: Option<ResMut<'w, TileLoader>>,
     reading: Res<'w, DocumentReading>,
-    vector: Option<ResMut<'w, crate::app::vector::VectorLayers>>,
+    vector: Option<ResMut<'w, crate::app::layers::vector::VectorLayers>>,
 }
 
 fn color32(meta: &LayerMeta) -> Color32 {
@@ -219,7 +219,7 @@ fn ui_system(
                 sidebar::layers_panel(ui, &res, &mut view, &mut state, &mut requests.cmds);
                 if let Some(vl) = vector.as_deref_mut() {
                     ui.separator();
-                    crate::app::vector::ui::vector_section(ui, vl, &mut state.vector_url);
+                    crate::app::layers::vector::ui::vector_section(ui, vl, &mut state.vector_url);
                 }
                 if let (Some(bm), Some(tiles)) = (basemap.as_deref_mut(), tiles.as_deref_mut()) {
                     ui.separator();

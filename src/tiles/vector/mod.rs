@@ -9,6 +9,7 @@
 
 pub mod build;
 pub mod clip;
+pub mod features;
 pub mod mbtiles;
 pub mod mvt;
 pub mod source;

@@ -158,6 +158,8 @@ impl VectorError {
 /// file replaced while open gives an error rather than a crash) or a URL read by range requests
 /// through the app's one HTTP client.
 pub enum RangeBackend {
+    /// An archive already in memory (the fuzz target, tests).
+    Memory(Bytes),
     File {
         file: std::fs::File,
         path: PathBuf,
@@ -175,6 +177,10 @@ pub enum RangeBackend {
 impl AsyncBackend for RangeBackend {
     async fn read(&self, offset: u64, length: usize) -> Result<BackendResponse, PmtError> {
         match self {
+            RangeBackend::Memory(b) => {
+                let start = (offset as usize).min(b.len());
+                Ok(BackendResponse::new(b.slice(start..start.saturating_add(length).min(b.len()))))
+            }
             RangeBackend::File { file, .. } => {
                 use std::os::unix::fs::FileExt;
                 let len = file.metadata().map_err(PmtError::Reading)?.len();
@@ -396,6 +402,23 @@ fn looks_like_geojson(body: &[u8]) -> bool {
         .ok()
         .and_then(|t| t.kind)
         .is_some_and(|k| matches!(k.as_str(), "FeatureCollection" | "Feature"))
+}
+
+/// Opens an archive held in memory and reads `tiles` from it, on a runtime of its own: what the
+/// PMTiles fuzz target drives (header, directories, leaf directories, tile entries).
+pub fn read_pmtiles_in_memory(bytes: Vec<u8>, tiles: &[TileId]) -> Result<Vec<Option<Vec<u8>>>, VectorError> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .map_err(|e| VectorError::Io { at: "memory".into(), message: e.to_string() })?;
+    rt.block_on(async {
+        let (opened, _) =
+            open_pmtiles(RangeBackend::Memory(Bytes::from(bytes)), "memory", SourceKind::PmtilesFile).await?;
+        let mut out = Vec::new();
+        for &t in tiles {
+            out.push(opened.tile(t).await?);
+        }
+        Ok(out)
+    })
 }
 
 fn last_segment(u: &str) -> String {

@@ -13,7 +13,9 @@ pub fn vector_section(ui: &mut Ui, vl: &mut VectorLayers, url: &mut String) {
     ui.heading("向量瓦片 Vector tiles");
     ui.horizontal(|ui| {
         let r = ui.add(
-            egui::TextEdit::singleline(url).hint_text("Martin / TileJSON URL, .pmtiles, {z}/{x}/{y}.pbf").desired_width(200.0),
+            egui::TextEdit::singleline(url)
+                .hint_text("Martin / TileJSON URL, .pmtiles, {z}/{x}/{y}.pbf")
+                .desired_width(200.0),
         );
         let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
         if ui.button("Open").clicked() || enter {
@@ -38,8 +40,7 @@ pub fn vector_section(ui: &mut Ui, vl: &mut VectorLayers, url: &mut String) {
         ui.separator();
         ui.horizontal(|ui| {
             let title = l.title();
-            ui.checkbox(&mut l.visible, egui::RichText::new(title).strong())
-                .on_hover_text(l.spec.location());
+            ui.checkbox(&mut l.visible, egui::RichText::new(title).strong()).on_hover_text(l.spec.location());
         });
         if let Some(e) = &l.error {
             ui.colored_label(Color32::from_rgb(0xb0, 0x20, 0x20), e);
@@ -70,15 +71,14 @@ pub fn vector_section(ui: &mut Ui, vl: &mut VectorLayers, url: &mut String) {
                     ui.add(egui::Slider::new(&mut s.width, 0.0..=6.0).text("width px"));
                     ui.add(egui::Slider::new(&mut s.point_px, 2.0..=20.0).text("point px"));
                     let current = s.label_field.clone().unwrap_or_else(|| "no labels".into());
-                    egui::ComboBox::from_id_salt(("vlabel", &s.name)).selected_text(format!("labels: {current}")).show_ui(
-                        ui,
-                        |ui| {
+                    egui::ComboBox::from_id_salt(("vlabel", &s.name))
+                        .selected_text(format!("labels: {current}"))
+                        .show_ui(ui, |ui| {
                             ui.selectable_value(&mut s.label_field, None, "no labels");
                             for f in &s.fields {
                                 ui.selectable_value(&mut s.label_field, Some(f.clone()), f);
                             }
-                        },
-                    );
+                        });
                 });
             }
         }

@@ -1,5 +1,6 @@
 //! Which tiles to show and which to ask for: plain functions of what the view needs and what is
 //! loaded, failed or on its way, so the decisions are tested without a renderer or a network.
+//! Shared by the raster basemap and the vector tile layers; imports no plugin.
 
 use std::collections::HashSet;
 

@@ -11,7 +11,7 @@ use crate::tiles::{TileId, covering, zoom_for};
 /// deepest tiles are over-zoomed).
 ///
 /// ```
-/// use port_atlas::app::vector::plan::data_zoom;
+/// use port_atlas::app::layers::vector::plan::data_zoom;
 /// // 10 ground metres per pixel around Suzhou is about 11.7 Web Mercator metres: zoom 13.
 /// assert_eq!(data_zoom(11.7, 0, 14), 13);
 /// assert_eq!(data_zoom(0.5, 9, 15), 15, "over-zoomed past the source's deepest tiles");
@@ -75,7 +75,7 @@ pub fn evict(tiles: impl Iterator<Item = (TileId, u64, usize)>, budget: usize, f
 /// any name, then a title; none when nothing looks like one.
 ///
 /// ```
-/// use port_atlas::app::vector::plan::name_field;
+/// use port_atlas::app::layers::vector::plan::name_field;
 /// let f = |v: &[&str]| name_field(&v.iter().map(|s| s.to_string()).collect::<Vec<_>>());
 /// assert_eq!(f(&["area_m2", "name", "name_zh"]), Some("name_zh".into()));
 /// assert_eq!(f(&["id", "NAME"]), Some("NAME".into()));

@@ -15,11 +15,11 @@ use std::sync::Arc;
 use bevy::ecs::system::SystemParam;
 use bevy::prelude::*;
 
-use super::basemap::plan::{TilePlan, TileState, ViewTiles, plan as plan_tiles};
-use super::layers::build::{extruded_mesh, fill_mesh};
-use super::layers::material::MapMaterial;
-use super::state::{AtlasCommand, AtlasRes, Problems, Readiness};
-use super::view::{MapSet, MapView, z};
+use super::build::{extruded_mesh, fill_mesh};
+use super::material::MapMaterial;
+use crate::app::state::{AtlasCommand, AtlasRes, Problems, Readiness};
+use crate::app::tile_plan::{TilePlan, TileState, ViewTiles, plan as plan_tiles};
+use crate::app::view::{MapSet, MapView, z};
 use crate::tess::LayerMeshes;
 use crate::tiles::TileId;
 use crate::tiles::vector::{BuiltTile, SourceId, SourceInfo, VectorError, VectorEvent, VectorFetcher, VectorSpec};
@@ -58,8 +58,14 @@ pub struct SubStyle {
 }
 
 /// A colour per source layer, in order, readable on the light basemap and on imagery.
-const PALETTE: [[u8; 3]; 6] =
-    [[0xd9, 0x8c, 0x3f], [0x3f, 0x7f, 0xbf], [0x5a, 0xa0, 0x5a], [0xa0, 0x5a, 0xb4], [0xc0, 0x4b, 0x4b], [0x4b, 0xa6, 0xa6]];
+const PALETTE: [[u8; 3]; 6] = [
+    [0xd9, 0x8c, 0x3f],
+    [0x3f, 0x7f, 0xbf],
+    [0x5a, 0xa0, 0x5a],
+    [0xa0, 0x5a, 0xb4],
+    [0xc0, 0x4b, 0x4b],
+    [0x4b, 0xa6, 0xa6],
+];
 
 impl SubStyle {
     pub fn new(name: &str, index: usize, fields: Vec<String>) -> SubStyle {
@@ -335,7 +341,10 @@ fn receive(
                                 if *n == 0 {
                                     problems.warning(
                                         l.spec.location(),
-                                        format!("tile {tile}: {first} ({} such in this tile; further ones are counted)", b.errors.len()),
+                                        format!(
+                                            "tile {tile}: {first} ({} such in this tile; further ones are counted)",
+                                            b.errors.len()
+                                        ),
                                     );
                                 }
                                 *n += b.errors.len();
@@ -410,7 +419,8 @@ fn request(
         } else {
             vec![]
         };
-        let TilePlan { show, want } = plan_tiles(&ViewTiles { needed: needed.clone(), ..default() }, &SlotState { layer: l, now });
+        let TilePlan { show, want } =
+            plan_tiles(&ViewTiles { needed: needed.clone(), ..default() }, &SlotState { layer: l, now });
         l.complete = needed.iter().all(|t| {
             let s = SlotState { layer: l, now };
             s.loaded(t) || s.failed(t)
@@ -450,7 +460,11 @@ fn request(
 /// Depth of a source's part: above the raster basemap's tiles, below the thematic layers; finer
 /// tiles above the coarser ones standing in.
 fn depth(base: f32, source_index: usize, sublayer: usize, part: Part, zoom: u8) -> f32 {
-    base + 1.0 + source_index as f32 * 0.6 + sublayer.min(5) as f32 * 0.1 + part.index() as f32 * 0.02 + zoom as f32 * 0.0008
+    base + 1.0
+        + source_index as f32 * 0.6
+        + sublayer.min(5) as f32 * 0.1
+        + part.index() as f32 * 0.02
+        + zoom as f32 * 0.0008
 }
 
 /// GPU-side assets the upload creates.
@@ -532,7 +546,8 @@ fn sync_styles(mut vl: ResMut<VectorLayers>, mut materials: ResMut<Assets<MapMat
 
 /// Screenshots and the benchmark wait until every source's view is complete and uploaded.
 fn report_readiness(vl: Res<VectorLayers>, mut ready: ResMut<Readiness>) {
-    let settled = vl.arrived.is_empty() && vl.layers.iter().all(|l| l.error.is_some() || (l.info.is_some() && l.complete));
+    let settled =
+        vl.arrived.is_empty() && vl.layers.iter().all(|l| l.error.is_some() || (l.info.is_some() && l.complete));
     if ready.vector_settled != settled {
         ready.vector_settled = settled;
     }
