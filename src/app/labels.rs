@@ -22,6 +22,19 @@ pub fn anchor(g: &Geometry<f64>, frame: &LocalFrame) -> Option<DVec2> {
     Some(DVec2::new(x, y))
 }
 
+/// A name to put on the map from outside the atlas's layers (vector tile features): where (local
+/// metres), what, and how it ranks.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MapLabel {
+    pub world: DVec2,
+    pub text: String,
+    pub is_point: bool,
+    /// The feature's size in metres (0 for points): smaller ones are placed first.
+    pub size_m: f64,
+    /// Selected: placed before everything else.
+    pub chosen: bool,
+}
+
 /// A label that wants a place on screen.
 #[derive(Debug, Clone)]
 pub struct Candidate {

@@ -7,7 +7,7 @@ use bevy::math::DVec2;
 use bevy_egui::egui;
 use egui::{Color32, FontId};
 
-use crate::app::labels::{self, Candidate};
+use crate::app::labels::{self, Candidate, MapLabel};
 use crate::app::state::{AtlasRes, LayerId, LayerView, Selection};
 use crate::app::view::MapView;
 use crate::index::FeatureRef;
@@ -59,6 +59,7 @@ pub(super) fn draw_labels(
     map: &MapView,
     selection: &Selection,
     caches: &mut LabelCaches,
+    extra: &[MapLabel],
 ) {
     let painter = ctx.layer_painter(egui::LayerId::background()).with_clip_rect(central);
     let mut cands = Vec::new();
@@ -109,6 +110,26 @@ pub(super) fn draw_labels(
             cands.push(Candidate { rect, priority: (rank, area) });
             galleys.push((pos, galley));
         }
+    }
+    // Vector tile features' names rank below the atlas's own (a city's parcels must not crowd
+    // out the report's places), smaller features first among them.
+    for l in extra {
+        let s = map.world_to_screen(l.world);
+        if !central.contains(egui::pos2(s.x, s.y)) {
+            continue;
+        }
+        let size = if l.is_point { 12.0 } else { 13.0 };
+        let galley = painter.layout_no_wrap(l.text.clone(), FontId::proportional(size), Color32::from_gray(45));
+        let gs = galley.size();
+        let pos = if l.is_point {
+            egui::pos2(s.x + 8.0, s.y - gs.y / 2.0)
+        } else {
+            egui::pos2(s.x - gs.x / 2.0, s.y - gs.y / 2.0)
+        };
+        let rect = bevy::math::Rect::new(pos.x, pos.y, pos.x + gs.x, pos.y + gs.y);
+        let rank = if l.chosen { 0 } else { 60 };
+        cands.push(Candidate { rect, priority: (rank, (l.size_m * 1e3) as i64) });
+        galleys.push((pos, galley));
     }
     let bounds = bevy::math::Rect::new(central.min.x, central.min.y, central.max.x, central.max.y);
     for i in labels::place(&cands, bounds, 3.0) {

@@ -50,6 +50,8 @@ pub struct PanelState {
     search: String,
     /// The vector tiles section's URL box.
     vector_url: String,
+    /// Vector features in view matching the search: the query and tiles they were found for.
+    vector_hits: Option<(String, u64, Vec<crate::app::layers::vector::pick::PickedFeature>)>,
     story_open: bool,
     export: export::ExportState,
     open_path: String,
@@ -154,6 +156,7 @@ pub struct Sections<'w> {
     tiles: Option<ResMut<'w, TileLoader>>,
     reading: Res<'w, DocumentReading>,
     vector: Option<ResMut<'w, crate::app::layers::vector::VectorLayers>>,
+    vpick: Option<ResMut<'w, crate::app::layers::vector::pick::VectorPick>>,
 }
 
 fn color32(meta: &LayerMeta) -> Color32 {
@@ -187,7 +190,7 @@ fn ui_system(
 ) -> Result {
     let Shared { res, mut view, mut selection, mut map, mut capture, mut problems, mut questions, mut timeline } =
         shared;
-    let Sections { mode, tess, mut presenter, mut basemap, mut tiles, reading, mut vector } = sections;
+    let Sections { mode, tess, mut presenter, mut basemap, mut tiles, reading, mut vector, mut vpick } = sections;
     let ctx = contexts.ctx_mut()?.clone();
     if res.is_changed() {
         state.atlas_generation += 1;
@@ -214,6 +217,9 @@ fn ui_system(
         toolbar::status_bar(&mut root, &res, &view, &map, progress, &selection, window.cursor_position());
         egui::Panel::left("layers").default_size(290.0).show(&mut root, |ui| {
             sidebar::search_panel(ui, &res, &view, &mut state, &mut requests.cmds);
+            if let (Some(vl), Some(vp)) = (vector.as_deref(), vpick.as_deref_mut()) {
+                sidebar::search_in_view(ui, &res, vl, vp, &mut map, &mut state);
+            }
             ui.separator();
             egui::ScrollArea::vertical().show(ui, |ui| {
                 sidebar::layers_panel(ui, &res, &mut view, &mut state, &mut requests.cmds);
@@ -254,7 +260,17 @@ fn ui_system(
     }
     coverage::draw_symbols(&ctx, central, &map, &state.coverage);
     if view.labels {
-        map_labels::draw_labels(&ctx, central, &res, &view, &map, &selection, &mut state.labels);
+        let extra = match (vector.as_deref(), vpick.as_deref()) {
+            (Some(vl), Some(vp)) => crate::app::layers::vector::pick::labels(vl, vp, &res.frame, &map, 4000),
+            _ => Vec::new(),
+        };
+        map_labels::draw_labels(&ctx, central, &res, &view, &map, &selection, &mut state.labels, &extra);
+    }
+    if let Some(vp) = vpick.as_deref_mut()
+        && !presenting
+    {
+        crate::app::layers::vector::ui::feature_window(&ctx, vp);
+        crate::app::layers::vector::ui::hover_tip(&ctx, vp, window.cursor_position());
     }
     if !presenting {
         if let Some((purpose, path)) = state.files.update(&ctx) {

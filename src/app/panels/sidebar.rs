@@ -48,6 +48,41 @@ pub(super) fn search_panel(
     }
 }
 
+/// Search hits among the vector tile features on screen ("features in view"), below the
+/// places: a click selects the feature and centres it.
+pub(super) fn search_in_view(
+    ui: &mut Ui,
+    res: &AtlasRes,
+    vl: &crate::app::layers::vector::VectorLayers,
+    vp: &mut crate::app::layers::vector::pick::VectorPick,
+    map: &mut crate::app::view::MapView,
+    state: &mut PanelState,
+) {
+    if state.search.trim().is_empty() || vl.layers.is_empty() {
+        return;
+    }
+    let generation = vl.generation;
+    let fresh = state.vector_hits.as_ref().is_some_and(|(q, g, _)| *q == state.search && *g == generation);
+    if !fresh {
+        let hits = crate::app::layers::vector::pick::search_in_view(vl, &res.frame, &state.search, 30);
+        state.vector_hits = Some((state.search.clone(), generation, hits));
+    }
+    let Some((_, _, hits)) = &state.vector_hits else { return };
+    if hits.is_empty() {
+        return;
+    }
+    ui.weak(format!("在畫面中 In view: {}", hits.len()));
+    for h in hits.iter().take(12) {
+        let name = h.name.clone().unwrap_or_default();
+        if ui.selectable_label(vp.selected.as_ref() == Some(h), format!("{name}  ·  {}", h.sublayer)).clicked() {
+            if let Some(a) = h.anchor {
+                map.target_center = a;
+            }
+            vp.selected = Some(h.clone());
+        }
+    }
+}
+
 pub(super) fn layers_panel(
     ui: &mut Ui,
     res: &AtlasRes,

@@ -6,6 +6,7 @@
 //! source layer, its tiles. The decisions (which zoom, which tiles, which to drop) are plain
 //! functions in `plan`; the basemap's tile planner decides which tiles show.
 
+pub mod pick;
 pub mod plan;
 pub mod ui;
 
@@ -225,6 +226,8 @@ pub struct VectorLayers {
     despawn: Vec<Entity>,
     /// Sources the panel asked to open.
     pub pending: Vec<VectorSpec>,
+    /// Changes whenever the tiles on screen change: what search and label caches key on.
+    pub generation: u64,
 }
 
 impl VectorLayers {
@@ -245,10 +248,24 @@ pub struct VectorPlugin {
 
 impl Plugin for VectorPlugin {
     fn build(&self, app: &mut App) {
-        app.init_resource::<VectorLayers>().add_message::<OpenVector>().add_systems(
-            Update,
-            (open_sources, receive, request, upload, sync_styles, report_readiness).chain().in_set(MapSet::Content),
-        );
+        app.init_resource::<VectorLayers>()
+            .init_resource::<pick::VectorPick>()
+            .add_message::<OpenVector>()
+            .add_systems(
+                Update,
+                (
+                    pick::pick_vector,
+                    open_sources,
+                    receive,
+                    request,
+                    upload,
+                    pick::highlight,
+                    sync_styles,
+                    report_readiness,
+                )
+                    .chain()
+                    .in_set(MapSet::Content),
+            );
         for spec in &self.initial {
             app.world_mut().write_message(OpenVector(spec.clone()));
         }
@@ -448,13 +465,24 @@ fn request(
                 }
             }
         }
-        l.shown = shown;
+        if l.shown != shown {
+            l.shown = shown;
+            vl.generation += 1;
+        }
         for t in plan::evict(l.tiles.iter().map(|(t, s)| (*t, s.last_shown, s.bytes)), budget, frame) {
             if let Some(slot) = l.tiles.remove(&t) {
                 vl.despawn.extend(slot.entities.into_iter().map(|(e, _, _)| e));
             }
         }
     }
+}
+
+/// Meshes of one (filtered) source layer of tile `t`, each with whether it is a fill: for the
+/// selection's outline.
+pub fn build_slot_meshes(layer: &crate::tiles::vector::mvt::TileLayer, t: TileId) -> Vec<(Mesh, bool)> {
+    let mut errors = Vec::new();
+    let m = crate::tiles::vector::build::build_layer(layer, t, t, &mut errors);
+    Part::ALL.into_iter().filter_map(|p| p.of(&m).map(|mesh| (mesh, p == Part::Fill))).collect()
 }
 
 /// Depth of a source's part: above the raster basemap's tiles, below the thematic layers; finer

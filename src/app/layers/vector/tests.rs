@@ -4,11 +4,11 @@ use bevy::math::DVec2;
 
 use super::*;
 
-fn fixture(name: &str) -> std::path::PathBuf {
+pub(super) fn fixture(name: &str) -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/vector").join(name)
 }
 
-fn app(specs: Vec<VectorSpec>, lon: f64, lat: f64, scale: f64) -> App {
+pub(super) fn app_at(specs: Vec<VectorSpec>, lon: f64, lat: f64, scale: f64) -> App {
     let mut app = crate::app::state::minimal_app();
     app.add_plugins(AssetPlugin::default());
     app.init_asset::<Shader>().init_asset::<Mesh>().init_asset::<MapMaterial>();
@@ -20,11 +20,14 @@ fn app(specs: Vec<VectorSpec>, lon: f64, lat: f64, scale: f64) -> App {
     map.scale = scale;
     map.target_scale = scale;
     map.viewport_known = true;
-    app.insert_resource(map).add_plugins(VectorPlugin { initial: specs });
+    app.insert_resource(map)
+        .init_resource::<crate::app::view::PointerGesture>()
+        .init_resource::<crate::app::view::UiCapture>()
+        .add_plugins(VectorPlugin { initial: specs });
     app
 }
 
-fn settle(app: &mut App) {
+pub(super) fn settle(app: &mut App) {
     for _ in 0..2000 {
         app.update();
         let vl = app.world().resource::<VectorLayers>();
@@ -52,7 +55,7 @@ fn visible(app: &mut App) -> Vec<(TileId, usize)> {
 
 #[test]
 fn an_mbtiles_layer_draws_the_view_follows_it_and_hides_what_the_user_turns_off() {
-    let mut app = app(vec![VectorSpec::File(fixture("gdal.mbtiles"))], 121.12, 31.455, 3.0);
+    let mut app = app_at(vec![VectorSpec::File(fixture("gdal.mbtiles"))], 121.12, 31.455, 3.0);
     settle(&mut app);
     let vl = app.world().resource::<VectorLayers>();
     let l = &vl.layers[0];
@@ -111,8 +114,12 @@ fn a_bad_source_is_one_problem_naming_it_and_the_view_settles() {
     std::fs::create_dir_all(&dir).unwrap();
     let bad = dir.join("survey.mbtiles");
     std::fs::write(&bad, "not sqlite").unwrap();
-    let mut app =
-        app(vec![VectorSpec::File(bad.clone()), VectorSpec::File(fixture("tippecanoe.pmtiles"))], 121.12, 31.455, 3.0);
+    let mut app = app_at(
+        vec![VectorSpec::File(bad.clone()), VectorSpec::File(fixture("tippecanoe.pmtiles"))],
+        121.12,
+        31.455,
+        3.0,
+    );
     settle(&mut app);
     let problems = app.world().resource::<Problems>();
     let errors: Vec<_> = problems.list.iter().filter(|d| d.severity == crate::diagnostic::Severity::Error).collect();

@@ -87,3 +87,57 @@ pub fn vector_section(ui: &mut Ui, vl: &mut VectorLayers, url: &mut String) {
         vl.pending.push(spec);
     }
 }
+
+/// The selected vector feature's attributes, in a window of their own (closing it clears the
+/// selection).
+pub fn feature_window(ctx: &egui::Context, vp: &mut super::pick::VectorPick) {
+    let Some(sel) = vp.selected.clone() else { return };
+    let mut open = true;
+    let title = sel.name.clone().unwrap_or_else(|| format!("{} feature", sel.sublayer));
+    egui::Window::new(format!("要素 Feature: {title}"))
+        .id(egui::Id::new("vector_feature"))
+        .open(&mut open)
+        .default_width(300.0)
+        .resizable(true)
+        .show(ctx, |ui| {
+            ui.weak(format!("{} · {} · tile {}", sel.source_title, sel.sublayer, sel.tile));
+            egui::ScrollArea::vertical().max_height(360.0).show(ui, |ui| {
+                egui::Grid::new("vector_feature_attrs").striped(true).num_columns(2).show(ui, |ui| {
+                    for (k, v) in &sel.properties {
+                        ui.strong(k);
+                        ui.label(v);
+                        ui.end_row();
+                    }
+                });
+            });
+            if sel.properties.is_empty() {
+                ui.weak("no attributes");
+            }
+        });
+    if !open {
+        vp.selected = None;
+    }
+}
+
+/// A tooltip at the cursor naming the hovered vector feature and its first attributes.
+pub fn hover_tip(ctx: &egui::Context, vp: &super::pick::VectorPick, cursor: Option<bevy::math::Vec2>) {
+    let (Some(h), Some(c)) = (&vp.hovered, cursor) else { return };
+    if vp.selected.as_ref().is_some_and(|s| s.key == h.key && s.sublayer == h.sublayer) {
+        return;
+    }
+    egui::Area::new(egui::Id::new("vector_hover"))
+        .fixed_pos(egui::pos2(c.x + 14.0, c.y + 14.0))
+        .order(egui::Order::Tooltip)
+        .interactable(false)
+        .show(ctx, |ui| {
+            egui::Frame::popup(ui.style()).show(ui, |ui| {
+                ui.strong(h.name.clone().unwrap_or_else(|| h.sublayer.clone()));
+                for (k, v) in h.properties.iter().take(4) {
+                    ui.label(format!("{k}: {v}"));
+                }
+                if h.properties.len() > 4 {
+                    ui.weak(format!("… {} more (click)", h.properties.len() - 4));
+                }
+            });
+        });
+}
