@@ -323,7 +323,20 @@ fn run_app(mut args: AppArgs, started: std::time::Instant) -> Result<ExitCode> {
     }
     let lang = args.lang.parse().map_err(anyhow::Error::msg)?;
     let basemap = args.basemap.source()?;
-    let (vector_layers, layer_files) = split_layers(&args.layers);
+    let (cli_vector, layer_files) = split_layers(&args.layers);
+    // Sources saved in layers.json, with their looks, then the command line's.
+    let mut vector_layers: Vec<port_atlas::app::layers::vector::OpenVector> = Vec::new();
+    for t in &atlas.tile_layers {
+        match port_atlas::tiles::vector::VectorSpec::recognise(&t.source) {
+            Some(spec) => vector_layers.push(port_atlas::app::layers::vector::OpenVector {
+                spec,
+                visible: t.visible,
+                styles: t.styles.clone(),
+            }),
+            None => eprintln!("layers.json: {:?} is not a vector tile source; left out", t.source),
+        }
+    }
+    vector_layers.extend(cli_vector.into_iter().map(port_atlas::app::layers::vector::OpenVector::new));
     port_atlas::app::run(
         atlas,
         port_atlas::app::AppOptions {

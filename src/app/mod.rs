@@ -60,8 +60,8 @@ pub struct AppOptions {
     pub basemap: Option<crate::tiles::TileSource>,
     /// Tile cache folder (default: the platform cache folder).
     pub cache_dir: Option<PathBuf>,
-    /// Vector tile sources from `--layer` (TileJSON, PMTiles, MBTiles, XYZ templates).
-    pub vector_layers: Vec<crate::tiles::vector::VectorSpec>,
+    /// Vector tile sources from `layers.json` and `--layer` (TileJSON, PMTiles, MBTiles, XYZ).
+    pub vector_layers: Vec<layers::vector::OpenVector>,
 }
 
 /// `LON,LAT` or `LON,LAT,METRES_PER_PX` for `--view`, as opposed to a place id.

@@ -32,6 +32,9 @@ pub struct Manifest {
     /// The "zoom to all" view, [west, south, east, north]; all layers' bounds when absent.
     #[serde(default)]
     pub home: Option<[f64; 4]>,
+    /// Vector tile sources (PostGIS/Martin, PMTiles, MBTiles) and their layers' looks.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tile_layers: Vec<crate::tiles::vector::style::TileLayerEntry>,
 }
 
 /// Files shipped inside the binary: the output of `port-atlas build-atlas`, checked in under `geodata/`.
@@ -102,6 +105,8 @@ pub struct Atlas {
     pub home: Option<[f64; 4]>,
     /// The data folder it was loaded from (`--data`), where `layers.json` is saved.
     pub dir: Option<PathBuf>,
+    /// Vector tile sources from `layers.json`, file paths made absolute; the app opens them.
+    pub tile_layers: Vec<crate::tiles::vector::style::TileLayerEntry>,
     gazetteer_file: GazetteerFile,
     gazetteer_path: PathBuf,
     /// Where the planner's verdicts are saved, and what that file holds: the data folder's
@@ -225,6 +230,17 @@ impl Atlas {
             dates: DateStore::default(),
             diagnostics,
             home: manifest.home,
+            tile_layers: manifest
+                .tile_layers
+                .iter()
+                .map(|t| match &src {
+                    Source::Dir(d) if !crate::http::is_url(&t.source) => crate::tiles::vector::style::TileLayerEntry {
+                        source: d.join(&t.source).display().to_string(),
+                        ..t.clone()
+                    },
+                    _ => t.clone(),
+                })
+                .collect(),
             dir: match &src {
                 Source::Dir(d) => Some(d.clone()),
                 Source::Builtin => None,
@@ -465,6 +481,15 @@ impl Atlas {
     /// documents and the home view as `layers.json` in the data folder, keeping the previous one
     /// as `layers.json.bak`: what a planner set up opens the same way next time.
     pub fn save_manifest(&self, dir: &Path) -> std::io::Result<PathBuf> {
+        self.save_manifest_with(dir, &self.tile_layers)
+    }
+
+    /// [`Atlas::save_manifest`] with the vector tile sources as the app has them now.
+    pub fn save_manifest_with(
+        &self,
+        dir: &Path,
+        tile_layers: &[crate::tiles::vector::style::TileLayerEntry],
+    ) -> std::io::Result<PathBuf> {
         let relative =
             |p: &Path| p.strip_prefix(dir).map(|r| r.display().to_string()).unwrap_or_else(|_| p.display().to_string());
         let layers = self
@@ -492,6 +517,17 @@ impl Atlas {
             documents: self.documents.iter().map(|d| relative(&d.path)).collect(),
             gazetteer: (!self.gazetteer_path.as_os_str().is_empty()).then(|| relative(&self.gazetteer_path)),
             home: self.home,
+            tile_layers: tile_layers
+                .iter()
+                .map(|t| crate::tiles::vector::style::TileLayerEntry {
+                    source: if crate::http::is_url(&t.source) {
+                        t.source.clone()
+                    } else {
+                        relative(Path::new(&t.source))
+                    },
+                    ..t.clone()
+                })
+                .collect(),
         };
         let path = dir.join("layers.json");
         if path.exists() {
@@ -646,5 +682,5 @@ fn scan_dir(dir: &Path) -> Result<Manifest, AtlasError> {
     let documents =
         names.iter().filter(|n| crate::text::extract::Format::from_path(Path::new(n)).is_some()).cloned().collect();
     let gazetteer = names.iter().find(|n| *n == "gazetteer.json").cloned();
-    Ok(Manifest { layers, documents, gazetteer, home: None })
+    Ok(Manifest { layers, documents, gazetteer, home: None, tile_layers: Vec::new() })
 }

@@ -473,3 +473,36 @@ fn a_folder_of_reports_loads_past_its_bad_files() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn vector_tile_sources_and_their_looks_survive_a_save_and_reload() {
+    use crate::tiles::vector::style::{SourceLayerStyle, TileLayerEntry};
+    let dir = std::env::temp_dir().join(format!("port-atlas-tile-layers-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("layers.json"), r#"{"layers": []}"#).unwrap();
+    let atlas = Atlas::from_dir(&dir).unwrap();
+    assert!(atlas.tile_layers.is_empty());
+    let mut parcels = SourceLayerStyle::new("parcels", 0, vec!["name".into(), "landuse".into()]);
+    parcels.category_field = Some("landuse".into());
+    parcels.categories = SourceLayerStyle::categorise([("居住".into(), 3), ("工业".into(), 1)]);
+    let tiles = vec![
+        TileLayerEntry {
+            source: dir.join("city.pmtiles").display().to_string(),
+            visible: true,
+            styles: vec![parcels.clone()],
+        },
+        TileLayerEntry { source: "http://127.0.0.1:3000/parcels".into(), visible: false, styles: vec![] },
+    ];
+    atlas.save_manifest_with(&dir, &tiles).unwrap();
+    let text = std::fs::read_to_string(dir.join("layers.json")).unwrap();
+    assert!(text.contains("\"source\": \"city.pmtiles\""), "a file in the data folder is saved relative to it: {text}");
+    let back = Atlas::from_dir(&dir).unwrap();
+    assert_eq!(back.tile_layers[0].source, dir.join("city.pmtiles").display().to_string());
+    assert_eq!(back.tile_layers[0].styles[0], SourceLayerStyle { fields: vec![], ..parcels });
+    assert_eq!(
+        (back.tile_layers[1].source.as_str(), back.tile_layers[1].visible),
+        ("http://127.0.0.1:3000/parcels", false)
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}

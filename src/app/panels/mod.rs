@@ -222,7 +222,7 @@ fn ui_system(
             }
             ui.separator();
             egui::ScrollArea::vertical().show(ui, |ui| {
-                sidebar::layers_panel(ui, &res, &mut view, &mut state, &mut requests.cmds);
+                sidebar::layers_panel(ui, &res, &mut view, &mut state, &mut requests.cmds, vector.as_deref());
                 if let Some(vl) = vector.as_deref_mut() {
                     ui.separator();
                     crate::app::layers::vector::ui::vector_section(ui, vl, &mut state.vector_url);

@@ -89,6 +89,7 @@ pub(super) fn layers_panel(
     view: &mut LayerView,
     state: &mut PanelState,
     cmds: &mut MessageWriter<AtlasCommand>,
+    vector: Option<&crate::app::layers::vector::VectorLayers>,
 ) {
     ui.heading("圖層 Layers");
     for (i, (layer, meta)) in res.atlas.layers.iter().map(|l| (l, &l.meta)).enumerate() {
@@ -130,7 +131,11 @@ pub(super) fn layers_panel(
             .on_hover_text(format!("into {} (the old one kept as layers.json.bak)", dir.display()))
             .clicked()
         {
-            state.saved = Some(match res.atlas.save_manifest(dir) {
+            let tiles: Vec<_> = match vector {
+                Some(vl) => vl.layers.iter().map(|l| l.entry(Some(dir))).collect(),
+                None => res.atlas.tile_layers.clone(),
+            };
+            state.saved = Some(match res.atlas.save_manifest_with(dir, &tiles) {
                 Ok(p) => format!("saved {}", p.display()),
                 Err(e) => format!("cannot save in {}: {e}", dir.display()),
             });

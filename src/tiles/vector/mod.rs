@@ -13,6 +13,7 @@ pub mod features;
 pub mod mbtiles;
 pub mod mvt;
 pub mod source;
+pub mod style;
 pub mod tilejson;
 pub mod worker;
 

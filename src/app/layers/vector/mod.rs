@@ -23,6 +23,7 @@ use crate::app::tile_plan::{TilePlan, TileState, ViewTiles, plan as plan_tiles};
 use crate::app::view::{MapSet, MapView, z};
 use crate::tess::LayerMeshes;
 use crate::tiles::TileId;
+use crate::tiles::vector::style::SourceLayerStyle;
 use crate::tiles::vector::{BuiltTile, SourceId, SourceInfo, VectorError, VectorEvent, VectorFetcher, VectorSpec};
 
 /// Tile data kept (meshes on the GPU plus the decoded tile for picking), at most: the view's
@@ -35,66 +36,43 @@ const MAX_WANTED: usize = 96;
 /// no frame stalls on uploads.
 const UPLOAD_VERTICES_PER_FRAME: usize = 1_500_000;
 
-/// Opens a vector source (from the command line, the toolbar or a dropped file).
+/// Opens a vector source (from the command line, the panel or `layers.json`), with the looks
+/// saved for its layers and whether it was shown.
 #[derive(Message, Debug, Clone)]
-pub struct OpenVector(pub VectorSpec);
-
-/// How one source layer ("parcels", "roads") is drawn.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SubStyle {
-    pub name: String,
+pub struct OpenVector {
+    pub spec: VectorSpec,
     pub visible: bool,
-    pub fill: [u8; 3],
-    pub stroke: [u8; 3],
-    /// Fill opacity; outlines and lines are drawn more opaque.
-    pub opacity: f32,
-    /// Outline and line width in pixels.
-    pub width: f32,
-    /// Point symbol diameter in pixels.
-    pub point_px: f32,
-    /// Attribute labels are read from (none: no labels).
-    pub label_field: Option<String>,
-    /// Fields the source lists for this layer (or that its tiles showed).
-    pub fields: Vec<String>,
+    pub styles: Vec<SourceLayerStyle>,
 }
 
-/// A colour per source layer, in order, readable on the light basemap and on imagery.
-const PALETTE: [[u8; 3]; 6] = [
-    [0xd9, 0x8c, 0x3f],
-    [0x3f, 0x7f, 0xbf],
-    [0x5a, 0xa0, 0x5a],
-    [0xa0, 0x5a, 0xb4],
-    [0xc0, 0x4b, 0x4b],
-    [0x4b, 0xa6, 0xa6],
-];
+impl OpenVector {
+    pub fn new(spec: VectorSpec) -> Self {
+        OpenVector { spec, visible: true, styles: vec![] }
+    }
+}
 
-impl SubStyle {
-    pub fn new(name: &str, index: usize, fields: Vec<String>) -> SubStyle {
-        let fill = PALETTE[index % PALETTE.len()];
-        let stroke = fill.map(|c| (c as f32 * 0.6) as u8);
-        let label_field = plan::name_field(&fields);
-        SubStyle {
-            name: name.into(),
-            visible: true,
-            fill,
-            stroke,
-            opacity: 0.35,
-            width: 1.0,
-            point_px: 7.0,
-            label_field,
-            fields,
+/// The look of a source layer and the materials it turns into: fill, outline, line, point; a
+/// categorized style colours features through the shader's palette.
+fn materials_of(style: &SourceLayerStyle) -> [MapMaterial; 4] {
+    let c = |rgb: [u8; 3]| Color::srgb_u8(rgb[0], rgb[1], rgb[2]);
+    let mut m = [
+        MapMaterial::new(c(style.fill), style.opacity, 0.0, false, false),
+        MapMaterial::new(c(style.stroke), (style.opacity * 2.5).clamp(0.5, 1.0), style.width, false, false),
+        MapMaterial::new(c(style.fill), 1.0, style.width.max(1.5), false, false),
+        MapMaterial::new(c(style.fill), 1.0, style.point_px, false, false),
+    ];
+    if !style.categories.is_empty() {
+        let mut p = [Vec4::ZERO; super::material::PALETTE_SIZE];
+        p[0] = Vec4::new(0.0, 0.0, 0.0, 1.0);
+        for (slot, (_, rgb)) in p.iter_mut().skip(1).zip(&style.categories) {
+            let l = c(*rgb).to_linear();
+            *slot = Vec4::new(l.red, l.green, l.blue, 1.0);
+        }
+        for i in [0, 2, 3] {
+            m[i].u.palette = p;
         }
     }
-
-    fn materials(&self) -> [MapMaterial; 4] {
-        let c = |rgb: [u8; 3]| Color::srgb_u8(rgb[0], rgb[1], rgb[2]);
-        [
-            MapMaterial::new(c(self.fill), self.opacity, 0.0, false, false),
-            MapMaterial::new(c(self.stroke), (self.opacity * 2.5).clamp(0.5, 1.0), self.width, false, false),
-            MapMaterial::new(c(self.fill), 1.0, self.width.max(1.5), false, false),
-            MapMaterial::new(c(self.fill), 1.0, self.point_px, false, false),
-        ]
-    }
+    m
 }
 
 /// Which of a source layer's meshes an entity draws.
@@ -113,12 +91,13 @@ impl Part {
         self as usize
     }
 
-    fn of(self, m: &LayerMeshes) -> Option<Mesh> {
+    /// The part's mesh, with each feature's category class (empty: one colour).
+    fn of(self, m: &LayerMeshes, classes: &[u8]) -> Option<Mesh> {
         match self {
-            Part::Fill => (!m.fill.indices.is_empty()).then(|| fill_mesh(&m.fill, &[])),
+            Part::Fill => (!m.fill.indices.is_empty()).then(|| fill_mesh(&m.fill, classes)),
             Part::Outline => (!m.outlines.indices.is_empty()).then(|| extruded_mesh(&m.outlines, &[])),
-            Part::Line => (!m.lines.indices.is_empty()).then(|| extruded_mesh(&m.lines, &[])),
-            Part::Point => (!m.points.indices.is_empty()).then(|| extruded_mesh(&m.points, &[])),
+            Part::Line => (!m.lines.indices.is_empty()).then(|| extruded_mesh(&m.lines, classes)),
+            Part::Point => (!m.points.indices.is_empty()).then(|| extruded_mesh(&m.points, classes)),
         }
     }
 }
@@ -151,10 +130,12 @@ pub struct VectorLayer {
     pub error: Option<String>,
     pub visible: bool,
     /// Per source layer, by name, in the order first seen.
-    pub styles: Vec<SubStyle>,
+    pub styles: Vec<SourceLayerStyle>,
+    /// Looks saved in layers.json, applied when their source layer appears.
+    saved: Vec<SourceLayerStyle>,
     /// Materials per source layer and part, updated in place when the style changes.
     materials: Vec<[Handle<MapMaterial>; 4]>,
-    applied: Vec<SubStyle>,
+    applied: Vec<SourceLayerStyle>,
     pub tiles: HashMap<TileId, TileSlot>,
     /// Tiles that failed, with the second they may be asked for again.
     failed: HashMap<TileId, f64>,
@@ -176,6 +157,7 @@ impl VectorLayer {
             error: None,
             visible: true,
             styles: vec![],
+            saved: vec![],
             materials: vec![],
             applied: vec![],
             tiles: HashMap::new(),
@@ -198,12 +180,45 @@ impl VectorLayer {
             return i;
         }
         let i = self.styles.len();
-        self.styles.push(SubStyle::new(name, i, fields()));
+        let mut style = SourceLayerStyle::new(name, i, fields());
+        // A look saved in layers.json wins over the defaults.
+        if let Some(saved) = self.saved.iter().find(|s| s.name == name) {
+            style = SourceLayerStyle { fields: style.fields, ..saved.clone() };
+        }
+        self.styles.push(style);
         i
     }
 
     pub fn loading(&self) -> bool {
         self.error.is_none() && (self.info.is_none() || !self.complete)
+    }
+
+    /// What `layers.json` keeps of this source: where it is, whether shown, its layers' looks
+    /// (saved ones not seen this session kept too).
+    pub fn entry(&self, data_dir: Option<&std::path::Path>) -> crate::tiles::vector::style::TileLayerEntry {
+        let source = match (&self.spec, data_dir) {
+            (VectorSpec::File(p), Some(d)) => p.strip_prefix(d).unwrap_or(p).display().to_string(),
+            _ => self.spec.location(),
+        };
+        let mut styles = self.styles.clone();
+        styles.extend(self.saved.iter().filter(|s| !self.styles.iter().any(|t| t.name == s.name)).cloned());
+        crate::tiles::vector::style::TileLayerEntry { source, visible: self.visible, styles }
+    }
+
+    /// How often each value of `field` occurs in source layer `sublayer` of the tiles held:
+    /// what categories are made from (a city's layer is never read whole for it).
+    pub fn value_counts(&self, sublayer: &str, field: &str) -> Vec<(String, usize)> {
+        let mut counts: HashMap<String, usize> = HashMap::new();
+        for built in self.tiles.values().filter_map(|s| s.built.as_ref()) {
+            for layer in built.tile.layers.iter().filter(|l| l.name == sublayer) {
+                for f in &layer.features {
+                    if let Some(v) = layer.property(f, field) {
+                        *counts.entry(v.to_string()).or_insert(0) += 1;
+                    }
+                }
+            }
+        }
+        counts.into_iter().collect()
     }
 
     /// Bytes of tile data held.
@@ -225,7 +240,7 @@ pub struct VectorLayers {
     /// Entities of dropped tiles, despawned by the next upload.
     despawn: Vec<Entity>,
     /// Sources the panel asked to open.
-    pub pending: Vec<VectorSpec>,
+    pub pending: Vec<OpenVector>,
     /// Changes whenever the tiles on screen change: what search and label caches key on.
     pub generation: u64,
 }
@@ -242,8 +257,8 @@ impl VectorLayers {
 }
 
 pub struct VectorPlugin {
-    /// Sources from the command line.
-    pub initial: Vec<VectorSpec>,
+    /// Sources from the command line and `layers.json`.
+    pub initial: Vec<OpenVector>,
 }
 
 impl Plugin for VectorPlugin {
@@ -266,16 +281,16 @@ impl Plugin for VectorPlugin {
                     .chain()
                     .in_set(MapSet::Content),
             );
-        for spec in &self.initial {
-            app.world_mut().write_message(OpenVector(spec.clone()));
+        for open in &self.initial {
+            app.world_mut().write_message(open.clone());
         }
     }
 }
 
 fn open_sources(mut opens: MessageReader<OpenVector>, mut vl: ResMut<VectorLayers>, mut problems: ResMut<Problems>) {
-    let mut specs: Vec<VectorSpec> = opens.read().map(|o| o.0.clone()).collect();
-    specs.append(&mut vl.pending);
-    for spec in &specs {
+    let mut opens: Vec<OpenVector> = opens.read().cloned().collect();
+    opens.append(&mut vl.pending);
+    for OpenVector { spec, visible, styles } in &opens {
         if vl.layers.iter().any(|l| &l.spec == spec) {
             continue;
         }
@@ -293,7 +308,10 @@ fn open_sources(mut opens: MessageReader<OpenVector>, mut vl: ResMut<VectorLayer
         if let Some(f) = &vl.fetcher {
             f.open(id, spec.clone());
         }
-        vl.layers.push(VectorLayer::new(id, spec.clone()));
+        let mut layer = VectorLayer::new(id, spec.clone());
+        layer.visible = *visible;
+        layer.saved = styles.clone();
+        vl.layers.push(layer);
     }
 }
 
@@ -482,7 +500,7 @@ fn request(
 pub fn build_slot_meshes(layer: &crate::tiles::vector::mvt::TileLayer, t: TileId) -> Vec<(Mesh, bool)> {
     let mut errors = Vec::new();
     let m = crate::tiles::vector::build::build_layer(layer, t, t, &mut errors);
-    Part::ALL.into_iter().filter_map(|p| p.of(&m).map(|mesh| (mesh, p == Part::Fill))).collect()
+    Part::ALL.into_iter().filter_map(|p| p.of(&m, &[]).map(|mesh| (mesh, p == Part::Fill))).collect()
 }
 
 /// Depth of a source's part: above the raster basemap's tiles, below the thematic layers; finer
@@ -526,8 +544,9 @@ fn upload(mut commands: Commands, mut vl: ResMut<VectorLayers>, res: Res<AtlasRe
         let (x, y) = res.frame.from_mercator(mx, my);
         for (layer, meshes) in built.tile.layers.iter().zip(&built.meshes) {
             let Some(sub) = l.styles.iter().position(|s| s.name == layer.name) else { continue };
+            let classes = classes(&l.styles[sub], layer);
             for part in Part::ALL {
-                let Some(mesh) = part.of(meshes) else { continue };
+                let Some(mesh) = part.of(meshes, &classes) else { continue };
                 let e = commands
                     .spawn((
                         VectorTilePart { source, tile, sublayer: sub, part },
@@ -543,11 +562,17 @@ fn upload(mut commands: Commands, mut vl: ResMut<VectorLayers>, res: Res<AtlasRe
     }
 }
 
+/// Each feature's category class under a style (empty when it has no categories).
+fn classes(style: &SourceLayerStyle, layer: &crate::tiles::vector::mvt::TileLayer) -> Vec<u8> {
+    let Some(field) = style.category_field.as_deref().filter(|_| !style.categories.is_empty()) else { return vec![] };
+    layer.features.iter().map(|f| style.class_of(layer.property(f, field).map(|v| v.to_string()).as_deref())).collect()
+}
+
 /// Materials for every source layer, created when a layer is first seen.
 fn ensure_materials(l: &mut VectorLayer, materials: &mut Assets<MapMaterial>) {
     while l.materials.len() < l.styles.len() {
         let style = &l.styles[l.materials.len()];
-        let m = style.materials().map(|m| materials.add(m));
+        let m = materials_of(style).map(|m| materials.add(m));
         l.applied.push(style.clone());
         l.materials.push(m);
     }
@@ -555,13 +580,26 @@ fn ensure_materials(l: &mut VectorLayer, materials: &mut Assets<MapMaterial>) {
 
 /// Applies style edits to the materials in place (no tile is rebuilt for a colour or width).
 fn sync_styles(mut vl: ResMut<VectorLayers>, mut materials: ResMut<Assets<MapMaterial>>) {
+    let vl = &mut *vl;
     for l in &mut vl.layers {
         ensure_materials(l, &mut materials);
         for i in 0..l.styles.len() {
             if l.styles[i] == l.applied[i] {
                 continue;
             }
-            let new = l.styles[i].materials();
+            // New categories change each feature's class, which the meshes carry: the tiles
+            // are uploaded again (from the data they hold, nothing is fetched).
+            let (a, b) = (&l.styles[i], &l.applied[i]);
+            if a.category_field != b.category_field || a.categories != b.categories {
+                for (t, slot) in l.tiles.iter_mut() {
+                    if slot.built.is_some() && slot.uploaded {
+                        vl.despawn.extend(slot.entities.drain(..).map(|(e, _, _)| e));
+                        slot.uploaded = false;
+                        vl.arrived.push_back((l.id, *t));
+                    }
+                }
+            }
+            let new = materials_of(&l.styles[i]);
             for (h, m) in l.materials[i].iter().zip(new) {
                 if let Some(mut slot) = materials.get_mut(h) {
                     *slot = m;

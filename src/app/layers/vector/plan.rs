@@ -1,5 +1,5 @@
 //! The vector layer's decisions as plain functions: which zoom of tiles a scale wants, which tiles
-//! cover a view, when to fly to a new source, which tiles to drop, which field names features.
+//! cover a view, when to fly to a new source, which tiles to drop.
 
 use geo::Rect;
 
@@ -69,32 +69,6 @@ pub fn evict(tiles: impl Iterator<Item = (TileId, u64, usize)>, budget: usize, f
         out.push(t);
     }
     out
-}
-
-/// The field features are named by, from a source layer's fields: a name in Chinese first, then
-/// any name, then a title; none when nothing looks like one.
-///
-/// ```
-/// use port_atlas::app::layers::vector::plan::name_field;
-/// let f = |v: &[&str]| name_field(&v.iter().map(|s| s.to_string()).collect::<Vec<_>>());
-/// assert_eq!(f(&["area_m2", "name", "name_zh"]), Some("name_zh".into()));
-/// assert_eq!(f(&["id", "NAME"]), Some("NAME".into()));
-/// assert_eq!(f(&["id", "地块名称"]), Some("地块名称".into()));
-/// assert_eq!(f(&["id", "landuse"]), None);
-/// ```
-pub fn name_field(fields: &[String]) -> Option<String> {
-    let rank = |f: &str| {
-        let l = f.to_ascii_lowercase();
-        match l.as_str() {
-            "name_zh" | "name:zh" | "name_zh_hans" | "name_zh_hant" | "名称" | "名稱" => Some(0),
-            "name" => Some(1),
-            _ if f.contains("名称") || f.contains("名稱") => Some(1),
-            _ if l.starts_with("name") => Some(2),
-            "title" | "label" => Some(3),
-            _ => None,
-        }
-    };
-    fields.iter().filter_map(|f| rank(f).map(|r| (r, f))).min_by_key(|(r, _)| *r).map(|(_, f)| f.clone())
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 use bevy::math::DVec2;
 
 use super::*;
+use crate::tiles::vector::style::SourceLayerStyle;
 
 pub(super) fn fixture(name: &str) -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/vector").join(name)
@@ -23,7 +24,7 @@ pub(super) fn app_at(specs: Vec<VectorSpec>, lon: f64, lat: f64, scale: f64) -> 
     app.insert_resource(map)
         .init_resource::<crate::app::view::PointerGesture>()
         .init_resource::<crate::app::view::UiCapture>()
-        .add_plugins(VectorPlugin { initial: specs });
+        .add_plugins(VectorPlugin { initial: specs.into_iter().map(OpenVector::new).collect() });
     app
 }
 
@@ -129,4 +130,39 @@ fn a_bad_source_is_one_problem_naming_it_and_the_view_settles() {
     assert!(vl.layers[0].error.is_some());
     assert!(!vl.layers[1].shown.is_empty(), "the good source still draws");
     std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn colouring_by_an_attribute_rebuilds_held_tiles_with_a_class_per_feature() {
+    let mut app = app_at(vec![VectorSpec::File(fixture("tippecanoe.pmtiles"))], 121.12, 31.455, 3.0);
+    settle(&mut app);
+    let requests = app.world().resource::<VectorLayers>().requests();
+    {
+        let mut vl = app.world_mut().resource_mut::<VectorLayers>();
+        let l = &mut vl.layers[0];
+        let counts = l.value_counts("parcels", "landuse");
+        assert_eq!(counts.len(), 4, "{counts:?}");
+        let s = &mut l.styles[0];
+        s.category_field = Some("landuse".into());
+        s.categories = SourceLayerStyle::categorise(counts);
+    }
+    settle(&mut app);
+    let mut q = app.world_mut().query::<(&VectorTilePart, &Mesh2d)>();
+    let fills: Vec<Handle<Mesh>> = q
+        .iter(app.world())
+        .filter(|(p, _)| p.part == Part::Fill && p.sublayer == 0)
+        .map(|(_, m)| m.0.clone())
+        .collect();
+    assert!(!fills.is_empty());
+    let meshes = app.world().resource::<Assets<Mesh>>();
+    let mut classes = std::collections::BTreeSet::new();
+    for h in &fills {
+        if let Some(bevy::mesh::VertexAttributeValues::Float32x2(uv)) =
+            meshes.get(h).and_then(|m| m.attribute(Mesh::ATTRIBUTE_UV_0))
+        {
+            classes.extend(uv.iter().map(|c| c[1] as u8));
+        }
+    }
+    assert_eq!(classes.into_iter().collect::<Vec<_>>(), vec![1, 2, 3, 4], "each land use its class");
+    assert_eq!(app.world().resource::<VectorLayers>().requests(), requests, "rebuilt from the tiles held");
 }

@@ -6,6 +6,7 @@ use bevy_egui::egui::{self, Color32, Ui};
 
 use super::VectorLayers;
 use crate::tiles::vector::VectorSpec;
+use crate::tiles::vector::style::SourceLayerStyle;
 
 /// The section; a source typed into its box is queued on [`VectorLayers`] to open.
 pub fn vector_section(ui: &mut Ui, vl: &mut VectorLayers, url: &mut String) {
@@ -59,7 +60,8 @@ pub fn vector_section(ui: &mut Ui, vl: &mut VectorLayers, url: &mut String) {
             l.shown.len(),
             if l.complete { "" } else { ", loading" },
         ));
-        for s in &mut l.styles {
+        let mut recategorise: Option<(usize, Option<String>)> = None;
+        for (si, s) in l.styles.iter_mut().enumerate() {
             ui.horizontal(|ui| {
                 ui.checkbox(&mut s.visible, &s.name);
                 ui.color_edit_button_srgb(&mut s.fill).on_hover_text("fill");
@@ -79,12 +81,48 @@ pub fn vector_section(ui: &mut Ui, vl: &mut VectorLayers, url: &mut String) {
                                 ui.selectable_value(&mut s.label_field, Some(f.clone()), f);
                             }
                         });
+                    // Colour by an attribute, as for imported layers: a colour per common value.
+                    let mut by = s.category_field.clone();
+                    let shown = by.clone().unwrap_or_else(|| "one colour".into());
+                    egui::ComboBox::from_id_salt(("vcat", &s.name))
+                        .selected_text(format!("colour by: {shown}"))
+                        .show_ui(ui, |ui| {
+                            ui.selectable_value(&mut by, None, "one colour");
+                            for f in &s.fields {
+                                ui.selectable_value(&mut by, Some(f.clone()), f);
+                            }
+                        });
+                    if by != s.category_field {
+                        recategorise = Some((si, by));
+                    }
+                    for (value, rgb) in &mut s.categories {
+                        ui.horizontal(|ui| {
+                            ui.color_edit_button_srgb(rgb);
+                            ui.label(value.as_str());
+                        });
+                    }
+                    if !s.categories.is_empty() {
+                        ui.horizontal(|ui| {
+                            let (r, _) = ui.allocate_exact_size(egui::vec2(18.0, 14.0), egui::Sense::hover());
+                            ui.painter().rect_filled(r, 2.0, Color32::from_rgb(s.fill[0], s.fill[1], s.fill[2]));
+                            ui.weak("other values");
+                        });
+                    }
                 });
             }
         }
+        if let Some((si, field)) = recategorise {
+            let categories = match &field {
+                Some(f) => SourceLayerStyle::categorise(l.value_counts(&l.styles[si].name, f)),
+                None => Vec::new(),
+            };
+            let s = &mut l.styles[si];
+            s.category_field = field;
+            s.categories = categories;
+        }
     }
     if let Some(spec) = open {
-        vl.pending.push(spec);
+        vl.pending.push(super::OpenVector::new(spec));
     }
 }
 
