@@ -33,7 +33,7 @@ pub struct AppArgs {
     /// Extra layers to load: Shapefile (.shp or .zip), GeoPackage, KML/KMZ, CSV/XLSX, GeoJSON,
     /// or an http(s) URL of GeoJSON. A file that does not say its coordinate system is asked
     /// about in the app.
-    #[arg(long = "layer")]
+    #[arg(long = "layer", id = "extra_layer", global = true)]
     layers: Vec<PathBuf>,
     /// Render one frame with the panels to this PNG and exit.
     #[arg(long)]
@@ -214,8 +214,10 @@ fn main() -> ExitCode {
         Some(Command::BuildAtlas { sources, recipes, out }) => build_atlas(&sources, &recipes, &out),
         Some(Command::Export { out, layers, format, force, basemap, crs }) => basemap.source().and_then(|basemap| {
             let crs = port_atlas::export::export_crs(&crs).map_err(anyhow::Error::msg)?;
-            let opts = port_atlas::export::ExportOptions { out, layers, formats: format, force, basemap, crs };
             let atlas = load_atlas_with_layers(&cli.app)?;
+            let vector_tiles = export_vector_tiles(&atlas, &cli.app.layers)?;
+            let opts =
+                port_atlas::export::ExportOptions { out, layers, formats: format, force, basemap, crs, vector_tiles };
             let report = port_atlas::export::export(&atlas, &opts)?;
             for f in &report.files {
                 eprintln!("wrote {}", f.display());
@@ -290,6 +292,27 @@ fn load_atlas_with_layers(args: &AppArgs) -> Result<Atlas> {
         }
     }
     Ok(atlas)
+}
+
+/// The vector tile sources of `layers.json` (with their looks) and of `--layer`, described for the
+/// QGIS project; a source that cannot be opened is an error naming it.
+fn export_vector_tiles(atlas: &Atlas, args: &[PathBuf]) -> Result<Vec<port_atlas::qgis::VectorTileExport>> {
+    use port_atlas::tiles::vector::{VectorSpec, source::describe_blocking, style::SourceLayerStyle};
+    let saved =
+        atlas.tile_layers.iter().filter_map(|t| Some((VectorSpec::recognise(&t.source)?, t.styles.clone(), t.visible)));
+    let given = split_layers(args).0.into_iter().map(|s| (s, Vec::new(), true));
+    let mut out = Vec::new();
+    for (spec, saved_styles, visible) in saved.chain(given) {
+        let info = describe_blocking(&spec)?;
+        // Saved looks, else the app's defaults for each layer the source lists.
+        let styles = if saved_styles.is_empty() {
+            info.layers.iter().enumerate().map(|(i, l)| SourceLayerStyle::new(&l.id, i, l.field_names())).collect()
+        } else {
+            saved_styles
+        };
+        out.push(port_atlas::qgis::VectorTileExport::new(&info, styles, visible));
+    }
+    Ok(out)
 }
 
 /// `--layer` arguments split into vector tile sources (TileJSON and Martin URLs, PMTiles, MBTiles,

@@ -431,6 +431,36 @@ fn qgis_project_opens_valid_and_renders() {
         "marker {off:.0} m from its place in QGIS (stated ±{stated} m): {r}"
     );
     assert!(metres(g, port) > 400.0);
+
+    // Vector tiles: an MBTiles file (GDAL-made) and a TileJSON endpoint become QGIS vector tile
+    // layers with the app's look; a PMTiles archive, which QGIS 3.22 cannot read, is named in a
+    // note and left out. QGIS fetches the endpoint's tiles from the test server and draws them.
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/vector");
+    let out = root.join("vector");
+    let o = Command::new(bin)
+        .args(["export", "--format", "qgs", "--out"])
+        .arg(&out)
+        .arg("--layer")
+        .arg(fixtures.join("gdal.mbtiles"))
+        .arg("--layer")
+        .arg(format!("{}/tilejson/gdal-xyz", server.base))
+        .arg("--layer")
+        .arg(fixtures.join("tippecanoe.pmtiles"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{stderr}");
+    assert!(stderr.contains("PMTiles") && stderr.contains("QGIS 3.22 cannot read"), "{stderr}");
+    let before = server.stats.paths.lock().unwrap().len();
+    let r = run_check(&out.join("port-atlas.qgs"), &root.join("vector.png"), None, Some("121.10,31.44,121.14,31.47"));
+    let tiles: Vec<&serde_json::Value> =
+        r["layers"].as_array().unwrap().iter().filter(|l| l["provider"] == "vectortile").collect();
+    assert_eq!(tiles.len(), 2, "{r}");
+    for l in &tiles {
+        assert!(l["valid"] == true && l["crs"] == "EPSG:3857" && l["renderer"] == "basic", "{l}");
+    }
+    let asked: Vec<String> = server.stats.paths.lock().unwrap()[before..].to_vec();
+    assert!(asked.iter().any(|p| p.starts_with("/files/gdal-xyz/")), "QGIS fetched the endpoint's tiles: {asked:?}");
     std::fs::remove_dir_all(&root).ok();
 }
 

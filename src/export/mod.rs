@@ -63,6 +63,8 @@ pub struct ExportOptions {
     /// The GeoPackage's (and project's) coordinate system, e.g. EPSG:4549 for a planning office
     /// in Suzhou; WGS84 when `None`. GeoJSON stays WGS84, as RFC 7946 requires.
     pub crs: Option<ProjectedCrs>,
+    /// Vector tile sources to add to the QGIS project as vector tile layers.
+    pub vector_tiles: Vec<crate::qgis::VectorTileExport>,
 }
 
 /// The system `export --crs` names: a projected EPSG system, or WGS84 (`None`). GCJ-02 and
@@ -136,8 +138,14 @@ pub fn export(atlas: &Atlas, opts: &ExportOptions) -> Result<ExportReport, Expor
     }
     if want_qgs {
         let pairs: Vec<(&Layer, &crate::geodata::LayerMeta)> = layers.iter().map(|l| (*l, &l.meta)).collect();
-        let project =
-            crate::qgis::project(&pairs, "port-atlas.gpkg", atlas.home, opts.basemap.as_ref(), opts.crs.as_ref());
+        let project = crate::qgis::project(
+            &pairs,
+            "port-atlas.gpkg",
+            atlas.home,
+            opts.basemap.as_ref(),
+            opts.crs.as_ref(),
+            &opts.vector_tiles,
+        );
         report.notes.extend(project.notes);
         write_atomic(&qgs, project.text.as_bytes()).map_err(|source| ExportError::Io { path: qgs.clone(), source })?;
         report.files.push(qgs);
@@ -568,6 +576,7 @@ mod tests {
         let atlas = Atlas::builtin();
         let out = temp("all");
         let opts = ExportOptions {
+            vector_tiles: Vec::new(),
             out: out.clone(),
             layers: vec![],
             formats: vec![Format::GeoJson, Format::GeoPackage],
@@ -615,6 +624,7 @@ mod tests {
         atlas.add_layer_file(&layer).unwrap();
         let out = dir.join("out");
         let opts = ExportOptions {
+            vector_tiles: Vec::new(),
             out: out.clone(),
             layers: vec!["odd \"layer\"".into()],
             formats: vec![Format::GeoJson, Format::GeoPackage],
@@ -647,6 +657,7 @@ mod tests {
         atlas.add_layer(opened.layers.remove(0));
         let out = temp("crs");
         let opts = ExportOptions {
+            vector_tiles: Vec::new(),
             out: out.clone(),
             layers: vec!["parcels".into()],
             formats: vec![Format::Qgs],

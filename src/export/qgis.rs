@@ -327,18 +327,158 @@ pub struct Project {
     pub notes: Vec<String>,
 }
 
+/// A vector tile source for the project: what it is and how its layers look in the app.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VectorTileExport {
+    pub title: String,
+    pub kind: crate::tiles::vector::SourceKind,
+    /// The MBTiles path, or the XYZ template (TileJSON sources give theirs), or the PMTiles path
+    /// or URL.
+    pub location: String,
+    pub min_zoom: u8,
+    pub max_zoom: u8,
+    pub visible: bool,
+    pub styles: Vec<crate::tiles::vector::style::SourceLayerStyle>,
+}
+
+impl VectorTileExport {
+    /// What the project needs of an opened source and the looks of its layers. A local file's
+    /// path is made absolute: the project is written elsewhere.
+    pub fn new(
+        info: &crate::tiles::vector::SourceInfo,
+        styles: Vec<crate::tiles::vector::style::SourceLayerStyle>,
+        visible: bool,
+    ) -> VectorTileExport {
+        let location = match (&info.template, info.kind) {
+            (Some(t), _) => t.clone(),
+            (None, crate::tiles::vector::SourceKind::PmtilesHttp) => info.location.clone(),
+            (None, _) => std::fs::canonicalize(&info.location)
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|_| info.location.clone()),
+        };
+        VectorTileExport {
+            title: info.name.clone(),
+            kind: info.kind,
+            location,
+            min_zoom: info.min_zoom,
+            max_zoom: info.max_zoom,
+            visible,
+            styles,
+        }
+    }
+
+    /// QGIS's vector tile data source, or why QGIS 3.22 cannot open this source.
+    pub fn datasource(&self) -> Result<String, String> {
+        use crate::tiles::vector::SourceKind;
+        match self.kind {
+            SourceKind::Mbtiles => Ok(format!("type=mbtiles&url={}", self.location)),
+            SourceKind::Xyz | SourceKind::TileJson => Ok(format!(
+                "type=xyz&url={}&zmax={}&zmin={}",
+                percent_encode(&self.location),
+                self.max_zoom,
+                self.min_zoom
+            )),
+            SourceKind::PmtilesFile | SourceKind::PmtilesHttp => Err(format!(
+                "{} is a PMTiles archive, which QGIS 3.22 cannot read (QGIS 3.32 and later can); it was left out of the project. Convert it for QGIS with `pmtiles convert` to MBTiles, or serve it as XYZ tiles (Martin reads PMTiles).",
+                self.location
+            )),
+        }
+    }
+}
+
+/// A QGIS vector tile layer's basic renderer and labelling: a style per source layer and
+/// geometry type (and per category when the app colours by an attribute), symbols as for the
+/// app's other layers.
+fn vector_tile_body(styles: &[crate::tiles::vector::style::SourceLayerStyle]) -> String {
+    let mut out = String::from("<renderer type=\"basic\"><styles>");
+    let hex = |c: [u8; 3]| format!("#{:02x}{:02x}{:02x}", c[0], c[1], c[2]);
+    for s in styles {
+        let meta = LayerMeta {
+            color: hex(s.fill),
+            stroke: Some(hex(s.stroke)),
+            opacity: s.opacity,
+            line_width: s.width.max(0.5),
+            ..LayerMeta::fallback(&s.name)
+        };
+        for (class, geometry, kind) in
+            [(GeomClass::Polygon, 2, "Polygon"), (GeomClass::Line, 1, "Line"), (GeomClass::Point, 0, "Point")]
+        {
+            let is_kind = format!("geometry_type($geometry)='{kind}'");
+            let mut rules: Vec<(String, String, LayerMeta)> = Vec::new();
+            match (&s.category_field, s.categories.is_empty()) {
+                (Some(field), false) => {
+                    let f = field.replace('"', "\"\"");
+                    let mut values = Vec::new();
+                    for (value, rgb) in &s.categories {
+                        let v = format!("'{}'", value.replace('\'', "''"));
+                        rules.push((
+                            format!("{} {value}", s.name),
+                            format!("{is_kind} AND to_string(\"{f}\") = {v}"),
+                            LayerMeta { color: hex(*rgb), ..meta.clone() },
+                        ));
+                        values.push(v);
+                    }
+                    rules.push((
+                        format!("{} other", s.name),
+                        format!("{is_kind} AND (\"{f}\" IS NULL OR to_string(\"{f}\") NOT IN ({}))", values.join(",")),
+                        meta.clone(),
+                    ));
+                }
+                _ => rules.push((format!("{} {kind}s", s.name), is_kind, meta.clone())),
+            }
+            for (name, expression, m) in rules {
+                let _ = write!(
+                    out,
+                    "<style name=\"{}\" layer=\"{}\" geometry=\"{geometry}\" enabled=\"{}\" expression=\"{}\" min-zoom=\"-1\" max-zoom=\"-1\"><symbols>",
+                    xml_escape(&name),
+                    xml_escape(&s.name),
+                    if s.visible { 1 } else { 0 },
+                    xml_escape(&expression),
+                );
+                symbol(&mut out, "0", class, &m, false);
+                out.push_str("</symbols></style>");
+            }
+        }
+    }
+    out.push_str("</styles></renderer><labeling type=\"basic\"><styles>");
+    for s in styles {
+        let Some(field) = &s.label_field else { continue };
+        for (class, geometry) in [(GeomClass::Polygon, 2), (GeomClass::Line, 1), (GeomClass::Point, 0)] {
+            let mut settings = String::new();
+            labeling(&mut settings, class, field);
+            // The simple labelling's <settings> element, inside a basic labelling style.
+            let inner = settings
+                .strip_prefix("<labeling type=\"simple\">")
+                .and_then(|s| s.strip_suffix("</labeling>"))
+                .unwrap_or(&settings)
+                .to_string();
+            let _ = write!(
+                out,
+                "<style name=\"{} labels\" layer=\"{}\" geometry=\"{geometry}\" enabled=\"{}\" expression=\"\" min-zoom=\"-1\" max-zoom=\"-1\">{inner}</style>",
+                xml_escape(&s.name),
+                xml_escape(&s.name),
+                if s.visible { 1 } else { 0 },
+            );
+        }
+    }
+    out.push_str("</styles></labeling>");
+    out
+}
+
 /// One map layer of the project.
 enum Entry<'a> {
     /// A GeoPackage table (one geometry class of a layer).
     Vector { id: String, source: String, title: String, class: GeomClass, meta: &'a LayerMeta },
     /// The basemap as a QGIS XYZ tile layer, in `srs` (Web Mercator, or shifted for GCJ-02).
     Xyz { source: String, title: String, attribution: String, srs: String },
+    /// A vector tile source, drawn under the thematic layers as in the app.
+    Tiles { id: String, source: String, export: &'a VectorTileExport },
 }
 
 impl Entry<'_> {
     fn id(&self) -> &str {
         match self {
-            Entry::Vector { id, .. } => id,
+            Entry::Vector { id, .. } | Entry::Tiles { id, .. } => id,
             Entry::Xyz { .. } => "basemap_xyz",
         }
     }
@@ -351,6 +491,11 @@ pub fn xyz_datasource(source: &crate::tiles::TileSource) -> String {
     if let Some(s) = source.subdomains.first() {
         url = url.replace("{s}", s);
     }
+    format!("type=xyz&url={}&zmax={}&zmin=0", percent_encode(&url), source.max_zoom)
+}
+
+/// A URL percent-encoded as one query value of a QGIS data source.
+fn percent_encode(url: &str) -> String {
     let mut enc = String::new();
     for b in url.bytes() {
         match b {
@@ -360,7 +505,7 @@ pub fn xyz_datasource(source: &crate::tiles::TileSource) -> String {
             }
         }
     }
-    format!("type=xyz&url={enc}&zmax={}&zmin=0", source.max_zoom)
+    enc
 }
 
 /// A `.qgs` project over `gpkg_name` (relative, beside the project) with `layers` drawn in
@@ -374,6 +519,7 @@ pub fn project(
     extent: Option<[f64; 4]>,
     basemap: Option<&crate::tiles::TileSource>,
     crs: Option<&crate::spatial::crs::ProjectedCrs>,
+    vector_tiles: &[VectorTileExport],
 ) -> Project {
     let mut notes = Vec::new();
     let srs = crs.map_or_else(|| WGS84_SRS.to_string(), srs_xml);
@@ -428,6 +574,14 @@ pub fn project(
         let title = format!("底圖 Basemap ({}, {} shifted, ±{:.0} m)", b.host(), b.crs.title(), shift.max_error_m);
         Some((b, shifted_mercator_srs(&shift, b.crs), title))
     });
+    // Vector tile layers sit as in the app: above the basemap, under the thematic layers.
+    let at = entries.iter().rposition(|e| matches!(e, Entry::Vector { meta, .. } if meta.basemap)).map_or(0, |i| i + 1);
+    for (i, v) in vector_tiles.iter().enumerate().rev() {
+        match v.datasource() {
+            Ok(source) => entries.insert(at, Entry::Tiles { id: format!("vector_tiles_{i}"), source, export: v }),
+            Err(note) => notes.push(note),
+        }
+    }
     if let Some((b, srs, title)) = placed {
         let at =
             entries.iter().rposition(|e| matches!(e, Entry::Vector { meta, .. } if meta.basemap)).map_or(0, |i| i + 1);
@@ -442,6 +596,7 @@ pub fn project(
         let (source, title, provider, visible) = match e {
             Entry::Vector { source, title, meta, .. } => (source, title, "ogr", meta.visible),
             Entry::Xyz { source, title, .. } => (source, title, "wms", true),
+            Entry::Tiles { source, export, .. } => (source, &export.title, "vectortile", export.visible),
         };
         let _ = writeln!(
             out,
@@ -510,6 +665,21 @@ pub fn project(
                     xml_escape(attribution),
                 );
             }
+            // Written after the others (their XML is longer).
+            Entry::Tiles { .. } => {}
+        }
+    }
+    for entry in &entries {
+        if let Entry::Tiles { id, source, export } = entry {
+            let _ = writeln!(
+                out,
+                "<maplayer type=\"vector-tile\" autoRefreshEnabled=\"0\" refreshOnNotifyEnabled=\"0\" hasScaleBasedVisibilityFlag=\"0\">\
+                 <id>{id}</id><datasource>{}</datasource><layername>{}</layername><srs>{WEB_MERCATOR_SRS}</srs>\
+                 <provider>vectortile</provider>{}<blendMode>0</blendMode><layerOpacity>1</layerOpacity></maplayer>",
+                xml_escape(source),
+                xml_escape(&export.title),
+                vector_tile_body(&export.styles),
+            );
         }
     }
     out.push_str("</projectlayers>\n");
@@ -537,7 +707,7 @@ mod tests {
     fn project_lists_layers_top_first_and_splits_mixed_geometry() {
         let atlas = crate::atlas::Atlas::builtin();
         let pairs: Vec<(&Layer, &LayerMeta)> = atlas.layers.iter().map(|l| (l, &l.meta)).collect();
-        let qgs = project(&pairs, "port-atlas.gpkg", atlas.home, None, None).text;
+        let qgs = project(&pairs, "port-atlas.gpkg", atlas.home, None, None, &[]).text;
         let sites = qgs.find("layer-tree-layer id=\"sites_point\"").unwrap();
         let context = qgs.find("layer-tree-layer id=\"context_polygon\"").unwrap();
         assert!(sites < context, "top layer first in the tree");
@@ -554,7 +724,7 @@ mod tests {
         let atlas = crate::atlas::Atlas::builtin();
         let pairs: Vec<(&Layer, &LayerMeta)> = atlas.layers.iter().map(|l| (l, &l.meta)).collect();
         let carto = resolve_source("carto-light", None, None).unwrap();
-        let qgs = project(&pairs, "port-atlas.gpkg", atlas.home, carto.as_ref(), None).text;
+        let qgs = project(&pairs, "port-atlas.gpkg", atlas.home, carto.as_ref(), None, &[]).text;
         assert!(
             qgs.contains(
                 "type=xyz&amp;url=https://a.basemaps.cartocdn.com/light_all/%7Bz%7D/%7Bx%7D/%7By%7D.png&amp;zmax=20"
@@ -585,7 +755,7 @@ mod tests {
         assert!(tiny.max_error_m < 10.0 && tiny.max_error_m < shift.max_error_m, "{tiny:?}");
         assert!(tile_shift(Crs::Wgs84, home).max_error_m < 1e-9);
         let gaode = crate::tiles::resolve_source("gaode", None, None).unwrap();
-        let p = project(&pairs, "p.gpkg", Some(home), gaode.as_ref(), None);
+        let p = project(&pairs, "p.gpkg", Some(home), gaode.as_ref(), None, &[]);
         let layer = &p.text[p.text.find("<id>basemap_xyz</id>").expect("the basemap is in")..];
         let srs = &layer[..layer.find("</srs>").unwrap()];
         assert!(srs.contains(&format!("+x_0={:.2} +y_0={:.2}", shift.dx, shift.dy)), "{srs}");
@@ -594,7 +764,7 @@ mod tests {
         // All of China: no single offset fits, so the basemap stays out and the note says why.
         let china = [73.5, 18.0, 135.0, 53.5];
         assert!(tile_shift(Crs::Gcj02, china).max_error_m > MAX_SHIFT_ERROR_M);
-        let p = project(&pairs, "p.gpkg", Some(china), gaode.as_ref(), None);
+        let p = project(&pairs, "p.gpkg", Some(china), gaode.as_ref(), None, &[]);
         assert!(!p.text.contains("type=xyz") && p.notes[0].contains("left out"), "{:?}", p.notes);
     }
 

@@ -24,6 +24,7 @@ pub(super) fn export_window(
     res: &AtlasRes,
     st: &mut ExportState,
     basemap: Option<&crate::tiles::TileSource>,
+    vector: Option<&crate::app::layers::vector::VectorLayers>,
 ) {
     if st.job.as_ref().is_some_and(|j| j.is_finished())
         && let Some(job) = st.job.take()
@@ -88,6 +89,20 @@ pub(super) fn export_window(
                     force: st.force,
                     basemap: basemap.cloned(),
                     crs: crs.clone(),
+                    vector_tiles: vector
+                        .map(|vl| {
+                            vl.layers
+                                .iter()
+                                .filter_map(|l| {
+                                    Some(crate::qgis::VectorTileExport::new(
+                                        l.info.as_ref()?,
+                                        l.styles.clone(),
+                                        l.visible,
+                                    ))
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default(),
                 };
                 st.message = None;
                 st.job = Some(std::thread::spawn(move || {

@@ -209,7 +209,13 @@ fn ui_system(
         sidebar::legend(&ctx, &res, &view);
     } else {
         toolbar::toolbar(&mut root, &mut view, &mut state, &mut problems, &mut requests);
-        export::export_window(&ctx, &res, &mut state.export, basemap.as_deref().and_then(BasemapChoice::source));
+        export::export_window(
+            &ctx,
+            &res,
+            &mut state.export,
+            basemap.as_deref().and_then(BasemapChoice::source),
+            vector.as_deref(),
+        );
         if let Some(p) = presenter.as_deref_mut() {
             presenting::story_window(&ctx, &res, &map, p, &mut state.story_open);
         }

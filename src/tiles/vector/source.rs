@@ -404,6 +404,15 @@ fn looks_like_geojson(body: &[u8]) -> bool {
         .is_some_and(|k| matches!(k.as_str(), "FeatureCollection" | "Feature"))
 }
 
+/// Opens a source on a runtime of its own and says what it is: for the command line (export).
+pub fn describe_blocking(spec: &VectorSpec) -> Result<SourceInfo, VectorError> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| VectorError::Io { at: spec.location(), message: e.to_string() })?;
+    rt.block_on(async { open(spec).await.map(|(_, info)| info) })
+}
+
 /// Opens an archive held in memory and reads `tiles` from it, on a runtime of its own: what the
 /// PMTiles fuzz target drives (header, directories, leaf directories, tile entries).
 pub fn read_pmtiles_in_memory(bytes: Vec<u8>, tiles: &[TileId]) -> Result<Vec<Option<Vec<u8>>>, VectorError> {
