@@ -255,6 +255,7 @@ fn bench_geojson_and_render_prep() {
         force: true,
         basemap: None,
         crs: None,
+        vector_tiles: vec![],
     };
     let (t, _) = best_of(3, || port_atlas::export::export(&atlas, &opts).expect("export"));
     println!(
@@ -371,6 +372,71 @@ fn main() {
     if want("reports") {
         bench_reports();
     }
+    if want("vector") {
+        bench_vector_tiles();
+    }
+}
+
+/// The vector tile path for the view the README's app benchmark opens (1600x1000 window, 10 m/px
+/// at 121.10 E, 31.375 N): the tiles it needs read from a city-scale PMTiles archive
+/// (`scripts/bench-vector-tiles.sh` makes them with tippecanoe; PORT_ATLAS_CITY_PMTILES names
+/// another), inflated, decoded and tessellated, one tile at a time on one core.
+fn bench_vector_tiles() {
+    use port_atlas::tiles::vector::source::{inflate, open};
+    use port_atlas::tiles::vector::{VectorSpec, build};
+    let path = std::env::var_os("PORT_ATLAS_CITY_PMTILES").map(std::path::PathBuf::from).unwrap_or_else(|| {
+        dirs::home_dir().unwrap_or_default().join(".cache/port-atlas/bench-tiles/city-2000000.pmtiles")
+    });
+    if !path.is_file() {
+        println!("vector: {} missing; run scripts/bench-vector-tiles.sh first", path.display());
+        return;
+    }
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let (opened, info) = rt.block_on(open(&VectorSpec::File(path.clone()))).expect("archive opens");
+    // The map area of a 1600x1000 window (the panels take the rest), 11.7 Web Mercator m/px.
+    let frame = port_atlas::proj::LocalFrame::default();
+    let (cx, cy) = frame.project(121.10, 31.375);
+    let (hw, hh) = (890.0 * 11.7 / 2.0, 953.0 * 11.7 / 2.0);
+    let (w, s) = frame.unproject(cx - hw, cy - hh);
+    let (e, n) = frame.unproject(cx + hw, cy + hh);
+    let z = (port_atlas::tiles::zoom_for(11.7 * 2.0, 24)).clamp(info.min_zoom, info.max_zoom);
+    let tiles = port_atlas::tiles::covering([w, s, e, n], z, 100);
+    let (mut read, mut decode, mut tess) = (Duration::ZERO, Duration::ZERO, Duration::ZERO);
+    let (mut bytes, mut features, mut vertices, mut held) = (0usize, 0usize, 0usize, 0usize);
+    for t in &tiles {
+        let t0 = Instant::now();
+        let raw = rt.block_on(opened.tile(*t)).expect("tile reads").unwrap_or_default();
+        let t1 = Instant::now();
+        let inflated = inflate(&raw, 1 << 26).expect("inflates");
+        let tile = port_atlas::tiles::vector::mvt::decode(&inflated).expect("decodes");
+        let t2 = Instant::now();
+        let built = build::build(&inflated, *t, *t).expect("builds");
+        let t3 = Instant::now();
+        read += t1 - t0;
+        decode += t2 - t1;
+        tess += t3 - t2;
+        bytes += raw.len();
+        features += tile.layers.iter().map(|l| l.features.len()).sum::<usize>();
+        vertices += built.vertex_count();
+        held += built.approx_bytes();
+    }
+    let n = tiles.len().max(1) as u32;
+    println!(
+        "vector: {} ({}), z{z}: {} tiles, {:.1} MB stored, {features} features, {vertices} vertices, {:.1} MB held",
+        path.display(),
+        info.kind.title(),
+        tiles.len(),
+        bytes as f64 / 1e6,
+        held as f64 / 1e6,
+    );
+    println!(
+        "vector: per tile: read {:.1} ms, inflate+decode {:.1} ms, clip+tessellate {:.1} ms; all {} tiles on one core {:.0} ms",
+        (read / n).as_secs_f64() * 1e3,
+        (decode / n).as_secs_f64() * 1e3,
+        (tess / n).as_secs_f64() * 1e3,
+        tiles.len(),
+        (read + decode + tess).as_secs_f64() * 1e3,
+    );
 }
 
 /// A folder of 1,000 generated reports (`port-atlas synth-reports`: UTF-8 and GBK text, HTML),

@@ -72,6 +72,7 @@ fn shoot(
         "center_local_m": [map.center.x, map.center.y],
         "metres_per_px": map.scale,
         "origin_lon_lat": crate::proj::LocalFrame::TAICANG,
+        "vector_tile_reads": ready.vector_reads,
     });
     let view_path = path.with_extension("view.json");
     commands.spawn(Screenshot::primary_window()).observe(

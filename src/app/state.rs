@@ -300,6 +300,8 @@ pub struct Readiness {
     pub tiles_settled: bool,
     /// Every vector tile source has the view's tiles on screen, or failed (true without any).
     pub vector_settled: bool,
+    /// Vector tile reads started so far (HTTP requests, range reads, SQLite queries).
+    pub vector_reads: usize,
 }
 
 /// Inserts the state every plugin shares; tests use it with `MinimalPlugins` (which lacks the

@@ -22,6 +22,12 @@ pub struct BuiltTile {
     pub meshes: Vec<LayerMeshes>,
     /// Features whose geometry could not be read, for one aggregated message.
     pub errors: Vec<String>,
+    /// Each feature's bounding box in tile units [x0, y0, x1, y1], per layer: picking and
+    /// labelling skip what cannot be under the cursor or is too small, without decoding it.
+    pub bboxes: Vec<Vec<[i32; 4]>>,
+    /// Per layer, the median of its features' larger bounding-box side, in local metres: how big
+    /// the features look at a scale (outlines of features a few pixels wide are left out).
+    pub typical_m: Vec<f64>,
 }
 
 impl BuiltTile {
@@ -203,7 +209,49 @@ pub fn build(bytes: &[u8], drawn: TileId, data: TileId) -> Result<BuiltTile, sup
     let tile = super::mvt::decode(bytes)?;
     let mut errors = Vec::new();
     let meshes = tile.layers.iter().map(|l| build_layer(l, drawn, data, &mut errors)).collect();
-    Ok(BuiltTile { id: drawn, data_zoom: data.z, tile, meshes, errors })
+    let bboxes: Vec<Vec<[i32; 4]>> = tile.layers.iter().map(feature_bboxes).collect();
+    let typical_m = tile
+        .layers
+        .iter()
+        .zip(&bboxes)
+        .map(|(l, b)| {
+            let mut sides: Vec<i32> = b.iter().map(|b| (b[2] - b[0]).max(b[3] - b[1])).collect();
+            if sides.is_empty() {
+                return 0.0;
+            }
+            let mid = sides.len() / 2;
+            let (_, m, _) = sides.select_nth_unstable(mid);
+            f64::from(*m) * TileFrame::new(drawn, data, l.extent).scale
+        })
+        .collect();
+    Ok(BuiltTile { id: drawn, data_zoom: data.z, tile, meshes, errors, bboxes, typical_m })
+}
+
+/// Each feature's bounding box in tile units, from its commands alone (no geometry is built); an
+/// unreadable feature gets an empty box that nothing hits.
+pub fn feature_bboxes(layer: &TileLayer) -> Vec<[i32; 4]> {
+    layer
+        .features
+        .iter()
+        .map(|f| {
+            let mut b = [i32::MAX, i32::MAX, i32::MIN, i32::MIN];
+            let (mut x, mut y) = (0i32, 0i32);
+            let mut it = f.commands.iter().copied();
+            while let Some(c) = it.next() {
+                let (id, count) = (c & 7, c >> 3);
+                if id == 7 {
+                    continue;
+                }
+                for _ in 0..count {
+                    let (Some(dx), Some(dy)) = (it.next(), it.next()) else { break };
+                    x = x.wrapping_add(((dx >> 1) as i32) ^ -((dx & 1) as i32));
+                    y = y.wrapping_add(((dy >> 1) as i32) ^ -((dy & 1) as i32));
+                    b = [b[0].min(x), b[1].min(y), b[2].max(x), b[3].max(y)];
+                }
+            }
+            if b[0] > b[2] { [0, 0, -1, -1] } else { b }
+        })
+        .collect()
 }
 
 #[cfg(test)]

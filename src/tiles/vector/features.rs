@@ -81,10 +81,21 @@ fn local_lines(g: &TileGeometry, fr: &TileFrame) -> Vec<LineString<f64>> {
 /// The feature of `layer` under `p` (local metres from the NW corner of the drawn tile): a
 /// polygon containing it, else the nearest line or point within `tolerance_m`; the topmost (last
 /// drawn) wins among polygons.
-pub fn pick(layer: &TileLayer, fr: &TileFrame, p: [f64; 2], tolerance_m: f64) -> Option<usize> {
+pub fn pick(layer: &TileLayer, fr: &TileFrame, p: [f64; 2], tolerance_m: f64, bboxes: &[[i32; 4]]) -> Option<usize> {
     let pt = Point::new(p[0], p[1]);
     let mut best: Option<(f64, usize)> = None;
+    // The point and tolerance in tile units: features whose box is farther are not decoded.
+    let u = fr.to_units(p);
+    let tol_u = tolerance_m / fr.scale;
     for (i, f) in layer.features.iter().enumerate().rev() {
+        if let Some(b) = bboxes.get(i)
+            && (u[0] < f64::from(b[0]) - tol_u
+                || u[0] > f64::from(b[2]) + tol_u
+                || u[1] < f64::from(b[1]) - tol_u
+                || u[1] > f64::from(b[3]) + tol_u)
+        {
+            continue;
+        }
         let Ok(g) = geometry(f) else { continue };
         match &g {
             TileGeometry::Polygons(_) => {
@@ -205,11 +216,14 @@ mod tests {
         let t = TileId { z: 14, x: 13704, y: 6682 };
         let fr = TileFrame::new(t, t, 4096);
         let at = |u: [f64; 2]| fr.to_local(u);
-        assert_eq!(pick(&l, &fr, at([120.0, 120.0]), 1.0), Some(0));
-        assert_eq!(pick(&l, &fr, at([150.0, 150.0]), 1.0), None, "in the hole");
-        assert_eq!(pick(&l, &fr, at([2000.0, 1003.0]), 3.0 * fr.scale), Some(1));
-        assert_eq!(pick(&l, &fr, at([3001.0, 3001.0]), 3.0 * fr.scale), Some(2));
-        assert_eq!(pick(&l, &fr, at([3500.0, 3500.0]), 3.0 * fr.scale), None);
+        let boxes = crate::tiles::vector::build::feature_bboxes(&l);
+        assert_eq!(boxes[0], [100, 100, 200, 200]);
+        assert_eq!(boxes[1], [0, 1000, 4000, 1000]);
+        assert_eq!(pick(&l, &fr, at([120.0, 120.0]), 1.0, &[]), Some(0));
+        assert_eq!(pick(&l, &fr, at([150.0, 150.0]), 1.0, &boxes), None, "in the hole");
+        assert_eq!(pick(&l, &fr, at([2000.0, 1003.0]), 3.0 * fr.scale, &boxes), Some(1));
+        assert_eq!(pick(&l, &fr, at([3001.0, 3001.0]), 3.0 * fr.scale, &boxes), Some(2));
+        assert_eq!(pick(&l, &fr, at([3500.0, 3500.0]), 3.0 * fr.scale, &boxes), None);
         assert_eq!(feature_key(&l, &l.features[0]), FeatureKey::Attr("7".into()));
         assert_eq!(feature_key(&l, &l.features[1]), FeatureKey::Id(9));
         let (a, size) = label_anchor(&l, 0, &fr).unwrap();

@@ -32,6 +32,9 @@ use crate::tiles::vector::{BuiltTile, SourceId, SourceInfo, VectorError, VectorE
 pub const CACHE_BYTES: usize = 160 << 20;
 /// Tiles asked for per view at most (a 4K screen at 512 px per tile needs about 60).
 const MAX_WANTED: usize = 96;
+/// Features narrower than this on screen (their layer's median, pixels) are drawn without
+/// outlines.
+pub const OUTLINE_MIN_PX: f64 = 8.0;
 /// Vertices turned into GPU meshes per frame: a burst of arrived tiles is spread over frames so
 /// no frame stalls on uploads.
 const UPLOAD_VERTICES_PER_FRAME: usize = 1_500_000;
@@ -115,8 +118,12 @@ pub struct VectorTilePart {
 pub struct TileSlot {
     /// `None`: the source has nothing here.
     pub built: Option<Arc<BuiltTile>>,
-    entities: Vec<(Entity, usize, Part)>,
+    entities: Vec<(Entity, usize, Part, f64)>,
     uploaded: bool,
+    /// Outlines left out at upload because the features were too small on screen: the largest
+    /// typical size (metres) among them, so zooming in far enough uploads the tile again with
+    /// them. Most of a tile's vertices are outline vertices.
+    outlines_skipped: Option<f64>,
     last_shown: u64,
     bytes: usize,
 }
@@ -386,9 +393,16 @@ fn receive(
                             }
                         }
                         let bytes = built.as_ref().map_or(64, |b| b.approx_bytes());
-                        let slot = TileSlot { built, entities: vec![], uploaded: false, last_shown: vl.frame, bytes };
+                        let slot = TileSlot {
+                            built,
+                            entities: vec![],
+                            uploaded: false,
+                            outlines_skipped: None,
+                            last_shown: vl.frame,
+                            bytes,
+                        };
                         if let Some(old) = l.tiles.insert(tile, slot) {
-                            vl.despawn.extend(old.entities.into_iter().map(|(e, _, _)| e));
+                            vl.despawn.extend(old.entities.into_iter().map(|(e, ..)| e));
                         }
                         l.failed.remove(&tile);
                         vl.arrived.push_back((source, tile));
@@ -472,9 +486,20 @@ fn request(
             let on = show.contains(t);
             if on {
                 slot.last_shown = frame;
+                // Zoomed in far enough for the outlines it was uploaded without.
+                if slot.outlines_skipped.is_some_and(|m| m / map.scale >= OUTLINE_MIN_PX) {
+                    vl.despawn.extend(slot.entities.drain(..).map(|(e, ..)| e));
+                    slot.uploaded = false;
+                    slot.outlines_skipped = None;
+                    vl.arrived.push_back((l.id, *t));
+                }
             }
-            for &(e, sub, _) in &slot.entities {
-                let sub_on = on && l.styles.get(sub).is_some_and(|s| s.visible);
+            for &(e, sub, part, typical_m) in &slot.entities {
+                // Outlines of features a few pixels wide would be a mesh of lines, costly on a
+                // CPU rasteriser and unreadable: drawn once the features are big enough.
+                let sub_on = on
+                    && l.styles.get(sub).is_some_and(|s| s.visible)
+                    && (part != Part::Outline || typical_m / map.scale >= OUTLINE_MIN_PX);
                 let want_v = if sub_on { Visibility::Inherited } else { Visibility::Hidden };
                 if let Ok(mut v) = vis.get_mut(e)
                     && *v != want_v
@@ -489,7 +514,7 @@ fn request(
         }
         for t in plan::evict(l.tiles.iter().map(|(t, s)| (*t, s.last_shown, s.bytes)), budget, frame) {
             if let Some(slot) = l.tiles.remove(&t) {
-                vl.despawn.extend(slot.entities.into_iter().map(|(e, _, _)| e));
+                vl.despawn.extend(slot.entities.into_iter().map(|(e, ..)| e));
             }
         }
     }
@@ -521,7 +546,13 @@ pub struct VectorAssets<'w> {
 }
 
 /// Turns arrived tiles into entities, within a vertex budget per frame; despawns dropped ones.
-fn upload(mut commands: Commands, mut vl: ResMut<VectorLayers>, res: Res<AtlasRes>, mut assets: VectorAssets) {
+fn upload(
+    mut commands: Commands,
+    mut vl: ResMut<VectorLayers>,
+    res: Res<AtlasRes>,
+    map: Res<MapView>,
+    mut assets: VectorAssets,
+) {
     for e in vl.despawn.drain(..) {
         commands.entity(e).despawn();
     }
@@ -538,14 +569,20 @@ fn upload(mut commands: Commands, mut vl: ResMut<VectorLayers>, res: Res<AtlasRe
             continue;
         }
         slot.uploaded = true;
+        slot.outlines_skipped = None;
         let Some(built) = slot.built.clone() else { continue };
         budget = budget.saturating_sub(built.vertex_count().max(1));
         let (mx, my, _) = tile.mercator_nw();
         let (x, y) = res.frame.from_mercator(mx, my);
-        for (layer, meshes) in built.tile.layers.iter().zip(&built.meshes) {
+        for (tli, (layer, meshes)) in built.tile.layers.iter().zip(&built.meshes).enumerate() {
             let Some(sub) = l.styles.iter().position(|s| s.name == layer.name) else { continue };
+            let typical_m = built.typical_m.get(tli).copied().unwrap_or(f64::INFINITY);
             let classes = classes(&l.styles[sub], layer);
             for part in Part::ALL {
+                if part == Part::Outline && typical_m / map.scale < OUTLINE_MIN_PX {
+                    slot.outlines_skipped = Some(slot.outlines_skipped.map_or(typical_m, |m| m.max(typical_m)));
+                    continue;
+                }
                 let Some(mesh) = part.of(meshes, &classes) else { continue };
                 let e = commands
                     .spawn((
@@ -556,7 +593,7 @@ fn upload(mut commands: Commands, mut vl: ResMut<VectorLayers>, res: Res<AtlasRe
                         Visibility::Hidden,
                     ))
                     .id();
-                slot.entities.push((e, sub, part));
+                slot.entities.push((e, sub, part, typical_m));
             }
         }
     }
@@ -593,7 +630,7 @@ fn sync_styles(mut vl: ResMut<VectorLayers>, mut materials: ResMut<Assets<MapMat
             if a.category_field != b.category_field || a.categories != b.categories {
                 for (t, slot) in l.tiles.iter_mut() {
                     if slot.built.is_some() && slot.uploaded {
-                        vl.despawn.extend(slot.entities.drain(..).map(|(e, _, _)| e));
+                        vl.despawn.extend(slot.entities.drain(..).map(|(e, ..)| e));
                         slot.uploaded = false;
                         vl.arrived.push_back((l.id, *t));
                     }
@@ -616,6 +653,10 @@ fn report_readiness(vl: Res<VectorLayers>, mut ready: ResMut<Readiness>) {
         vl.arrived.is_empty() && vl.layers.iter().all(|l| l.error.is_some() || (l.info.is_some() && l.complete));
     if ready.vector_settled != settled {
         ready.vector_settled = settled;
+    }
+    let reads = vl.requests();
+    if ready.vector_reads != reads {
+        ready.vector_reads = reads;
     }
 }
 

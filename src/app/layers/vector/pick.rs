@@ -105,12 +105,13 @@ pub fn pick_at(vl: &VectorLayers, map: &MapView, frame: &LocalFrame, screen: Vec
             if !(0.0..side).contains(&p[0]) || !(-side..=0.0).contains(&p[1]) {
                 continue;
             }
-            for layer in built.tile.layers.iter().rev() {
+            for (li, layer) in built.tile.layers.iter().enumerate().rev() {
                 if !l.styles.iter().any(|s| s.name == layer.name && s.visible) {
                     continue;
                 }
                 let fr = TileFrame::new(t, t, layer.extent);
-                if let Some(i) = pick(layer, &fr, p, tolerance) {
+                let boxes = built.bboxes.get(li).map_or(&[][..], |b| b.as_slice());
+                if let Some(i) = pick(layer, &fr, p, tolerance, boxes) {
                     return describe(vl, l.id, t, layer, i, frame);
                 }
             }
@@ -219,17 +220,25 @@ pub fn labels(vl: &VectorLayers, vp: &VectorPick, frame: &LocalFrame, map: &MapV
         for t in &l.shown {
             let Some(built) = l.tiles.get(t).and_then(|s| s.built.as_ref()) else { continue };
             let o = tile_origin(frame, *t);
-            for layer in &built.tile.layers {
+            for (li, layer) in built.tile.layers.iter().enumerate() {
                 let Some(style) = l.styles.iter().find(|s| s.name == layer.name && s.visible) else { continue };
                 let Some(field) = &style.label_field else { continue };
                 let fr = TileFrame::new(*t, *t, layer.extent);
+                let boxes = built.bboxes.get(li);
                 for (i, f) in layer.features.iter().enumerate() {
                     if out.len() >= limit {
                         return out;
                     }
+                    let chosen = vp.selected.as_ref().is_some_and(|s| s.source == l.id && s.tile == *t && s.index == i);
+                    // Too small on screen to carry a name: skipped before anything is decoded.
+                    if let Some(b) = boxes.and_then(|b| b.get(i)) {
+                        let side = f64::from((b[2] - b[0]).max(b[3] - b[1])) * fr.scale;
+                        if side > 0.0 && side / map.scale < 40.0 && !chosen {
+                            continue;
+                        }
+                    }
                     let Some(name) = layer.property(f, field) else { continue };
                     let Some((a, size)) = label_anchor(layer, i, &fr) else { continue };
-                    let chosen = vp.selected.as_ref().is_some_and(|s| s.source == l.id && s.tile == *t && s.index == i);
                     if size > 0.0 && size / map.scale < 40.0 && !chosen {
                         continue;
                     }
