@@ -2,7 +2,8 @@
 """A static tile server on 127.0.0.1 for the vector tile benchmark and for trying port-atlas on
 big archives: serves a folder with HTTP range requests (206 + Content-Range, as nginx or S3 do),
 so PMTiles archives are read by ranges, and answers `/tilejson/NAME` with TileJSON for the XYZ
-folder NAME (what `tile-join -e NAME` writes: z/x/y.pbf plus metadata.json).
+folder NAME (what `tile-join -e NAME` or the pmtiles package's `pmtiles_to_dir` write: z/x/y.pbf or
+.mvt plus metadata.json).
 
     serve_tiles.py FOLDER [PORT]      (PORT 0 picks a free one; the URL is printed)
 """
@@ -13,6 +14,13 @@ import sys
 
 root = os.path.abspath(sys.argv[1])
 port = int(sys.argv[2]) if len(sys.argv) > 2 else 0
+
+
+def bounds(meta):
+    b = meta.get("bounds") or meta.get("antimeridian_adjusted_bounds")
+    if isinstance(b, str):
+        return [float(v) for v in b.split(",")]
+    return b
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -39,16 +47,25 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if not os.path.isfile(meta_path):
                 return self.send(404, b"no such tile folder", "text/plain")
             meta = json.load(open(meta_path))
-            inner = json.loads(meta.get("json", "{}"))
+            inner = meta.get("json", {})
+            inner = json.loads(inner) if isinstance(inner, str) else inner
+            layers = meta.get("vector_layers") or inner.get("vector_layers", [])
             host = self.headers.get("Host", f"127.0.0.1:{port}")
+            # tile-join writes .pbf, the pmtiles package .mvt: serve what the folder holds.
+            ext = "pbf"
+            for _, _, files in os.walk(os.path.join(root, name)):
+                found = [f.rsplit(".", 1)[-1] for f in files if f != "metadata.json"]
+                if found:
+                    ext = found[0]
+                    break
             tj = {
                 "tilejson": "3.0.0",
                 "name": meta.get("name", name),
-                "tiles": [f"http://{host}/{name}/{{z}}/{{x}}/{{y}}.pbf"],
+                "tiles": [f"http://{host}/{name}/{{z}}/{{x}}/{{y}}.{ext}"],
                 "minzoom": int(meta.get("minzoom", 0)),
                 "maxzoom": int(meta.get("maxzoom", 14)),
-                "bounds": [float(v) for v in meta["bounds"].split(",")] if "bounds" in meta else None,
-                "vector_layers": inner.get("vector_layers", []),
+                "bounds": bounds(meta),
+                "vector_layers": layers,
             }
             return self.send(200, json.dumps(tj).encode(), "application/json")
         full = os.path.realpath(os.path.join(root, path.lstrip("/")))
