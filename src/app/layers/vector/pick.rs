@@ -9,7 +9,7 @@ use bevy::prelude::*;
 use super::{VectorLayers, build_slot_meshes};
 use crate::app::labels::MapLabel;
 use crate::app::layers::material::MapMaterial;
-use crate::app::state::{AtlasRes, Selection};
+use crate::app::state::{AppMode, AtlasRes, HoverEnabled, Selection};
 use crate::app::view::{MapView, PointerGesture, UiCapture, z};
 use crate::proj::LocalFrame;
 use crate::tiles::TileId;
@@ -130,16 +130,23 @@ pub struct PickInput<'w> {
     map: Res<'w, MapView>,
     res: Res<'w, AtlasRes>,
     selection: Res<'w, Selection>,
+    hover: Res<'w, HoverEnabled>,
+    mode: Res<'w, State<AppMode>>,
 }
 
 /// Hover and click on vector features, below the atlas's own features (which are drawn above
 /// them): a click that selected an atlas feature leaves the vector selection empty.
 pub fn pick_vector(vl: Res<VectorLayers>, input: PickInput, mut vp: ResMut<VectorPick>) {
-    let PickInput { gesture, capture, map, res, selection } = input;
+    let PickInput { gesture, capture, map, res, selection, hover, mode } = input;
     if vl.layers.is_empty() {
         return;
     }
-    let over_map = gesture.cursor.is_some_and(|c| map.viewport.contains(c)) && !capture.pointer && !gesture.dragging;
+    // As for the atlas's features: no hover in a presentation or a screenshot.
+    let over_map = gesture.cursor.is_some_and(|c| map.viewport.contains(c))
+        && !capture.pointer
+        && !gesture.dragging
+        && hover.0
+        && *mode.get() != AppMode::Present;
     let hovered = match (gesture.cursor, over_map, selection.hovered) {
         (Some(c), true, None) => pick_at(&vl, &map, &res.frame, c),
         _ => None,
