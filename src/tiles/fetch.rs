@@ -552,4 +552,4 @@ pub fn decode(bytes: &[u8], max_side: u32) -> Result<TileImage, String> {
 
 #[cfg(test)]
 #[path = "fetch_tests.rs"]
-mod tests;
+pub(crate) mod tests;

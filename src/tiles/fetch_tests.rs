@@ -7,7 +7,7 @@ use super::*;
 use crate::proj::Crs;
 
 #[path = "../../tests/support/tile_server.rs"]
-mod tile_server;
+pub(crate) mod tile_server;
 use tile_server::{BACKGROUND, CHANGED, MARKER, TileServer};
 
 fn temp_cache(name: &str) -> TileCache {

@@ -231,7 +231,7 @@ fn pmtiles_error(at: &str, e: PmtError) -> VectorError {
 /// An opened source, ready to give tiles.
 pub enum Opened {
     Xyz { templates: Vec<String>, tms: bool, client: reqwest::Client, timeouts: Timeouts },
-    Pmtiles { reader: AsyncPmTilesReader<RangeBackend, HashMapCache>, at: String },
+    Pmtiles { reader: Box<AsyncPmTilesReader<RangeBackend, HashMapCache>>, at: String },
     Mbtiles(Arc<Mbtiles>),
 }
 
@@ -381,7 +381,7 @@ async fn open_pmtiles(backend: RangeBackend, at: &str, kind: SourceKind) -> Resu
         layers: meta.vector_layers,
         template: None,
     };
-    Ok((Opened::Pmtiles { reader, at: at.into() }, info))
+    Ok((Opened::Pmtiles { reader: Box::new(reader), at: at.into() }, info))
 }
 
 /// The extension of a URL's last path segment, lower-cased.

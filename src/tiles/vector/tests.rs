@@ -13,9 +13,8 @@ use super::worker::{VectorEvent, VectorFetcher};
 use crate::http::HttpError;
 use crate::tiles::TileId;
 
-#[path = "../../../tests/support/tile_server.rs"]
-mod tile_server;
-use tile_server::TileServer;
+// The test server the basemap's tests start (one copy of the module in the crate).
+use crate::tiles::fetch::tests::tile_server::TileServer;
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/vector")
@@ -208,7 +207,7 @@ fn bad_archives_are_named_errors() {
 }
 
 /// Waits for the fetcher's events until `n` tiles came or 20 s passed.
-fn tiles(f: &VectorFetcher, n: usize) -> Vec<(TileId, Result<Option<std::sync::Arc<super::BuiltTile>>, VectorError>)> {
+fn tiles(f: &VectorFetcher, n: usize) -> Vec<(TileId, super::worker::TileResult)> {
     let mut out = Vec::new();
     let end = std::time::Instant::now() + Duration::from_secs(20);
     while out.len() < n && std::time::Instant::now() < end {

@@ -18,6 +18,12 @@ use crate::tiles::TileId;
 /// Which source an event or request is about (the app's own numbering).
 pub type SourceId = u64;
 
+/// A tile as the thread delivers it: built, empty (`None`), or why not.
+pub type TileResult = Result<Option<Arc<BuiltTile>>, VectorError>;
+
+/// Sources being opened, each with its outcome.
+type Opening = JoinSet<(SourceId, Result<(Opened, SourceInfo), VectorError>)>;
+
 #[derive(Debug)]
 pub enum VectorEvent {
     Opened {
@@ -32,7 +38,7 @@ pub enum VectorEvent {
     Tile {
         source: SourceId,
         tile: TileId,
-        result: Result<Option<Arc<BuiltTile>>, VectorError>,
+        result: TileResult,
     },
 }
 
@@ -103,7 +109,7 @@ struct Source {
 async fn run(mut rx: mpsc::UnboundedReceiver<Msg>, tx: std_mpsc::Sender<VectorEvent>, counters: Arc<Counters>) {
     let mut sources: HashMap<SourceId, Source> = HashMap::new();
     // Sources being opened, and wants that came before they were.
-    let mut opening: JoinSet<(SourceId, Result<(Opened, SourceInfo), VectorError>)> = JoinSet::new();
+    let mut opening: Opening = JoinSet::new();
     let mut pending_want: HashMap<SourceId, Vec<TileId>> = HashMap::new();
     let mut inflight: HashMap<(SourceId, TileId), AbortHandle> = HashMap::new();
     let mut tasks: JoinSet<(SourceId, TileId)> = JoinSet::new();
