@@ -20,7 +20,7 @@
 # with PostGIS, generates N non-overlapping square parcels in SQL (generate_series, row-major from
 # the south-west corner of lon 120.9-121.6, lat 31.2-31.7 around Taicang/Suzhou), indexes and
 # analyzes them, checks that ST_AsMVT returns a tile, installs Martin with
-# `cargo install martin --version 1.14.0 --locked` (the last release for Rust 1.95) if `martin` is not on PATH (a long compile), and starts Martin on
+# `cargo install martin --version 1.14.0 --locked --no-default-features --features postgres` (the last release for Rust 1.95) if `martin` is not on PATH (a long compile), and starts Martin on
 # 127.0.0.1 auto-publishing the table as the source `parcels`.
 set -euo pipefail
 
@@ -198,8 +198,8 @@ martin_bin=$(command -v martin || true)
 [[ -z $martin_bin && -x $HOME/.cargo/bin/martin ]] && martin_bin=$HOME/.cargo/bin/martin
 if [[ -z $martin_bin ]]; then
   command -v cargo >/dev/null || { echo "martin is not on PATH and cargo is missing; get a release binary from https://github.com/maplibre/martin/releases" >&2; exit 1; }
-  log "martin is not on PATH: running 'cargo install martin --version 1.14.0 --locked' (this compiles for a while, 10-30 minutes)"
-  cargo install martin --version 1.14.0 --locked
+  log "martin is not on PATH: running 'cargo install martin --version 1.14.0 --locked --no-default-features --features postgres' (this compiles for a while, 10-30 minutes)"
+  cargo install martin --version 1.14.0 --locked --no-default-features --features postgres
   martin_bin=$HOME/.cargo/bin/martin
 fi
 stop_martin

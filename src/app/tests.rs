@@ -226,3 +226,17 @@ fn a_table_is_asked_about_then_opens_with_the_answer_and_can_be_restyled() {
     assert!(app.world().resource::<LayerView>().get(LayerId(6)).is_some_and(|l| l.shown));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn a_tile_archive_opened_like_any_layer_goes_to_the_vector_layers() {
+    let mut app = app();
+    app.init_resource::<super::layers::vector::VectorLayers>();
+    let archive = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/vector/gdal.mbtiles");
+    app.world_mut().write_message(AtlasCommand::LoadLayer(archive.clone()));
+    app.update();
+    let vl = app.world().resource::<super::layers::vector::VectorLayers>();
+    assert_eq!(vl.pending.len(), 1, "queued for the vector plugin");
+    assert_eq!(vl.pending[0].spec, crate::tiles::vector::VectorSpec::File(archive));
+    assert!(app.world().resource::<Tessellation>().loading.is_empty(), "not read as a file layer");
+    assert!(app.world().resource::<Problems>().is_empty());
+}

@@ -263,20 +263,34 @@ fn sync_mentioned(res: &mut AtlasRes, view: &mut LayerView, tess: &mut Tessellat
 
 /// Loads files asked for by the CLI, the UI or drag-and-drop; failures go to the problems panel
 /// and leave the atlas as it was.
+/// Where opened layers go: files to the readers and tessellation, vector tile sources to their
+/// plugin.
+#[derive(SystemParam)]
+pub struct LoadSinks<'w> {
+    tess: ResMut<'w, Tessellation>,
+    vector: Option<ResMut<'w, vector::VectorLayers>>,
+}
+
 pub fn handle_commands(
     mut cmds: MessageReader<AtlasCommand>,
     mut res: ResMut<AtlasRes>,
-    mut tess: ResMut<Tessellation>,
+    sinks: LoadSinks,
     mut problems: ResMut<Problems>,
     mut selection: ResMut<Selection>,
     mut map: ResMut<MapView>,
     mut view: ResMut<LayerView>,
     mut reading: ResMut<DocumentReading>,
 ) {
+    let LoadSinks { mut tess, mut vector } = sinks;
     for cmd in cmds.read() {
         match cmd {
+            // A vector tile source typed in the toolbar, dropped or picked in the open dialog
+            // (a .pmtiles or .mbtiles file, a Martin or TileJSON URL, an XYZ template).
             AtlasCommand::LoadLayer(path) => {
-                tess.loading.push(start_read(path.clone(), Default::default()));
+                match (crate::tiles::vector::VectorSpec::recognise(&path.to_string_lossy()), vector.as_deref_mut()) {
+                    (Some(spec), Some(vl)) => vl.pending.push(vector::OpenVector::new(spec)),
+                    _ => tess.loading.push(start_read(path.clone(), Default::default())),
+                }
             }
             AtlasCommand::OpenLayer(path, options) => {
                 tess.loading.push(start_read(path.clone(), (**options).clone()));

@@ -94,10 +94,15 @@ struct FilePicker {
 
 impl FilePicker {
     fn open(&mut self, purpose: Purpose) {
-        let layer_exts: Vec<&'static str> = crate::formats::Format::EXTENSIONS.to_vec();
+        let mut layer_exts: Vec<&'static str> = crate::formats::Format::EXTENSIONS.to_vec();
+        // Vector tile archives open from the same dialog.
+        layer_exts.extend(["pmtiles", "mbtiles"]);
         let dialog = self.dialog.get_or_insert_with(|| {
             egui_file_dialog::FileDialog::new()
-                .add_file_filter_extensions("Layers (Shapefile, GeoPackage, KML, CSV, XLSX, GeoJSON)", layer_exts)
+                .add_file_filter_extensions(
+                    "Layers (Shapefile, GeoPackage, KML, CSV, XLSX, GeoJSON, PMTiles, MBTiles)",
+                    layer_exts,
+                )
                 .add_file_filter_extensions(DOCUMENTS, vec!["txt", "md", "docx", "pdf", "html", "htm"])
                 .default_size([720.0, 460.0])
         });

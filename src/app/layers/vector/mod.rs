@@ -363,7 +363,8 @@ fn receive(
                 if let Some(f) = &vl.fetcher {
                     f.close(source);
                 }
-                cmds.write(AtlasCommand::LoadLayer(at.into()));
+                // Straight to the reader (LoadLayer would recognise it as a tile source again).
+                cmds.write(AtlasCommand::OpenLayer(at.into(), Default::default()));
             }
             VectorEvent::OpenFailed { source, error } => {
                 let Some(l) = vl.layers.iter_mut().find(|l| l.id == source) else { continue };
