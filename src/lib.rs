@@ -27,6 +27,7 @@ pub mod settings;
 pub mod spatial;
 pub mod text;
 pub mod tiles;
+pub mod viewlink;
 
 pub use export::qgis;
 pub use net::{http, remote};

@@ -35,6 +35,10 @@ pub struct AppArgs {
     /// about in the app.
     #[arg(long = "layer", id = "extra_layer", global = true)]
     layers: Vec<PathBuf>,
+    /// Open a view a colleague sent (`port-atlas://view?…`, from *🔗 Copy view link*): its
+    /// centre, scale, layers, selection, basemap and vector tile sources.
+    #[arg(long, value_name = "LINK")]
+    open: Option<String>,
     /// Render one frame with the panels to this PNG and exit.
     #[arg(long)]
     screenshot: Option<PathBuf>,
@@ -346,7 +350,15 @@ fn run_app(mut args: AppArgs, started: std::time::Instant) -> Result<ExitCode> {
     }
     let lang = args.lang.parse().map_err(anyhow::Error::msg)?;
     let basemap = args.basemap.source()?;
-    let (cli_vector, layer_files) = split_layers(&args.layers);
+    let open = args.open.as_deref().map(port_atlas::viewlink::ViewLink::parse).transpose()?;
+    // The link's basemap unless one was given here.
+    let basemap = match (&basemap, open.as_ref().and_then(|l| l.basemap.as_deref())) {
+        (None, Some(b)) => port_atlas::tiles::resolve_source(b, None, None)?,
+        _ => basemap,
+    };
+    let mut layer_args = args.layers.clone();
+    layer_args.extend(open.iter().flat_map(|l| l.tiles.iter().map(PathBuf::from)));
+    let (cli_vector, layer_files) = split_layers(&layer_args);
     // Sources saved in layers.json, with their looks, then the command line's.
     let mut vector_layers: Vec<port_atlas::app::layers::vector::OpenVector> = Vec::new();
     for t in &atlas.tile_layers {
@@ -365,6 +377,7 @@ fn run_app(mut args: AppArgs, started: std::time::Instant) -> Result<ExitCode> {
         port_atlas::app::AppOptions {
             extra_layers: layer_files,
             vector_layers,
+            open,
             document_folders: folders,
             screenshot: args.screenshot,
             view: args.view,

@@ -5,6 +5,7 @@
 //! nothing imports `panels`. This module assembles them. ARCHITECTURE.md draws the tree.
 
 pub mod labels;
+pub mod link;
 pub mod png;
 pub mod state;
 pub mod tile_plan;
@@ -62,6 +63,8 @@ pub struct AppOptions {
     pub cache_dir: Option<PathBuf>,
     /// Vector tile sources from `layers.json` and `--layer` (TileJSON, PMTiles, MBTiles, XYZ).
     pub vector_layers: Vec<layers::vector::OpenVector>,
+    /// A colleague's view (`--open LINK`): centre, scale, layers, selection.
+    pub open: Option<crate::viewlink::ViewLink>,
 }
 
 /// `LON,LAT` or `LON,LAT,METRES_PER_PX` for `--view`, as opposed to a place id.
@@ -123,8 +126,27 @@ pub fn run(atlas: Atlas, opts: AppOptions) -> anyhow::Result<ExitCode> {
     for dir in &opts.document_folders {
         app.world_mut().write_message(AtlasCommand::LoadDocument(dir.clone()));
     }
-    // The first view: the requested place, or the whole atlas.
-    match opts.view.as_deref().map(|v| (v, parse_view_coords(v))) {
+    // The first view: a colleague's link, the requested place, or the whole atlas.
+    if let Some(link) = &opts.open {
+        let world = app.world_mut();
+        let frame = world.resource::<AtlasRes>().frame;
+        world.resource_mut::<layers::Tessellation>().keep_view = true;
+        let unknown = world.resource_scope(|world, res: Mut<AtlasRes>| {
+            world.resource_scope(|world, mut map: Mut<view::MapView>| {
+                world.resource_scope(|world, mut lv: Mut<state::LayerView>| {
+                    let mut sel = world.resource_mut::<state::Selection>();
+                    link::apply(link, &res.atlas, &frame, &mut map, &mut lv, &mut sel)
+                })
+            })
+        });
+        if !unknown.is_empty() {
+            app.world_mut().resource_mut::<state::Problems>().warning(
+                "view link",
+                format!("not in this atlas: {} (the rest of the view is shown)", unknown.join(", ")),
+            );
+        }
+    }
+    match opts.view.as_deref().filter(|_| opts.open.is_none()).map(|v| (v, parse_view_coords(v))) {
         Some((_, Some((lon, lat, scale)))) => {
             let (x, y) = LocalFrame::default().project(lon, lat);
             let mut map = app.world_mut().resource_mut::<view::MapView>();
@@ -137,9 +159,10 @@ pub fn run(atlas: Atlas, opts: AppOptions) -> anyhow::Result<ExitCode> {
         Some((id, None)) => {
             app.world_mut().write_message(AtlasCommand::FocusPlace(id.to_string()));
         }
-        None => {
+        None if opts.open.is_none() => {
             app.world_mut().write_message(view::ZoomToAll);
         }
+        None => {}
     }
     let shot = opts.screenshot.clone();
     if let Some(path) = shot {

@@ -232,6 +232,8 @@ pub enum AtlasCommand {
         place: String,
         confirm: bool,
     },
+    /// A view link pasted into the toolbar: go where it says.
+    OpenView(Box<crate::viewlink::ViewLink>),
     /// The planner's date for document `.0` (`None`: what the document says).
     DocumentDate(usize, Option<crate::text::date::ReportDate>),
 }

@@ -314,6 +314,16 @@ pub fn handle_commands(
                 tess.restyle.push(layer.0);
             }
             AtlasCommand::LoadDocument(path) => documents::start(&mut reading, &res, path.clone()),
+            AtlasCommand::OpenView(link) => {
+                let frame = res.frame;
+                let unknown = crate::app::link::apply(link, &res.atlas, &frame, &mut map, &mut view, &mut selection);
+                if !unknown.is_empty() {
+                    problems.warning(
+                        "view link",
+                        format!("not in this atlas: {} (the rest of the view is shown)", unknown.join(", ")),
+                    );
+                }
+            }
             AtlasCommand::DocumentDate(i, date) => {
                 let name = res.atlas.documents.get(*i).map(|d| d.path.clone()).unwrap_or_default();
                 match res.atlas.set_document_date(*i, *date) {

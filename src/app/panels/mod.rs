@@ -50,6 +50,10 @@ pub struct PanelState {
     search: String,
     /// The vector tiles section's URL box.
     vector_url: String,
+    /// *🔗* was clicked: copy the view link this frame.
+    copy_link: bool,
+    /// What happened to the last view link (copied, opened, or why not).
+    link_message: Option<String>,
     /// Vector features in view matching the search: the query and tiles they were found for.
     vector_hits: Option<(String, u64, Vec<crate::app::layers::vector::pick::PickedFeature>)>,
     story_open: bool,
@@ -214,6 +218,19 @@ fn ui_system(
         sidebar::legend(&ctx, &res, &view);
     } else {
         toolbar::toolbar(&mut root, &mut view, &mut state, &mut problems, &mut requests);
+        if std::mem::take(&mut state.copy_link) {
+            let basemap = basemap.as_deref().and_then(|b| {
+                let s = b.source()?;
+                let builtin = crate::tiles::builtin_sources().into_iter().find(|n| &n.source == s);
+                Some(builtin.map_or_else(|| s.template.clone(), |n| n.id.to_string()))
+            });
+            let tiles =
+                vector.as_deref().map_or_else(Vec::new, |vl| vl.layers.iter().map(|l| l.spec.location()).collect());
+            let frame = res.frame;
+            let link = crate::app::link::current(&res.atlas, &frame, &map, &view, &selection, basemap, tiles);
+            ctx.copy_text(link.to_link());
+            state.link_message = Some(format!("copied: {}", link.summary()));
+        }
         export::export_window(
             &ctx,
             &res,

@@ -26,6 +26,14 @@ pub(super) fn toolbar(
             if ui.button("⟲ 全覽 Zoom to all").on_hover_text("Home or 0").clicked() {
                 requests.zoom_all.write(ZoomToAll);
             }
+            let tip = state.link_message.clone().unwrap_or_else(|| {
+                "Copy a link to this view (centre, scale, layers, selection, basemap) for a colleague: \
+                 port-atlas --open LINK, or paste it into the box on the right"
+                    .into()
+            });
+            if ui.button("🔗").on_hover_text(tip).clicked() {
+                state.copy_link = true;
+            }
             ui.separator();
             ui.label("Labels:");
             for (lang, text) in [(Lang::Hant, "繁體"), (Lang::Hans, "简体"), (Lang::En, "EN")] {
@@ -57,7 +65,17 @@ pub(super) fn toolbar(
                     .desired_width(200.0),
             );
             let enter = edit.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-            if (ui.button("Open").clicked() || enter) && !state.open_path.trim().is_empty() {
+            let open = (ui.button("Open").clicked() || enter) && !state.open_path.trim().is_empty();
+            // A colleague's view link pasted here goes where it says.
+            if open && state.open_path.trim().starts_with(crate::viewlink::SCHEME) {
+                match crate::viewlink::ViewLink::parse(&state.open_path) {
+                    Ok(link) => {
+                        state.link_message = Some(format!("opened {}", link.summary()));
+                        requests.cmds.write(AtlasCommand::OpenView(Box::new(link)));
+                    }
+                    Err(e) => state.link_message = Some(e.to_string()),
+                }
+            } else if open {
                 let path = std::path::PathBuf::from(state.open_path.trim());
                 let is_doc = crate::app::layers::is_document(&path);
                 requests.cmds.write(if is_doc {
