@@ -3,7 +3,7 @@
 
 use bevy::prelude::*;
 
-use super::state::{AppMode, AtlasRes, HoverEnabled, LayerId, LayerView, Selection};
+use super::state::{AppMode, AtlasRes, HoverEnabled, LayerId, LayerView, Measure, Selection};
 use super::view::{MapSet, MapView, PointerGesture, UiCapture};
 use crate::index::FeatureRef;
 
@@ -11,7 +11,7 @@ pub struct PickingPlugin;
 
 impl Plugin for PickingPlugin {
     fn build(&self, app: &mut App) {
-        app.add_systems(Update, pick.in_set(MapSet::Pick));
+        app.add_systems(Update, (measure_clicks, pick).chain().in_set(MapSet::Pick));
     }
 }
 
@@ -36,14 +36,55 @@ pub struct Pointer<'w> {
     mode: Res<'w, State<AppMode>>,
 }
 
+/// While measuring, a click on the map adds a point; Backspace takes the last one back, Escape
+/// ends measuring.
+pub fn measure_clicks(
+    mut measure: ResMut<Measure>,
+    res: Res<AtlasRes>,
+    map: Res<MapView>,
+    gesture: Res<PointerGesture>,
+    capture: Res<UiCapture>,
+    keys: Option<Res<ButtonInput<KeyCode>>>,
+) {
+    if !measure.active {
+        return;
+    }
+    if let Some(k) = keys
+        && !capture.keyboard
+    {
+        if k.just_pressed(KeyCode::Backspace) {
+            measure.points.pop();
+        }
+        if k.just_pressed(KeyCode::Escape) {
+            measure.active = false;
+        }
+    }
+    if let Some(c) = gesture.clicked
+        && !capture.pointer
+        && map.viewport.contains(c)
+    {
+        let w = map.screen_to_world(c);
+        let p = res.frame.unproject(w.x, w.y);
+        measure.points.push(p);
+    }
+}
+
 pub fn pick(
     res: Res<AtlasRes>,
     view: Res<LayerView>,
     map: Res<MapView>,
     pointer: Pointer,
     mut selection: ResMut<Selection>,
+    measure: Res<Measure>,
 ) {
     let Pointer { gesture, capture, hover, mode } = pointer;
+    // Measuring: clicks are points of the path, not picks.
+    if measure.active {
+        if selection.hovered.is_some() {
+            selection.hovered = None;
+        }
+        return;
+    }
     // No hover highlight in a presentation: the step's places are the only emphasis.
     let presenting = *mode.get() == AppMode::Present;
     let over_map =
@@ -126,5 +167,40 @@ mod tests {
         app.update();
         app.update();
         assert_ne!(app.world().resource::<Selection>().hovered, want);
+    }
+}
+
+#[cfg(test)]
+mod measure_tests {
+    use super::*;
+
+    #[test]
+    fn measuring_turns_clicks_into_points_not_picks() {
+        let mut app = crate::app::state::minimal_app();
+        let mut map = MapView { viewport: bevy::math::Rect::new(0.0, 0.0, 1000.0, 800.0), ..default() };
+        let (x, y) = app.world().resource::<AtlasRes>().frame.project(121.10, 31.45);
+        map.center = bevy::math::DVec2::new(x, y);
+        map.scale = 20.0;
+        app.insert_resource(map)
+            .init_resource::<PointerGesture>()
+            .init_resource::<UiCapture>()
+            .add_plugins(PickingPlugin);
+        app.world_mut().resource_mut::<Measure>().active = true;
+        for c in [Vec2::new(200.0, 400.0), Vec2::new(700.0, 400.0), Vec2::new(700.0, 100.0)] {
+            let mut g = app.world_mut().resource_mut::<PointerGesture>();
+            g.cursor = Some(c);
+            g.clicked = Some(c);
+            app.update();
+        }
+        // A click on a panel (egui has the pointer) adds nothing.
+        app.world_mut().resource_mut::<UiCapture>().pointer = true;
+        app.update();
+        let m = app.world().resource::<Measure>().clone();
+        assert_eq!(m.points.len(), 3);
+        assert_eq!(app.world().resource::<Selection>().selected, None, "no place picked while measuring");
+        // 500 px at 20 local metres a pixel is 10 km of Web Mercator: cos(31.45°) of it on the ground.
+        let first_leg = crate::spatial::measure::path_length_m(&m.points[..2]);
+        assert!((first_leg - 10_000.0 * 31.45f64.to_radians().cos()).abs() < 15.0, "{first_leg}");
+        assert!(m.figures().contains("area") && m.area_m2() > 0.0);
     }
 }

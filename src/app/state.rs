@@ -96,6 +96,35 @@ pub struct Selection {
     pub emphasized: Vec<FeatureRef>,
 }
 
+/// The measuring tool: while active, clicks on the map add points (instead of selecting) and
+/// the panels show the path's geodesic length and, from three points, the enclosed area.
+#[derive(Resource, Debug, Default, Clone, PartialEq)]
+pub struct Measure {
+    pub active: bool,
+    /// Points clicked, lon/lat, in order.
+    pub points: Vec<(f64, f64)>,
+}
+
+impl Measure {
+    pub fn length_m(&self) -> f64 {
+        crate::spatial::measure::path_length_m(&self.points)
+    }
+
+    pub fn area_m2(&self) -> f64 {
+        crate::spatial::measure::polygon_area_m2(&self.points)
+    }
+
+    /// The figures as text, for the window and the clipboard.
+    pub fn figures(&self) -> String {
+        use crate::spatial::measure::{format_area, format_length};
+        let mut s = format!("distance {} ({} points)", format_length(self.length_m()), self.points.len());
+        if self.points.len() >= 3 {
+            s.push_str(&format!("; area {} (closed)", format_area(self.area_m2())));
+        }
+        s
+    }
+}
+
 /// A layer's place in `Atlas::layers` (layers are only appended, so it never changes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct LayerId(pub usize);
@@ -323,6 +352,7 @@ pub fn insert_core_state(app: &mut App, atlas: Atlas, lang: Lang) {
         .init_resource::<OpenQuestions>()
         .init_resource::<DocumentReading>()
         .init_resource::<Timeline>()
+        .init_resource::<Measure>()
         .insert_resource(Readiness { tiles_settled: true, vector_settled: true, ..default() })
         .init_state::<AppMode>()
         .add_message::<AtlasCommand>()

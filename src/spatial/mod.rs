@@ -6,6 +6,7 @@ pub mod crs;
 pub mod geodata;
 pub mod geojson;
 pub mod index;
+pub mod measure;
 pub mod proj;
 pub mod recipe;
 pub mod synth;

@@ -10,6 +10,7 @@ mod coverage;
 mod document;
 mod export;
 mod map_labels;
+mod measure;
 mod mentions;
 mod place;
 mod presenting;
@@ -52,6 +53,8 @@ pub struct PanelState {
     vector_url: String,
     /// *🔗* was clicked: copy the view link this frame.
     copy_link: bool,
+    /// *📏* was clicked: start or end measuring.
+    toggle_measure: bool,
     /// What happened to the last view link (copied, opened, or why not).
     link_message: Option<String>,
     /// Vector features in view matching the search: the query and tiles they were found for.
@@ -166,6 +169,7 @@ pub struct Sections<'w> {
     reading: Res<'w, DocumentReading>,
     vector: Option<ResMut<'w, crate::app::layers::vector::VectorLayers>>,
     vpick: Option<ResMut<'w, crate::app::layers::vector::pick::VectorPick>>,
+    measure: ResMut<'w, crate::app::state::Measure>,
 }
 
 fn color32(meta: &LayerMeta) -> Color32 {
@@ -199,7 +203,8 @@ fn ui_system(
 ) -> Result {
     let Shared { res, mut view, mut selection, mut map, mut capture, mut problems, mut questions, mut timeline } =
         shared;
-    let Sections { mode, tess, mut presenter, mut basemap, mut tiles, reading, mut vector, mut vpick } = sections;
+    let Sections { mode, tess, mut presenter, mut basemap, mut tiles, reading, mut vector, mut vpick, mut measure } =
+        sections;
     let ctx = contexts.ctx_mut()?.clone();
     if res.is_changed() {
         state.atlas_generation += 1;
@@ -218,6 +223,10 @@ fn ui_system(
         sidebar::legend(&ctx, &res, &view);
     } else {
         toolbar::toolbar(&mut root, &mut view, &mut state, &mut problems, &mut requests);
+        if std::mem::take(&mut state.toggle_measure) {
+            measure.active = !measure.active;
+        }
+        measure::measure_window(&ctx, &mut measure);
         if std::mem::take(&mut state.copy_link) {
             let basemap = basemap.as_deref().and_then(|b| {
                 let s = b.source()?;
@@ -287,6 +296,7 @@ fn ui_system(
         );
     }
     coverage::draw_symbols(&ctx, central, &map, &state.coverage);
+    measure::draw_measure(&ctx, central, &map, &frame, &measure);
     if view.labels {
         let extra = match (vector.as_deref(), vpick.as_deref()) {
             (Some(vl), Some(vp)) => crate::app::layers::vector::pick::labels(vl, vp, &res.frame, &map, 4000),

@@ -34,6 +34,9 @@ pub(super) fn toolbar(
             if ui.button("🔗").on_hover_text(tip).clicked() {
                 state.copy_link = true;
             }
+            if ui.button("📏").on_hover_text("Measure distance and area (geodesic)").clicked() {
+                state.toggle_measure = true;
+            }
             ui.separator();
             ui.label("Labels:");
             for (lang, text) in [(Lang::Hant, "繁體"), (Lang::Hans, "简体"), (Lang::En, "EN")] {
