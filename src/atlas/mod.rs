@@ -1,6 +1,7 @@
 //! The atlas: layers, their styles, the gazetteer and the linked documents, from the built-in
 //! data (embedded in the binary, so it runs from anywhere) or from a user's folder.
 
+pub mod audit;
 mod documents;
 #[cfg(test)]
 mod tests;
