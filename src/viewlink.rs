@@ -204,7 +204,7 @@ mod tests {
         assert!(link.starts_with(SCHEME) && !link.contains(' ') && link.is_ascii(), "{link}");
         assert_eq!(ViewLink::parse(&link).unwrap(), v);
         assert_eq!(ViewLink::parse(&format!("  \"{link}\"\n")).unwrap(), v, "pasted with quotes");
-        assert_eq!(ViewLink { layers: None, ..v.clone() }.to_link().contains("layers="), false);
+        assert!(!ViewLink { layers: None, ..v.clone() }.to_link().contains("layers="));
     }
 
     #[test]
