@@ -194,15 +194,7 @@ pub async fn get(
     validators: Option<&Validators>,
     progress: Option<&AtomicU64>,
 ) -> Result<Response, HttpError> {
-    let req_err = |e: reqwest::Error| {
-        let message = if e.is_timeout() {
-            format!("timed out (limits: {})", timeouts.describe())
-        } else {
-            // The URL is already at the front of the message.
-            error_chain(&e.without_url())
-        };
-        HttpError::Request { url: url.into(), message }
-    };
+    let req_err = |e: reqwest::Error| request_error(url, timeouts, e);
     let mut req = client.get(url).header(reqwest::header::ACCEPT, expect.accept);
     if let Some(v) = validators {
         if let Some(etag) = &v.etag {
@@ -212,7 +204,7 @@ pub async fn get(
             req = req.header(reqwest::header::IF_MODIFIED_SINCE, date);
         }
     }
-    let mut resp = req.send().await.map_err(req_err)?;
+    let resp = req.send().await.map_err(req_err)?;
     let status = resp.status();
     let cache = CacheHeaders::from(resp.headers());
     if status == reqwest::StatusCode::NOT_MODIFIED && validators.is_some_and(|v| !v.is_empty()) {
@@ -245,12 +237,36 @@ pub async fn get(
     {
         return Err(HttpError::ContentType { url: url.into(), content_type, what: expect.what });
     }
-    let too_large = || HttpError::TooLarge { url: url.into(), limit: expect.max_bytes };
+    let body = read_body(resp, url, timeouts, expect.max_bytes, progress).await?;
+    Ok(Response { body: Body::Modified(body), cache })
+}
+
+/// A request that failed before an answer, in words: a timeout with the limits, else the cause.
+fn request_error(url: &str, timeouts: Timeouts, e: reqwest::Error) -> HttpError {
+    let message = if e.is_timeout() {
+        format!("timed out (limits: {})", timeouts.describe())
+    } else {
+        // The URL is already at the front of the message.
+        error_chain(&e.without_url())
+    };
+    HttpError::Request { url: url.into(), message }
+}
+
+/// A response's body, at most `limit` bytes (a larger declared length fails before reading),
+/// counted in `progress` as it arrives; shorter than its declared length is truncation.
+async fn read_body(
+    mut resp: reqwest::Response,
+    url: &str,
+    timeouts: Timeouts,
+    limit: u64,
+    progress: Option<&AtomicU64>,
+) -> Result<Vec<u8>, HttpError> {
+    let too_large = || HttpError::TooLarge { url: url.into(), limit };
     let expected = resp.content_length();
-    if expected.is_some_and(|n| n > expect.max_bytes) {
+    if expected.is_some_and(|n| n > limit) {
         return Err(too_large());
     }
-    let mut body = Vec::with_capacity(expected.unwrap_or(32 << 10).min(expect.max_bytes) as usize);
+    let mut body = Vec::with_capacity(expected.unwrap_or(32 << 10).min(limit).min(16 << 20) as usize);
     loop {
         match resp.chunk().await {
             Ok(Some(chunk)) => {
@@ -258,12 +274,12 @@ pub async fn get(
                 if let Some(p) = progress {
                     p.fetch_add(chunk.len() as u64, Ordering::Relaxed);
                 }
-                if body.len() as u64 > expect.max_bytes {
+                if body.len() as u64 > limit {
                     return Err(too_large());
                 }
             }
             Ok(None) => break,
-            Err(e) if e.is_timeout() => return Err(req_err(e)),
+            Err(e) if e.is_timeout() => return Err(request_error(url, timeouts, e)),
             Err(e) => return Err(HttpError::Truncated { url: url.into(), message: error_chain(&e) }),
         }
     }
@@ -272,7 +288,7 @@ pub async fn get(
     {
         return Err(HttpError::Truncated { url: url.into(), message: format!("{} of {n} bytes", body.len()) });
     }
-    Ok(Response { body: Body::Modified(body), cache })
+    Ok(body)
 }
 
 /// Bytes `offset..offset + len` of `url` by an HTTP range request: one request for a PMTiles
@@ -285,21 +301,13 @@ pub async fn get_range(
     len: u64,
     timeouts: Timeouts,
 ) -> Result<Vec<u8>, HttpError> {
-    let req_err = |e: reqwest::Error| {
-        let message = if e.is_timeout() {
-            format!("timed out (limits: {})", timeouts.describe())
-        } else {
-            error_chain(&e.without_url())
-        };
-        HttpError::Request { url: url.into(), message }
-    };
     let last = offset.saturating_add(len.max(1) - 1);
-    let mut resp = client
+    let resp = client
         .get(url)
         .header(reqwest::header::RANGE, format!("bytes={offset}-{last}"))
         .send()
         .await
-        .map_err(req_err)?;
+        .map_err(|e| request_error(url, timeouts, e))?;
     let status = resp.status().as_u16();
     match status {
         206 => {}
@@ -309,21 +317,7 @@ pub async fn get_range(
         429 => return Err(HttpError::Throttled { url: url.into(), status, retry_after: None }),
         _ => return Err(HttpError::Status { url: url.into(), status }),
     }
-    let mut body = Vec::with_capacity(len.min(16 << 20) as usize);
-    loop {
-        match resp.chunk().await {
-            Ok(Some(chunk)) => {
-                body.extend_from_slice(&chunk);
-                if body.len() as u64 > len {
-                    return Err(HttpError::TooLarge { url: url.into(), limit: len });
-                }
-            }
-            Ok(None) => break,
-            Err(e) if e.is_timeout() => return Err(req_err(e)),
-            Err(e) => return Err(HttpError::Truncated { url: url.into(), message: error_chain(&e) }),
-        }
-    }
-    Ok(body)
+    read_body(resp, url, timeouts, len, None).await
 }
 
 /// reqwest's top-level message is terse ("error sending request"); the cause is further down.

@@ -40,40 +40,39 @@ pub fn feature_key(layer: &TileLayer, f: &TileFeature) -> FeatureKey {
     FeatureKey::Attributes(h.finish())
 }
 
-/// A feature's geometry in local metres from the drawn tile's NW corner (y up), unclipped.
+/// A ring or line of tile units in local metres from the drawn tile's NW corner (y up).
+fn local_line(points: &[[i32; 2]], fr: &TileFrame) -> LineString<f64> {
+    LineString(
+        points
+            .iter()
+            .map(|p| {
+                let [x, y] = fr.to_local([f64::from(p[0]), f64::from(p[1])]);
+                Coord { x, y }
+            })
+            .collect(),
+    )
+}
+
+/// A feature's polygons in local metres, unclipped.
 fn local_polygons(g: &TileGeometry, fr: &TileFrame) -> Vec<Polygon<f64>> {
-    let ring = |r: &Vec<[i32; 2]>| {
-        LineString(
-            r.iter()
-                .map(|p| {
-                    let [x, y] = fr.to_local([f64::from(p[0]), f64::from(p[1])]);
-                    Coord { x, y }
-                })
-                .collect(),
-        )
-    };
     match g {
         TileGeometry::Polygons(ps) => ps
             .iter()
-            .filter_map(|rings| Some(Polygon::new(ring(rings.first()?), rings[1..].iter().map(ring).collect())))
+            .filter_map(|rings| {
+                Some(Polygon::new(
+                    local_line(rings.first()?, fr),
+                    rings[1..].iter().map(|r| local_line(r, fr)).collect(),
+                ))
+            })
             .collect(),
         _ => vec![],
     }
 }
 
+/// A feature's lines in local metres, unclipped.
 fn local_lines(g: &TileGeometry, fr: &TileFrame) -> Vec<LineString<f64>> {
-    let line = |r: &Vec<[i32; 2]>| {
-        LineString(
-            r.iter()
-                .map(|p| {
-                    let [x, y] = fr.to_local([f64::from(p[0]), f64::from(p[1])]);
-                    Coord { x, y }
-                })
-                .collect(),
-        )
-    };
     match g {
-        TileGeometry::Lines(ls) => ls.iter().map(line).collect(),
+        TileGeometry::Lines(ls) => ls.iter().map(|l| local_line(l, fr)).collect(),
         _ => vec![],
     }
 }

@@ -106,15 +106,63 @@ struct Source {
     permits: Arc<Semaphore>,
 }
 
+/// The tile reads under way, and what every read shares.
+struct Reads {
+    inflight: HashMap<(SourceId, TileId), AbortHandle>,
+    tasks: JoinSet<(SourceId, TileId)>,
+    /// Decoding and tessellation at once, over all sources: the cores but one (that one draws).
+    decode: Arc<Semaphore>,
+    tx: std_mpsc::Sender<VectorEvent>,
+    counters: Arc<Counters>,
+}
+
+impl Reads {
+    /// Makes `tiles` the ones read for source `id`: reads of any others are aborted, the new
+    /// ones started, those under way left alone.
+    fn want(&mut self, id: SourceId, src: &Source, tiles: Vec<TileId>) {
+        let wanted: HashSet<TileId> = tiles.iter().copied().collect();
+        let counters = &self.counters;
+        self.inflight.retain(|(s, t), h| {
+            if *s == id && !wanted.contains(t) {
+                h.abort();
+                counters.cancelled.fetch_add(1, Ordering::Relaxed);
+                false
+            } else {
+                true
+            }
+        });
+        for t in tiles {
+            if self.inflight.contains_key(&(id, t)) {
+                continue;
+            }
+            let read = fetch_tile(
+                id,
+                t,
+                src.opened.clone(),
+                src.permits.clone(),
+                self.decode.clone(),
+                self.tx.clone(),
+                self.counters.clone(),
+            );
+            let h = self.tasks.spawn(read);
+            self.inflight.insert((id, t), h);
+        }
+    }
+}
+
 async fn run(mut rx: mpsc::UnboundedReceiver<Msg>, tx: std_mpsc::Sender<VectorEvent>, counters: Arc<Counters>) {
     let mut sources: HashMap<SourceId, Source> = HashMap::new();
     // Sources being opened, and wants that came before they were.
     let mut opening: Opening = JoinSet::new();
     let mut pending_want: HashMap<SourceId, Vec<TileId>> = HashMap::new();
-    let mut inflight: HashMap<(SourceId, TileId), AbortHandle> = HashMap::new();
-    let mut tasks: JoinSet<(SourceId, TileId)> = JoinSet::new();
-    let decode =
-        Arc::new(Semaphore::new(std::thread::available_parallelism().map_or(1, |n| n.get()).saturating_sub(1).max(1)));
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get()).saturating_sub(1).max(1);
+    let mut reads = Reads {
+        inflight: HashMap::new(),
+        tasks: JoinSet::new(),
+        decode: Arc::new(Semaphore::new(cpus)),
+        tx: tx.clone(),
+        counters,
+    };
     loop {
         tokio::select! {
             msg = rx.recv() => {
@@ -126,29 +174,14 @@ async fn run(mut rx: mpsc::UnboundedReceiver<Msg>, tx: std_mpsc::Sender<VectorEv
                     Msg::Close(id) => {
                         sources.remove(&id);
                         pending_want.remove(&id);
-                        inflight.retain(|(s, _), h| if *s == id { h.abort(); false } else { true });
+                        reads.inflight.retain(|(s, _), h| if *s == id { h.abort(); false } else { true });
                     }
                     Msg::Want(id, tiles) => {
-                        let Some(src) = sources.get(&id) else {
-                            pending_want.insert(id, tiles);
-                            continue;
-                        };
-                        let wanted: HashSet<TileId> = tiles.iter().copied().collect();
-                        inflight.retain(|(s, t), h| {
-                            if *s == id && !wanted.contains(t) {
-                                h.abort();
-                                counters.cancelled.fetch_add(1, Ordering::Relaxed);
-                                false
-                            } else {
-                                true
+                        match sources.get(&id) {
+                            Some(src) => reads.want(id, src, tiles),
+                            None => {
+                                pending_want.insert(id, tiles);
                             }
-                        });
-                        for t in tiles {
-                            if inflight.contains_key(&(id, t)) {
-                                continue;
-                            }
-                            let h = tasks.spawn(fetch_tile(id, t, src.opened.clone(), src.permits.clone(), decode.clone(), tx.clone(), counters.clone()));
-                            inflight.insert((id, t), h);
                         }
                     }
                 }
@@ -157,16 +190,13 @@ async fn run(mut rx: mpsc::UnboundedReceiver<Msg>, tx: std_mpsc::Sender<VectorEv
                 let Ok((id, result)) = done else { continue };
                 match result {
                     Ok((opened, info)) => {
-                        sources.insert(id, Source { opened: Arc::new(opened), permits: Arc::new(Semaphore::new(PARALLEL_READS)) });
+                        let src = Source { opened: Arc::new(opened), permits: Arc::new(Semaphore::new(PARALLEL_READS)) };
                         let _ = tx.send(VectorEvent::Opened { source: id, info });
+                        // What the app asked for while the source was opening.
                         if let Some(w) = pending_want.remove(&id) {
-                            // Re-queue through the same path as a fresh want.
-                            let src = &sources[&id];
-                            for t in w {
-                                let h = tasks.spawn(fetch_tile(id, t, src.opened.clone(), src.permits.clone(), decode.clone(), tx.clone(), counters.clone()));
-                                inflight.insert((id, t), h);
-                            }
+                            reads.want(id, &src, w);
                         }
+                        sources.insert(id, src);
                     }
                     Err(error) => {
                         pending_want.remove(&id);
@@ -174,9 +204,9 @@ async fn run(mut rx: mpsc::UnboundedReceiver<Msg>, tx: std_mpsc::Sender<VectorEv
                     }
                 }
             }
-            Some(done) = tasks.join_next(), if !tasks.is_empty() => {
+            Some(done) = reads.tasks.join_next(), if !reads.tasks.is_empty() => {
                 if let Ok(key) = done {
-                    inflight.remove(&key);
+                    reads.inflight.remove(&key);
                 }
             }
         }
