@@ -12,6 +12,7 @@
 //! - [`net`]: the one HTTP client, and remote layers.
 //! - [`tiles`]: XYZ tile maths, sources, the disk cache, tile meshes, and the fetch thread.
 //! - [`export`]: GeoJSON, GeoPackage and QGIS projects.
+//! - [`edit`]: the planner's corrections and new features: undo, validation, snapping, provenance.
 //! - [`atlas`]: everything loaded together; [`settings`]: what the app remembers.
 //!
 //! The `app` module is the Bevy/egui layer on top and compiles only with the `app` feature.
@@ -20,6 +21,7 @@
 
 pub mod atlas;
 pub mod diagnostic;
+pub mod edit;
 pub mod export;
 pub mod formats;
 pub mod net;

@@ -57,6 +57,10 @@ pub struct AppArgs {
     /// Open in presenter mode: the document as steps, full screen.
     #[arg(long)]
     present: bool,
+    /// Open in editing mode: correct features and draw new ones (saved to the data folder's
+    /// edits.geojson, or the platform data folder for the built-in atlas).
+    #[arg(long, conflicts_with = "present")]
+    edit: bool,
     /// With --present: the step to open at (1-based); with --screenshot, the step to render.
     #[arg(long)]
     step: Option<usize>,
@@ -261,6 +265,10 @@ fn load_atlas(args: &AppArgs) -> Result<Atlas> {
             if let Some(path) = Atlas::overlay_path() {
                 atlas.use_overlay(&path);
             }
+            // The planner's corrections and drawings, kept apart from the built-in data.
+            if let Some(path) = Atlas::user_edits_path() {
+                atlas.use_edits(&path);
+            }
             if let Some(path) = Atlas::config_date_store() {
                 atlas.use_date_store(&path);
             }
@@ -386,6 +394,7 @@ fn run_app(mut args: AppArgs, started: std::time::Instant) -> Result<ExitCode> {
             pan_benchmark: args.pan_benchmark,
             pan_scale: args.pan_scale,
             present: args.present || args.step.is_some(),
+            edit: args.edit,
             step: args.step,
             scale_factor: args.scale_factor,
             basemap,
@@ -446,8 +455,20 @@ fn import(input: &std::path::Path, out: &std::path::Path, args: ImportArgs, forc
 fn check(dir: Option<&std::path::Path>) -> Result<ExitCode> {
     let atlas = match dir {
         Some(d) => Atlas::from_dir_with(d, true)?,
-        None => Atlas::builtin_checked(),
+        None => {
+            // The built-in data as this planner sees it: with their saved edits, validated too.
+            let mut atlas = Atlas::builtin_checked();
+            if let Some(path) = Atlas::user_edits_path() {
+                atlas.use_edits(&path);
+            }
+            atlas
+        }
     };
+    let edited = port_atlas::edit::store::edited_features(&atlas.layers).len();
+    if edited > 0 {
+        let path = atlas.edits_path().map(|p| p.display().to_string()).unwrap_or_default();
+        println!("{edited} edited features from {path}, checked with the rest");
+    }
     let mut errors = 0;
     let mut warnings = 0;
     // Claims the data does not back: accuracies without a reference, sites outside their parent.

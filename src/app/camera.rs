@@ -27,7 +27,7 @@ impl Plugin for CameraPlugin {
                 (
                     pointer_input,
                     // In a presentation the arrows, Home and digits step through the story.
-                    keyboard_input.run_if(in_state(AppMode::Browse)),
+                    keyboard_input.run_if(in_state(AppMode::Browse).or_else(in_state(AppMode::Edit))),
                     zoom_to_all,
                     ease_camera,
                     apply_camera,
@@ -132,7 +132,7 @@ fn pointer_input(
         if !gesture.dragging && press.distance(c) > 4.0 {
             gesture.dragging = true;
         }
-        if gesture.dragging {
+        if gesture.dragging && !gesture.held {
             map.pan_pixels(c - prev);
         }
     }
@@ -142,6 +142,7 @@ fn pointer_input(
         }
         gesture.press = None;
         gesture.dragging = false;
+        gesture.held = false;
     }
     gesture.cursor = cursor;
 }

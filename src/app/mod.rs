@@ -14,6 +14,7 @@ pub mod view;
 pub mod basemap;
 pub mod bench;
 pub mod camera;
+pub mod edit;
 pub mod fonts;
 pub mod layers;
 pub mod panels;
@@ -65,6 +66,8 @@ pub struct AppOptions {
     pub vector_layers: Vec<layers::vector::OpenVector>,
     /// A colleague's view (`--open LINK`): centre, scale, layers, selection.
     pub open: Option<crate::viewlink::ViewLink>,
+    /// Start in editing mode (`--edit`).
+    pub edit: bool,
 }
 
 /// `LON,LAT` or `LON,LAT,METRES_PER_PX` for `--view`, as opposed to a place id.
@@ -86,6 +89,8 @@ pub fn run(atlas: Atlas, opts: AppOptions) -> anyhow::Result<ExitCode> {
     app.add_plugins(
         DefaultPlugins
             .set(WindowPlugin {
+                // The editor closes windows itself, asking first when edits are unsaved.
+                close_when_requested: false,
                 primary_window: Some(Window {
                     title: "port-atlas: Suzhou port development and Taicang".into(),
                     resolution: {
@@ -121,7 +126,11 @@ pub fn run(atlas: Atlas, opts: AppOptions) -> anyhow::Result<ExitCode> {
                 .flatten(),
         },
         layers::vector::VectorPlugin { initial: opts.vector_layers.clone() },
+        edit::EditPlugin,
     ));
+    if opts.edit {
+        app.world_mut().resource_mut::<NextState<state::AppMode>>().set(state::AppMode::Edit);
+    }
     app.world_mut().resource_mut::<layers::Tessellation>().loading.extend(reads);
     for dir in &opts.document_folders {
         app.world_mut().write_message(AtlasCommand::LoadDocument(dir.clone()));

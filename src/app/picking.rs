@@ -96,8 +96,10 @@ pub fn pick(
     if selection.hovered != hovered {
         selection.hovered = hovered;
     }
+    // Editing: the editor turns clicks into selections, vertices and drawn points.
     if let Some(c) = gesture.clicked
         && !capture.pointer
+        && *mode.get() != AppMode::Edit
     {
         let hit = pick_at(&res, &view, &map, c);
         if selection.selected != hit {

@@ -17,8 +17,8 @@ use crate::text::coverage::DateRange;
 
 /// What the app is doing; systems that only make sense in one mode run under `in_state`.
 ///
-/// Editing features (a later mode) gets its own variant here, so camera keys, picking and the
-/// panels can tell it apart without importing the plugin that drives it.
+/// Camera keys, picking and the panels tell the modes apart here, without importing the plugins
+/// that drive them.
 #[derive(States, Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum AppMode {
     /// Exploring: pan, zoom, pick, panels.
@@ -26,6 +26,9 @@ pub enum AppMode {
     Browse,
     /// A presentation: keys step through the story; no hover, no panels.
     Present,
+    /// Correcting and drawing features: clicks select features and vertices, drags move vertices
+    /// (see `app::edit`).
+    Edit,
 }
 
 /// Which name form labels and panels use.
@@ -260,6 +263,12 @@ pub enum AtlasCommand {
         name: String,
         place: String,
         confirm: bool,
+    },
+    /// Features of a layer were edited: re-index, re-tessellate, and re-link when `names` changed.
+    /// A layer the edit made (the planner's own) gets its record here.
+    FeaturesChanged {
+        layer: LayerId,
+        names: bool,
     },
     /// A view link pasted into the toolbar: go where it says.
     OpenView(Box<crate::viewlink::ViewLink>),

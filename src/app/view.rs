@@ -168,6 +168,9 @@ pub struct PointerGesture {
     /// Set on the frame a press is released without dragging.
     pub clicked: Option<Vec2>,
     pub cursor: Option<Vec2>,
+    /// A tool took this press (the editor dragging a vertex): the drag does not pan the map.
+    /// Cleared when the button is released.
+    pub held: bool,
 }
 
 /// The order of the map's work within a frame, so plugins can run before or after each other

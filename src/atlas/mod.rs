@@ -3,6 +3,7 @@
 
 pub mod audit;
 mod documents;
+mod edits;
 #[cfg(test)]
 mod tests;
 
@@ -114,6 +115,8 @@ pub struct Atlas {
     /// `gazetteer.json` (all of it), or for the built-in atlas an overlay of the planner's own
     /// additions (see [`Atlas::use_overlay`]). `None`: verdicts apply to this session only.
     verdicts: Option<(PathBuf, GazetteerFile)>,
+    /// Where the planner's edits are saved, when not the data folder's (see [`Atlas::use_edits`]).
+    edits_file: Option<PathBuf>,
 }
 
 /// The id of the layer that draws the places documents mention but no layer has.
@@ -249,8 +252,12 @@ impl Atlas {
             gazetteer_file,
             gazetteer_path,
             verdicts,
+            edits_file: None,
         };
         atlas.relink();
+        if let Source::Dir(d) = &src {
+            atlas.use_edits(&d.join(crate::edit::store::EDITS_FILE));
+        }
         if let Source::Dir(d) = &src {
             let (store, problem) = DateStore::open(&d.join(DATES_FILE));
             atlas.diagnostics.extend(problem);
@@ -496,7 +503,8 @@ impl Atlas {
         let layers = self
             .layers
             .iter()
-            .filter(|l| l.id != MENTIONED_LAYER)
+            // Derived from documents, and from the edits file: neither is a layer file of its own.
+            .filter(|l| l.id != MENTIONED_LAYER && l.id != crate::edit::store::USER_LAYER)
             .map(|l| {
                 let mut meta = l.meta.clone();
                 meta.id = l.id.clone();
@@ -671,8 +679,12 @@ fn scan_dir(dir: &Path) -> Result<Manifest, AtlasError> {
         .filter_map(|e| e.ok().and_then(|e| e.file_name().into_string().ok()))
         .collect();
     names.sort();
-    let mut layers: Vec<LayerMeta> =
-        names.iter().filter_map(|n| n.strip_suffix(".geojson")).map(LayerMeta::fallback).collect();
+    let mut layers: Vec<LayerMeta> = names
+        .iter()
+        .filter(|n| *n != crate::edit::store::EDITS_FILE)
+        .filter_map(|n| n.strip_suffix(".geojson"))
+        .map(LayerMeta::fallback)
+        .collect();
     // A planner's folder: Shapefiles, GeoPackages, KML and tables beside the GeoJSON.
     for n in names.iter().filter(|n| other_format(n)) {
         let stem = Path::new(n).file_stem().and_then(|s| s.to_str()).unwrap_or(n);

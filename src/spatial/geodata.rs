@@ -5,6 +5,7 @@
 //! others, and every problem comes back as a [`Diagnostic`] naming the file and the position.
 
 use std::fmt;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use geo::{BoundingRect, Geometry, Rect};
@@ -65,7 +66,7 @@ impl fmt::Display for Accuracy {
 }
 
 /// One place on the map, in WGS84 lon/lat, with the attributes every atlas feature carries.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Feature {
     pub id: String,
     pub name_zh_hant: String,
@@ -353,11 +354,24 @@ pub fn in_region(r: &Rect<f64>) -> bool {
 /// Writes `contents` to `path` by writing a sibling temp file and renaming it over, so a crash
 /// mid-write never leaves a half-written file where the user's data was.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    write_atomic_with(path, |w| w.write_all(contents))
+}
+
+/// [`write_atomic`] for a writer that produces the contents: if it fails part-way (or the
+/// process dies), the temporary file is all that is lost and `path` keeps its previous contents.
+/// The data is flushed to disk before the rename, so a crash cannot leave an empty file either.
+pub fn write_atomic_with(
+    path: &Path,
+    write: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("out");
     let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    std::fs::write(&tmp, contents)?;
-    std::fs::rename(&tmp, path).inspect_err(|_| {
+    let result = std::fs::File::create(&tmp).and_then(|mut f| {
+        write(&mut f)?;
+        f.sync_all()
+    });
+    result.and_then(|()| std::fs::rename(&tmp, path)).inspect_err(|_| {
         let _ = std::fs::remove_file(&tmp);
     })
 }

@@ -62,6 +62,13 @@ impl SpatialIndex {
         self.tree.size() == 0
     }
 
+    /// Every feature whose envelope comes within `tolerance_deg` of `(lon, lat)` (snapping).
+    pub fn near(&self, lon: f64, lat: f64, tolerance_deg: f64) -> impl Iterator<Item = FeatureRef> + '_ {
+        let t = tolerance_deg;
+        let query = AABB::from_corners([lon - t, lat - t], [lon + t, lat + t]);
+        self.tree.locate_in_envelope_intersecting(&query).map(|e| e.at)
+    }
+
     /// The feature under `(lon, lat)`: points and lines within `tolerance_deg` win over polygons
     /// (they are drawn on top), the nearest of those first; among polygons that contain the point,
     /// the smallest (most specific) wins, ties to the upper layer. `visible` filters layers.

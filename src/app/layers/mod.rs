@@ -308,6 +308,21 @@ pub fn handle_commands(
                 }
                 sync_mentioned(&mut res, &mut view, &mut tess);
             }
+            AtlasCommand::FeaturesChanged { layer, names } => {
+                if layer.0 >= res.atlas.layers.len() {
+                    continue;
+                }
+                if *names {
+                    res.atlas.names_changed();
+                }
+                res.reindex();
+                if view.get(*layer).is_none() {
+                    view.push(&res.atlas.layers[layer.0].meta);
+                    spawn_task(&mut tess, &res, layer.0);
+                } else {
+                    tess.restyle.push(layer.0);
+                }
+            }
             AtlasCommand::StyleBy(layer, field) => {
                 let Some(l) = res.atlas.layers.get_mut(layer.0) else { continue };
                 l.meta.categorized = field.as_deref().map(|f| crate::geodata::Categorized::of(f, &l.features));

@@ -26,7 +26,8 @@ pub fn update_overlays(
     mut last: Local<(Option<FeatureRef>, Option<FeatureRef>, Vec<FeatureRef>)>,
 ) {
     let now = (selection.hovered, selection.selected, selection.emphasized.clone());
-    if *last == now {
+    // An edit changes the selected feature's geometry without changing the selection.
+    if *last == now && !res.is_changed() {
         return;
     }
     *last = now.clone();

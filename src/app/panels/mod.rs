@@ -55,6 +55,8 @@ pub struct PanelState {
     copy_link: bool,
     /// *📏* was clicked: start or end measuring.
     toggle_measure: bool,
+    /// *✏* was clicked: enter or leave editing.
+    toggle_edit: bool,
     /// What happened to the last view link (copied, opened, or why not).
     link_message: Option<String>,
     /// Vector features in view matching the search: the query and tiles they were found for.
@@ -170,6 +172,8 @@ pub struct Sections<'w> {
     vector: Option<ResMut<'w, crate::app::layers::vector::VectorLayers>>,
     vpick: Option<ResMut<'w, crate::app::layers::vector::pick::VectorPick>>,
     measure: ResMut<'w, crate::app::state::Measure>,
+    editor: Option<ResMut<'w, crate::app::edit::Editor>>,
+    next_mode: ResMut<'w, NextState<AppMode>>,
 }
 
 fn color32(meta: &LayerMeta) -> Color32 {
@@ -203,8 +207,20 @@ fn ui_system(
 ) -> Result {
     let Shared { res, mut view, mut selection, mut map, mut capture, mut problems, mut questions, mut timeline } =
         shared;
-    let Sections { mode, tess, mut presenter, mut basemap, mut tiles, reading, mut vector, mut vpick, mut measure } =
-        sections;
+    let Sections {
+        mode,
+        tess,
+        mut presenter,
+        mut basemap,
+        mut tiles,
+        reading,
+        mut vector,
+        mut vpick,
+        mut measure,
+        mut editor,
+        mut next_mode,
+    } = sections;
+    let editing = *mode.get() == AppMode::Edit;
     let ctx = contexts.ctx_mut()?.clone();
     if res.is_changed() {
         state.atlas_generation += 1;
@@ -227,6 +243,16 @@ fn ui_system(
             measure.active = !measure.active;
         }
         measure::measure_window(&ctx, &mut measure);
+        if std::mem::take(&mut state.toggle_edit) && editor.is_some() {
+            next_mode.set(if editing { AppMode::Browse } else { AppMode::Edit });
+        }
+        if let (true, Some(ed)) = (editing, editor.as_deref_mut()) {
+            let mut out = Vec::new();
+            if !crate::app::edit::ui::edit_window(&ctx, ed, &res, &selection, &mut out) {
+                next_mode.set(AppMode::Browse);
+            }
+            ed.pending.extend(out);
+        }
         if std::mem::take(&mut state.copy_link) {
             let basemap = basemap.as_deref().and_then(|b| {
                 let s = b.source()?;
@@ -297,6 +323,13 @@ fn ui_system(
     }
     coverage::draw_symbols(&ctx, central, &map, &state.coverage);
     measure::draw_measure(&ctx, central, &map, &frame, &measure);
+    if let (true, Some(ed)) = (editing, editor.as_deref()) {
+        crate::app::edit::ui::draw_overlay(&ctx, central, &map, &res, &selection, ed);
+    }
+    if let Some(ed) = editor.as_deref_mut() {
+        let unsaved = if ed.confirm_close.is_some() { ed.session.unsaved(&res.atlas.layers).len() } else { 0 };
+        crate::app::edit::ui::close_dialog(&ctx, ed, unsaved);
+    }
     if view.labels {
         let extra = match (vector.as_deref(), vpick.as_deref()) {
             (Some(vl), Some(vp)) => crate::app::layers::vector::pick::labels(vl, vp, &res.frame, &map, 4000),
@@ -340,7 +373,10 @@ fn ui_system(
     let pointer = ctx.input(|i| i.pointer.hover_pos());
     let over_window = pointer.is_some_and(|p| ctx.layer_id_at(p).is_some_and(|l| l.order != egui::Order::Background));
     capture.pointer = ctx.egui_is_using_pointer() || over_window || pointer.is_some_and(|p| !central.contains(p));
-    capture.keyboard = ctx.egui_wants_keyboard_input();
+    // Only a text field keeps the keys: a button clicked a moment ago keeps egui's focus too, and
+    // would otherwise swallow the map's keys (arrows, Delete, Ctrl+Z) until clicked away.
+    capture.keyboard = ctx.egui_wants_keyboard_input()
+        && ctx.memory(|m| m.focused()).is_some_and(|id| egui::TextEdit::load_state(&ctx, id).is_some());
     Ok(())
 }
 

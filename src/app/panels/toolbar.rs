@@ -37,6 +37,15 @@ pub(super) fn toolbar(
             if ui.button("📏").on_hover_text("Measure distance and area (geodesic)").clicked() {
                 state.toggle_measure = true;
             }
+            if ui
+                .button("✏ 編輯")
+                .on_hover_text(
+                    "Edit: correct features and draw new ones over the basemap; saved with who, when and over what",
+                )
+                .clicked()
+            {
+                state.toggle_edit = true;
+            }
             ui.separator();
             ui.label("Labels:");
             for (lang, text) in [(Lang::Hant, "繁體"), (Lang::Hans, "简体"), (Lang::En, "EN")] {
