@@ -58,6 +58,8 @@ pub struct Tessellation {
     restyle: Vec<usize>,
     /// Which places the mentioned-places layer drew last (see [`sync_mentioned`]).
     mentioned: Option<u64>,
+    /// Layers whose new meshes arrived this frame: their stale parts go (see [`drop_stale`]).
+    replaced: Vec<usize>,
 }
 
 impl Tessellation {
@@ -148,6 +150,7 @@ impl Plugin for LayersPlugin {
                     restyle_layers,
                     request_detail,
                     poll_tasks,
+                    drop_stale,
                     realize_deferred,
                     sync_styles,
                     overlays::update_overlays,
@@ -495,6 +498,7 @@ pub fn poll_tasks(
             i += 1;
         }
     }
+    tess.replaced.extend(finished.iter().map(|(layer, _)| *layer));
     for (layer, out) in finished {
         let meta = &res.atlas.layers[layer].meta;
         let path = &res.atlas.layers[layer].path;
@@ -534,21 +538,32 @@ pub fn poll_tasks(
     }
 }
 
-/// Rebuilds the meshes of layers whose categorized style changed: their parts are replaced, and
-/// work under way for them is dropped so old colours cannot arrive after the new ones.
+/// A layer part whose replacement is being built: drawn until the new meshes arrive, so an edit
+/// or a new colouring never blanks the layer (see [`drop_stale`]).
+#[derive(Component)]
+pub struct Stale;
+
+/// Rebuilds the meshes of layers whose categorized style or features changed: their parts are
+/// replaced once the new ones arrive, and work under way for them is dropped so old colours or
+/// shapes cannot arrive after the new ones.
 fn restyle_layers(
     mut commands: Commands,
     mut tess: ResMut<Tessellation>,
     res: Res<AtlasRes>,
-    parts: Query<(Entity, &LayerPart)>,
+    parts: Query<(Entity, &LayerPart, Has<Deferred>)>,
 ) {
     if tess.restyle.is_empty() {
         return;
     }
     let layers = std::mem::take(&mut tess.restyle);
-    for (e, part) in &parts {
+    for (e, part, deferred) in &parts {
         if layers.contains(&part.layer) {
-            commands.entity(e).despawn();
+            // Detail not yet on the GPU is not on screen either: nothing to keep.
+            if deferred {
+                commands.entity(e).despawn();
+            } else {
+                commands.entity(e).insert(Stale);
+            }
         }
     }
     tess.pending.retain(|p| !layers.contains(&p.layer));
@@ -557,6 +572,19 @@ fn restyle_layers(
     for layer in layers {
         if layer < res.atlas.layers.len() {
             spawn_task(&mut tess, &res, layer);
+        }
+    }
+}
+
+/// Removes the parts a rebuild replaced, now that the new ones are in.
+fn drop_stale(mut commands: Commands, mut tess: ResMut<Tessellation>, stale: Query<(Entity, &LayerPart), With<Stale>>) {
+    if tess.replaced.is_empty() {
+        return;
+    }
+    let replaced = std::mem::take(&mut tess.replaced);
+    for (e, part) in &stale {
+        if replaced.contains(&part.layer) {
+            commands.entity(e).despawn();
         }
     }
 }
@@ -681,6 +709,28 @@ mod tests {
         let hidden: Vec<usize> =
             parts.iter(app.world()).filter(|(_, v)| **v == Visibility::Hidden).map(|(p, _)| p.layer).collect();
         assert!(hidden.contains(&1) && parts.iter(app.world()).all(|(p, v)| p.layer != 1 || *v == Visibility::Hidden));
+    }
+
+    #[test]
+    fn an_edited_layer_keeps_its_old_meshes_until_the_new_ones_arrive() {
+        let mut app = app();
+        run_until(&mut app, |a| a.world().resource::<Readiness>().layers_settled);
+        let layer = 5;
+        let count = |app: &mut App, stale: bool| {
+            let mut q = app.world_mut().query::<(&LayerPart, Has<Stale>)>();
+            q.iter(app.world()).filter(|(p, s)| p.layer == layer && *s == stale).count()
+        };
+        let before = count(&mut app, false);
+        assert!(before > 0);
+        app.world_mut().write_message(AtlasCommand::FeaturesChanged { layer: LayerId(layer), names: false });
+        // The frame the rebuild starts: the old parts are still there, marked stale.
+        app.update();
+        let shown = count(&mut app, true) + count(&mut app, false);
+        assert!(shown >= before, "the layer never blanks: {shown} parts of {before}");
+        run_until(&mut app, |a| a.world().resource::<Readiness>().layers_settled);
+        app.update();
+        assert_eq!(count(&mut app, true), 0, "replaced once the new meshes arrived");
+        assert_eq!(count(&mut app, false), before);
     }
 
     #[test]
