@@ -67,8 +67,13 @@ pub fn save(path: &Path, layers: &[Layer]) -> std::io::Result<usize> {
 /// one without who and when is kept with a warning.
 pub fn read(path: &Path) -> Result<(Vec<SavedEdit>, Vec<Diagnostic>), LoadError> {
     let bytes = std::fs::read(path).map_err(|source| LoadError::Io { path: path.to_path_buf(), source })?;
+    parse(path, &bytes)
+}
+
+/// [`read`] on bytes already in memory (`path` names them in problems).
+pub fn parse(path: &Path, bytes: &[u8]) -> Result<(Vec<SavedEdit>, Vec<Diagnostic>), LoadError> {
     let opts = ReadOptions { strict_schema: false, topology: false, ..Default::default() };
-    let (layer, mut diags) = parse_layer(path, &bytes, opts)?;
+    let (layer, mut diags) = parse_layer(path, bytes, opts)?;
     let mut out = Vec::new();
     for (i, f) in layer.features.into_iter().enumerate() {
         let at = Position::Feature(i, (!f.id.is_empty()).then(|| f.id.clone()));
