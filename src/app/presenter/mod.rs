@@ -223,7 +223,8 @@ impl Plugin for PresenterPlugin {
             .add_systems(
                 Update,
                 (
-                    start_from_ui.run_if(in_state(AppMode::Browse)),
+                    // From editing too: the edits stay, marked if unsaved, and the presentation shows them.
+                    start_from_ui.run_if(in_state(AppMode::Browse).or_else(in_state(AppMode::Edit))),
                     (keys, to_step).chain().run_if(in_state(AppMode::Present)),
                     // A flight under way still lands after the presentation ends.
                     fly,
