@@ -71,8 +71,7 @@ impl Atlas {
                 }
             }
         }
-        self.relink();
-        self.refresh_mentioned();
+        self.names_changed();
         n
     }
 

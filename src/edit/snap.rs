@@ -28,13 +28,12 @@ fn dist(a: [f64; 2], b: [f64; 2]) -> f64 {
 
 /// The nearest point of segment `a`-`b` to `p`.
 pub fn nearest_on_segment(p: [f64; 2], a: [f64; 2], b: [f64; 2]) -> [f64; 2] {
-    let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
-    let len2 = dx * dx + dy * dy;
-    if len2 == 0.0 {
-        return a;
+    use geo::{Closest, ClosestPoint, Coord, Line, Point};
+    let line = Line::new(Coord { x: a[0], y: a[1] }, Coord { x: b[0], y: b[1] });
+    match line.closest_point(&Point::new(p[0], p[1])) {
+        Closest::Intersection(q) | Closest::SinglePoint(q) => [q.x(), q.y()],
+        Closest::Indeterminate => a,
     }
-    let t = (((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / len2).clamp(0.0, 1.0);
-    [a[0] + t * dx, a[1] + t * dy]
 }
 
 /// The best snap within `tolerance` of `p`: any vertex beats any edge, then the nearest wins.

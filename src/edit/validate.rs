@@ -19,20 +19,11 @@ fn invalid(at: [f64; 2], reason: impl Into<String>) -> Invalid {
     Invalid { at, reason: reason.into() }
 }
 
-/// Even-odd point in ring (open ring, lon/lat treated as a plane, as the editor works locally).
+/// Whether an open ring holds a point (lon/lat as a plane, as the editor works locally).
 pub fn ring_contains(ring: &[[f64; 2]], p: [f64; 2]) -> bool {
-    let mut inside = false;
-    let n = ring.len();
-    for i in 0..n {
-        let (a, b) = (ring[i], ring[(i + 1) % n]);
-        if (a[1] > p[1]) != (b[1] > p[1]) {
-            let x = a[0] + (p[1] - a[1]) / (b[1] - a[1]) * (b[0] - a[0]);
-            if p[0] < x {
-                inside = !inside;
-            }
-        }
-    }
-    inside
+    use geo::Contains;
+    let outline = geo::LineString(ring.iter().map(|&[x, y]| Coord { x, y }).collect());
+    geo::Polygon::new(outline, vec![]).contains(&geo::Point::new(p[0], p[1]))
 }
 
 struct Seg {

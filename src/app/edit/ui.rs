@@ -54,10 +54,10 @@ pub fn edit_window(
     editor: &mut Editor,
     res: &AtlasRes,
     selection: &Selection,
+    unsaved: usize,
     out: &mut Vec<EditRequest>,
 ) -> bool {
     let mut open = true;
-    let unsaved = editor.session.unsaved(&res.atlas.layers).len();
     egui::Window::new("✏ 編輯 Edit").open(&mut open).default_width(320.0).default_pos([300.0, 40.0]).show(ctx, |ui| {
         ui.horizontal_wrapped(|ui| {
             for (tool, label, tip) in [
@@ -269,18 +269,26 @@ fn screen(map: &MapView, res: &AtlasRes, p: [f64; 2]) -> egui::Pos2 {
     egui::pos2(s.x, s.y)
 }
 
+/// Every ring or line of a shape on screen, polygon rings closed again.
+fn screen_rings<'a>(
+    shape: &'a Shape,
+    to: &'a impl Fn([f64; 2]) -> egui::Pos2,
+) -> impl Iterator<Item = Vec<egui::Pos2>> + 'a {
+    shape.parts.iter().flatten().map(move |ring| {
+        let mut pts: Vec<egui::Pos2> = ring.iter().map(|&p| to(p)).collect();
+        if shape.closed() && pts.len() > 2 {
+            pts.push(pts[0]);
+        }
+        pts
+    })
+}
+
 fn outline(painter: &egui::Painter, shape: &Shape, to: &impl Fn([f64; 2]) -> egui::Pos2, stroke: Stroke) {
-    for part in &shape.parts {
-        for ring in part {
-            let mut pts: Vec<egui::Pos2> = ring.iter().map(|&p| to(p)).collect();
-            if shape.closed() && pts.len() > 2 {
-                pts.push(pts[0]);
-            }
-            if pts.len() == 1 {
-                painter.circle_stroke(pts[0], 6.0, stroke);
-            } else {
-                painter.add(egui::Shape::line(pts, stroke));
-            }
+    for pts in screen_rings(shape, to) {
+        if pts.len() == 1 {
+            painter.circle_stroke(pts[0], 6.0, stroke);
+        } else {
+            painter.add(egui::Shape::line(pts, stroke));
         }
     }
 }
@@ -293,23 +301,18 @@ pub fn draw_overlay(
     res: &AtlasRes,
     selection: &Selection,
     editor: &Editor,
+    unsaved: &[(usize, Option<usize>)],
 ) {
     let painter = ctx
         .layer_painter(egui::LayerId::new(egui::Order::Middle, egui::Id::new("edit-overlay")))
         .with_clip_rect(central);
     let to = |p: [f64; 2]| screen(map, res, p);
     // Unsaved features: a dashed orange outline and a dot, wherever they are.
-    for (layer, index) in editor.session.unsaved(&res.atlas.layers) {
+    for &(layer, index) in unsaved {
         let Some(f) = index.and_then(|i| res.atlas.layers.get(layer)?.features.get(i)) else { continue };
         let Ok(shape) = Shape::from_geometry(&f.geometry) else { continue };
-        for part in &shape.parts {
-            for ring in part {
-                let mut pts: Vec<egui::Pos2> = ring.iter().map(|&p| to(p)).collect();
-                if shape.closed() && pts.len() > 2 {
-                    pts.push(pts[0]);
-                }
-                painter.extend(egui::Shape::dashed_line(&pts, Stroke::new(2.0, UNSAVED), 6.0, 4.0));
-            }
+        for pts in screen_rings(&shape, &to) {
+            painter.extend(egui::Shape::dashed_line(&pts, Stroke::new(2.0, UNSAVED), 6.0, 4.0));
         }
         if let Some((_, v)) = shape.vertices().next() {
             painter.circle_filled(to(v) + egui::vec2(-10.0, -10.0), 4.0, UNSAVED);

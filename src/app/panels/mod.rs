@@ -221,6 +221,11 @@ fn ui_system(
         mut next_mode,
     } = sections;
     let editing = *mode.get() == AppMode::Edit;
+    // What is not yet saved: asked once a frame, for the edit window, the map and the close question.
+    let unsaved = match editor.as_deref() {
+        Some(ed) if editing || ed.confirm_close.is_some() => ed.session.unsaved(&res.atlas.layers),
+        _ => Vec::new(),
+    };
     let ctx = contexts.ctx_mut()?.clone();
     if res.is_changed() {
         state.atlas_generation += 1;
@@ -248,7 +253,7 @@ fn ui_system(
         }
         if let (true, Some(ed)) = (editing, editor.as_deref_mut()) {
             let mut out = Vec::new();
-            if !crate::app::edit::ui::edit_window(&ctx, ed, &res, &selection, &mut out) {
+            if !crate::app::edit::ui::edit_window(&ctx, ed, &res, &selection, unsaved.len(), &mut out) {
                 next_mode.set(AppMode::Browse);
             }
             ed.pending.extend(out);
@@ -324,11 +329,10 @@ fn ui_system(
     coverage::draw_symbols(&ctx, central, &map, &state.coverage);
     measure::draw_measure(&ctx, central, &map, &frame, &measure);
     if let (true, Some(ed)) = (editing, editor.as_deref()) {
-        crate::app::edit::ui::draw_overlay(&ctx, central, &map, &res, &selection, ed);
+        crate::app::edit::ui::draw_overlay(&ctx, central, &map, &res, &selection, ed, &unsaved);
     }
     if let Some(ed) = editor.as_deref_mut() {
-        let unsaved = if ed.confirm_close.is_some() { ed.session.unsaved(&res.atlas.layers).len() } else { 0 };
-        crate::app::edit::ui::close_dialog(&ctx, ed, unsaved);
+        crate::app::edit::ui::close_dialog(&ctx, ed, unsaved.len());
     }
     if view.labels {
         let extra = match (vector.as_deref(), vpick.as_deref()) {
