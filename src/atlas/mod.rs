@@ -4,6 +4,7 @@
 pub mod audit;
 mod documents;
 mod edits;
+mod relink;
 #[cfg(test)]
 mod tests;
 
@@ -14,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 pub use documents::{DATES_FILE, DateStore, Loaded, document_json, read_paths};
+pub use relink::{LinkJob, Linked};
 
 use crate::document::{Document, DocumentError};
 use crate::gazetteer::{Gazetteer, GazetteerFile, Matcher};
@@ -117,6 +119,12 @@ pub struct Atlas {
     verdicts: Option<(PathBuf, GazetteerFile)>,
     /// Where the planner's edits are saved, when not the data folder's (see [`Atlas::use_edits`]).
     edits_file: Option<PathBuf>,
+    /// Re-links are handed out as jobs instead of run at once (see `relink.rs`).
+    deferred_links: bool,
+    pending_link: Option<relink::LinkJob>,
+    /// The newest re-link asked for, and the newest applied.
+    link_generation: u64,
+    applied_generation: u64,
 }
 
 /// The id of the layer that draws the places documents mention but no layer has.
@@ -253,6 +261,10 @@ impl Atlas {
             gazetteer_path,
             verdicts,
             edits_file: None,
+            deferred_links: false,
+            pending_link: None,
+            link_generation: 0,
+            applied_generation: 0,
         };
         atlas.relink();
         if let Source::Dir(d) = &src {
@@ -410,32 +422,6 @@ impl Atlas {
                 Some(self.layers.len() - 1)
             }
         }
-    }
-
-    /// Rebuilds the gazetteer and matcher from the current layers and re-links every document.
-    fn relink(&mut self) {
-        // The mentioned-places layer is drawn from the gazetteer, never a source of it.
-        let sources: Vec<&Layer> = self.layers.iter().filter(|l| l.id != MENTIONED_LAYER).collect();
-        let (g, errors) = Gazetteer::build(&sources, &self.gazetteer_file, &self.gazetteer_path);
-        let file = &self.gazetteer_path;
-        self.diagnostics.extend(errors.into_iter().map(|e| {
-            if e.is_warning() {
-                Diagnostic::warning(file, Position::File, e.to_string())
-            } else {
-                Diagnostic::error(file, Position::File, e.to_string())
-            }
-        }));
-        self.matcher = Arc::new(Matcher::new(&g));
-        self.gazetteer = Arc::new(g);
-        // A corpus of a thousand reports is linked again on every core.
-        let (m, g) = (&*self.matcher, &*self.gazetteer);
-        let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let chunk = self.documents.len().div_ceil(workers).max(1);
-        std::thread::scope(|s| {
-            for part in self.documents.chunks_mut(chunk) {
-                s.spawn(move || part.iter_mut().for_each(|d| d.relink(m, g)));
-            }
-        });
     }
 
     /// Adds a GeoJSON file as a new layer; its named features join the gazetteer. On error

@@ -242,10 +242,10 @@ fn a_users_folder_adds_places_aliases_and_documents_and_survives_bad_files() {
     std::fs::write(dir.join("broken.geojson"), "{\"type\": \"FeatureCollection\", \"features\": [").unwrap();
     std::fs::write(
         dir.join("gazetteer.json"),
-        r#"{"aliases":{"lujia":["陸渡鎮"]},"places":[{"id":"liuhe","name_zh_hant":"瀏河","name_zh_hans":"浏河","name_en":"Liuhe","lon_lat":[121.28,31.52]}]}"#,
+        r#"{"aliases":{"lujia":["陸渡新村"]},"places":[{"id":"liuhe","name_zh_hant":"瀏河","name_zh_hans":"浏河","name_en":"Liuhe","lon_lat":[121.28,31.52]}]}"#,
     )
     .unwrap();
-    std::fs::write(dir.join("notes.txt"), "陆渡镇与浏河的发展。\n\nLiuhe and Ludu.\n").unwrap();
+    std::fs::write(dir.join("notes.txt"), "陆渡新村与浏河的发展。\n\nLiuhe and Ludu.\n").unwrap();
     let atlas = Atlas::from_dir(&dir).unwrap();
     let ids: Vec<&str> = atlas.layers.iter().map(|l| l.id.as_str()).collect();
     // The broken layer is skipped, the good one loads; 浏河 (a gazetteer place) is drawn with the
@@ -256,7 +256,7 @@ fn a_users_folder_adds_places_aliases_and_documents_and_survives_bad_files() {
     let doc = &atlas.documents[0];
     let texts: Vec<(&str, &str)> =
         doc.passages.iter().flat_map(|p| p.mentions.iter().map(|m| (m.place.as_str(), m.text.as_str()))).collect();
-    assert_eq!(texts, vec![("lujia", "陆渡镇"), ("liuhe", "浏河"), ("liuhe", "Liuhe"), ("lujia", "Ludu")]);
+    assert_eq!(texts, vec![("lujia", "陆渡新村"), ("liuhe", "浏河"), ("liuhe", "Liuhe"), ("lujia", "Ludu")]);
     assert_eq!(doc.passages[1].line, 3);
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -505,4 +505,37 @@ fn vector_tile_sources_and_their_looks_survive_a_save_and_reload() {
         ("http://127.0.0.1:3000/parcels", false)
     );
     std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn a_deferred_relink_keeps_the_old_links_until_its_result_is_applied_and_refuses_a_stale_one() {
+    let dir = temp_dir("deferred");
+    std::fs::write(dir.join("memo.txt"), "测试地块甲与浏河镇相邻。\n").unwrap();
+    let mut atlas = Atlas::builtin();
+    let d = atlas.add_document(&dir.join("memo.txt")).unwrap();
+    let places =
+        |a: &Atlas| -> Vec<String> { a.documents[d].passages[0].mentions.iter().map(|m| m.place.clone()).collect() };
+    assert_eq!(places(&atlas), ["cn-320585102"]);
+    atlas.defer_links();
+    let named = |name: &str| {
+        let mut layer = crate::synth::polygons(1, 6, 1);
+        layer.features[0].name_zh_hans = name.into();
+        layer
+    };
+    atlas.add_layer(named("测试地块甲"));
+    assert!(atlas.linking(), "asked for, not yet applied");
+    assert_eq!(places(&atlas), ["cn-320585102"], "the old links stay meanwhile");
+    let first = atlas.take_link_job().expect("a job was handed out");
+    assert!(atlas.take_link_job().is_none(), "handed out once");
+    // A second layer asks again before the first job is back: the first result is stale.
+    atlas.add_layer(named("测试地块乙"));
+    let second = atlas.take_link_job().expect("a newer job");
+    assert!(!atlas.apply_link(first.run()), "a stale result is refused");
+    assert!(atlas.linking());
+    assert!(atlas.apply_link(second.run()));
+    assert!(!atlas.linking());
+    let now = places(&atlas);
+    assert_eq!(now.len(), 2, "{now:?}");
+    assert!(now[0].starts_with("synth") && now[1] == "cn-320585102", "{now:?}");
+    std::fs::remove_dir_all(&dir).unwrap();
 }

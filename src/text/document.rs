@@ -212,30 +212,20 @@ impl Document {
         }
     }
 
-    /// Links the passages again (a new gazetteer, a verdict): every passage is matched, the
-    /// document's anchors gathered, then each passage's matches resolved against them (see
-    /// [`crate::text::resolve`]). Text, positions and date stay.
+    /// Links the passages again (a new gazetteer, a verdict) with [`link_texts`]. Text,
+    /// positions and date stay.
     pub fn relink(&mut self, matcher: &Matcher, gazetteer: &Gazetteer) {
-        let mut buf = Vec::new();
-        let raws: Vec<Vec<RawMatch>> = self
-            .passages
-            .iter()
-            .map(|p| {
-                let mut raw = Vec::new();
-                matcher.find(&p.text, &mut buf, &mut raw);
-                raw
-            })
-            .collect();
-        let resolver = Resolver::new(gazetteer, matcher);
-        let cx = resolver.context(self.passages.iter().zip(&raws).map(|(p, r)| (p.text.as_str(), r.as_slice())));
-        let mut resolved = Vec::new();
-        for (k, (p, raw)) in self.passages.iter_mut().zip(&raws).enumerate() {
-            resolved.clear();
-            if !raw.is_empty() {
-                resolver.passage(k, &p.text, raw, &cx, &mut resolved);
-            }
-            p.sentences = split_sentences(&p.text);
-            p.mentions = to_mentions(&p.text, raw, &resolved, &p.sentences, gazetteer);
+        let texts: Vec<&str> = self.passages.iter().map(|p| p.text.as_str()).collect();
+        let links = link_texts(&texts, matcher, gazetteer);
+        self.set_links(links);
+    }
+
+    /// Takes what [`link_texts`] gave for this document's passages, in order (a re-link that ran
+    /// on another thread from copies of the texts).
+    pub fn set_links(&mut self, links: Vec<PassageLinks>) {
+        for (p, l) in self.passages.iter_mut().zip(links) {
+            p.sentences = l.sentences;
+            p.mentions = l.mentions;
         }
     }
 
@@ -335,6 +325,45 @@ pub fn split_sentences(text: &str) -> Vec<Range<usize>> {
         out.push(start..i);
     }
     out
+}
+
+/// What linking gives one passage.
+#[derive(Debug, Clone, Default)]
+pub struct PassageLinks {
+    pub sentences: Vec<Range<usize>>,
+    pub mentions: Vec<Mention>,
+}
+
+/// Links one document's passages: every passage is matched, the document's anchors gathered,
+/// then each passage's matches resolved against them (see [`crate::text::resolve`]). Takes the
+/// texts alone so that it can run anywhere the gazetteer is shared.
+pub fn link_texts(texts: &[&str], matcher: &Matcher, gazetteer: &Gazetteer) -> Vec<PassageLinks> {
+    let mut buf = Vec::new();
+    let raws: Vec<Vec<RawMatch>> = texts
+        .iter()
+        .map(|t| {
+            let mut raw = Vec::new();
+            matcher.find(t, &mut buf, &mut raw);
+            raw
+        })
+        .collect();
+    let resolver = Resolver::new(gazetteer, matcher);
+    let cx = resolver.context(texts.iter().zip(&raws).map(|(t, r)| (*t, r.as_slice())));
+    let mut resolved = Vec::new();
+    texts
+        .iter()
+        .zip(&raws)
+        .enumerate()
+        .map(|(k, (text, raw))| {
+            resolved.clear();
+            if !raw.is_empty() {
+                resolver.passage(k, text, raw, &cx, &mut resolved);
+            }
+            let sentences = split_sentences(text);
+            let mentions = to_mentions(text, raw, &resolved, &sentences, gazetteer);
+            PassageLinks { sentences, mentions }
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -241,6 +241,12 @@ fn shipped_region() -> &'static (Vec<RegionEntry<'static>>, Vec<region::RegionRo
     REGION.get_or_init(|| region::parse(region::REGION_TSV))
 }
 
+/// A statistics-bureau division code (digits), as opposed to the table's own ids for what the
+/// codes do not list: named waters (`water-…`) and towns only GeoNames has (`gn-<geonameid>`).
+fn is_statistics_code(code: &str) -> bool {
+    !code.is_empty() && code.bytes().all(|b| b.is_ascii_digit())
+}
+
 /// The planner's verdicts, by folded name.
 #[derive(Debug, Clone, Default)]
 pub struct Verdicts {
@@ -261,8 +267,14 @@ pub struct Gazetteer {
 impl Gazetteer {
     /// The layers' places, the shipped regional table and the file; see [`Gazetteer::build_with`].
     pub fn build(layers: &[&Layer], file: &GazetteerFile, file_path: &Path) -> (Self, Vec<GazetteerError>) {
+        Self::build_from(Self::layer_places(layers), file, file_path)
+    }
+
+    /// [`Gazetteer::build`] from places already taken from the layers ([`Gazetteer::layer_places`]):
+    /// what a re-link on another thread is given, so it never borrows the layers.
+    pub fn build_from(places: Vec<Place>, file: &GazetteerFile, file_path: &Path) -> (Self, Vec<GazetteerError>) {
         let (rows, row_errors) = shipped_region();
-        let (g, mut errors) = Self::build_with(layers, rows, file, file_path);
+        let (g, mut errors) = Self::build_from_places(places, rows, file, file_path);
         let shipped = Path::new(crate::atlas::BUILTIN_PREFIX).join("region-gazetteer.tsv");
         errors.extend(row_errors.iter().map(|e| GazetteerError::Region { path: shipped.clone(), error: e.clone() }));
         (g, errors)
@@ -277,9 +289,14 @@ impl Gazetteer {
         file: &GazetteerFile,
         file_path: &Path,
     ) -> (Self, Vec<GazetteerError>) {
-        let mut g = Gazetteer::default();
-        let mut errors = Vec::new();
-        let err_path = || file_path.to_path_buf();
+        Self::build_from_places(Self::layer_places(layers), region, file, file_path)
+    }
+
+    /// A place for every named feature: names, layer, bounds, a point's own position, accuracy
+    /// and source. Cheap next to the rest of a build (no geometry is copied), so it is the part
+    /// done where the layers live.
+    pub fn layer_places(layers: &[&Layer]) -> Vec<Place> {
+        let mut places = Vec::new();
         for layer in layers {
             for f in &layer.features {
                 if f.name_zh_hant.is_empty() && f.name_zh_hans.is_empty() && f.name_en.is_empty() {
@@ -303,8 +320,23 @@ impl Gazetteer {
                     Accuracy::Schematic | Accuracy::Unstated => None,
                 };
                 p.source = f.source.clone();
-                g.push(p);
+                places.push(p);
             }
+        }
+        places
+    }
+
+    fn build_from_places(
+        places: Vec<Place>,
+        region: &[RegionEntry],
+        file: &GazetteerFile,
+        file_path: &Path,
+    ) -> (Self, Vec<GazetteerError>) {
+        let mut g = Gazetteer::default();
+        let mut errors = Vec::new();
+        let err_path = || file_path.to_path_buf();
+        for p in places {
+            g.push(p);
         }
         // Names are compared folded; the gazetteer's own fold is built from it afterwards.
         let fold = Fold::base();
@@ -392,7 +424,11 @@ impl Gazetteer {
             let i = match same {
                 Some(i) => i,
                 None => {
-                    let mut p = Place::new(format!("cn-{}", r.code));
+                    let mut p = Place::new(if is_statistics_code(r.code) {
+                        format!("cn-{}", r.code)
+                    } else {
+                        r.code.to_string()
+                    });
                     p.curated = overridden.contains(p.id.as_str());
                     p.name_zh_hans = r.name_zh_hans.to_string();
                     p.name_zh_hant = r.name_zh_hant.to_string();
@@ -408,7 +444,7 @@ impl Gazetteer {
             };
             let p = &mut self.places[i];
             p.level = Some(r.level);
-            p.admin_code = Some(r.code.to_string());
+            p.admin_code = is_statistics_code(r.code).then(|| r.code.to_string());
             p.accuracy_m = p.accuracy_m.or(Some(r.accuracy_m));
             if p.lon_lat.is_none() {
                 p.lon_lat = Some(r.lon_lat);

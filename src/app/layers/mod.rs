@@ -3,10 +3,12 @@
 //! near the view), visibility and opacity from the layer records, and the overlays on top.
 //!
 //! `material` is the shader and styles, `build` turns features into meshes, `reading` reads
-//! files and URLs, `overlays` draws hover, selection and the presenter's veil.
+//! files and URLs, `linking` runs re-links off the frame, `overlays` draws hover, selection and
+//! the presenter's veil.
 
 pub mod build;
 pub mod documents;
+pub mod linking;
 pub mod material;
 pub mod overlays;
 pub mod reading;
@@ -139,7 +141,8 @@ impl Plugin for LayersPlugin {
         material::register_shader(app);
         app.add_plugins(Material2dPlugin::<MapMaterial>::default())
             .init_resource::<Tessellation>()
-            .add_systems(Startup, (start_all, overlays::spawn_veil))
+            .init_resource::<linking::Linking>()
+            .add_systems(Startup, (start_all, overlays::spawn_veil, linking::defer))
             .add_systems(
                 Update,
                 (
@@ -147,6 +150,7 @@ impl Plugin for LayersPlugin {
                     documents::finish,
                     dropped_files,
                     finish_loads,
+                    linking::run,
                     restyle_layers,
                     request_detail,
                     poll_tasks,
@@ -414,7 +418,7 @@ pub fn finish_loads(
                     let t = std::time::Instant::now();
                     let i = res.atlas.add_layer(layer);
                     info!(
-                        "added {} to the gazetteer and re-linked in {:.2} s",
+                        "added {} in {:.2} s of the frame (re-linking on a worker)",
                         path.display(),
                         t.elapsed().as_secs_f64()
                     );
@@ -594,12 +598,14 @@ fn report_readiness(
     tess: Res<Tessellation>,
     view: Res<LayerView>,
     reading: Res<DocumentReading>,
+    res: Res<AtlasRes>,
     mut ready: ResMut<Readiness>,
 ) {
     let now = Readiness {
         layers_shown: tess.loading.is_empty() && view.all_shown(),
-        // Documents still being read will add mentioned places: not settled until they are in.
-        layers_settled: tess.settled() && reading.jobs.is_empty(),
+        // Documents still being read, and re-links still running, will add mentioned places:
+        // not settled until they are in.
+        layers_settled: tess.settled() && reading.jobs.is_empty() && !res.atlas.linking(),
         tessellation_idle: tess.progress().is_none(),
         ..*ready
     };
