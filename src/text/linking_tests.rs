@@ -151,3 +151,43 @@ fn the_commonest_words_stay_words_after_their_town_is_named() {
     let same = links("大桥镇位于江边，大桥的老街正在更新。");
     assert_eq!(same.iter().filter(|(t, _, _)| t.starts_with("大桥")).count(), 2, "{same:?}");
 }
+
+#[test]
+fn named_waters_link_to_their_cited_points_and_streets_keep_their_full_names() {
+    let text = "金鸡湖、独墅湖周边生态提升，京杭大运河苏州段与吴淞江、娄江航道整治，黄浦江上游与杭州湾北岸联动。";
+    let ids: Vec<String> = links(text).into_iter().map(|(_, id, _)| id).collect();
+    for id in [
+        "water-jinji-lake",
+        "water-dushu-lake",
+        "water-grand-canal-suzhou",
+        "water-wusong-river",
+        "water-lou-river",
+        "water-huangpu-river",
+        "water-hangzhou-bay",
+    ] {
+        assert!(ids.iter().any(|i| i == id), "{id} missing from {ids:?}");
+    }
+    // The lake's name is the short form of 金鸡湖街道; the street's full name still links to it.
+    assert_eq!(linked("金鸡湖街道办事处", "金鸡湖街道").as_deref(), Some("cn-320576054"));
+    assert_eq!(linked("金雞湖畔", "金雞湖").as_deref(), Some("water-jinji-lake"), "traditional script");
+    let g = &atlas().gazetteer;
+    let lake = g.get("water-jinji-lake").expect("a shipped water");
+    assert!(lake.admin_code.is_none() && lake.source.contains("wikipedia"));
+    let [lon, lat] = lake.lon_lat.expect("a point");
+    assert!((lon - 120.69).abs() < 0.02 && (lat - 31.31).abs() < 0.02);
+}
+
+#[test]
+fn towns_the_statistics_codes_leave_out_link_from_geonames() {
+    // Kunshan's 周庄, 锦溪 and 淀山湖 are only "昆山旅游度假区" in the codes.
+    let text = "崑山市周莊鎮、錦溪鎮和淀山湖鎮共同打造水鄉古鎮群。";
+    let ids: Vec<String> = links(text).into_iter().map(|(_, id, _)| id).collect();
+    assert_eq!(ids, ["kunshan", "gn-1784074", "gn-8327965", "gn-7844460"], "{text}");
+    // 周庄 lies on the Kunshan-Wujiang line as the outlines are drawn: it hangs from the city.
+    let g = &atlas().gazetteer;
+    let zhouzhuang = g.get("gn-1784074").expect("added from GeoNames");
+    assert!(zhouzhuang.admin_code.is_none() && zhouzhuang.source.contains("GeoNames"));
+    assert_eq!(zhouzhuang.parent.map(|p| g.places[p].id.as_str()), Some("suzhou"));
+    // Their everyday-word short forms never link on their own (三甲镇, 渔港街道, 要塞镇).
+    assert!(links("新建一所三甲医院，改造渔港码头，保护炮台要塞。").is_empty());
+}

@@ -18,6 +18,8 @@ pub enum Level {
     Township,
     /// A development zone listed at township level (苏州工业园区's streets, 张家港保税区).
     Zone,
+    /// A named lake, river, canal or estuary: its code is its id, not a statistics code.
+    Water,
 }
 
 impl Level {
@@ -28,6 +30,7 @@ impl Level {
             "county" => Level::County,
             "township" => Level::Township,
             "zone" => Level::Zone,
+            "water" => Level::Water,
             _ => return None,
         })
     }
@@ -39,6 +42,7 @@ impl Level {
             Level::County => "county",
             Level::Township => "township",
             Level::Zone => "zone",
+            Level::Water => "water",
         }
     }
 }

@@ -157,10 +157,13 @@ const MAX_REMEMBERED_FITS: usize = 100_000;
 
 impl<'a> Resolver<'a> {
     pub fn new(g: &'a Gazetteer, m: &'a Matcher) -> Self {
-        let in_region = g
-            .places
-            .iter()
-            .map(|p| p.admin_code.as_deref().is_some_and(|code| REGION_CODES.iter().any(|r| code.starts_with(r))))
+        // A place without a code of its own (a lake) is in the region when its parent is.
+        let in_region = (0..g.places.len())
+            .map(|i| {
+                g.ancestors(i)
+                    .find_map(|a| g.places[a].admin_code.as_deref())
+                    .is_some_and(|code| REGION_CODES.iter().any(|r| code.starts_with(r)))
+            })
             .collect();
         Resolver {
             g,
@@ -420,6 +423,15 @@ impl<'a> Resolver<'a> {
             && only.kind == NameKind::Full
         {
             return pick(only.place as usize, Reason::FullName, WordFit::Whole);
+        }
+        // One place's full name is another's short form (金鸡湖 the lake, 金鸡湖 for 金鸡湖街道):
+        // the full name wins when it is a place of the region, unless the other is a place the
+        // planner or the atlas gave (a layer's feature, an alias in gazetteer.json).
+        if let [full] = usable.iter().filter(|c| c.kind == NameKind::Full).collect::<Vec<_>>().as_slice()
+            && in_region(full)
+            && !usable.iter().any(|c| c.place != full.place && g.places[c.place as usize].curated)
+        {
+            return pick(full.place as usize, Reason::FullName, WordFit::Whole);
         }
         if let Some(c) = usable.iter().find(|c| {
             c.kind == NameKind::Short
