@@ -1,11 +1,13 @@
 //! Vector tile layers (XYZ/TileJSON, PMTiles, MBTiles): asks the tile thread for the tiles the
 //! view needs, places each built tile with one translation at its corner, stands coarser tiles
-//! in for missing ones, and keeps memory bounded by dropping the tiles unseen for longest.
+//! in for missing ones, bakes tiles that hold still into textures (`bake`), and keeps memory
+//! bounded by dropping the tiles unseen for longest.
 //!
 //! One [`VectorLayer`] record per source holds everything about it: what it is, its style per
 //! source layer, its tiles. The decisions (which zoom, which tiles, which to drop) are plain
 //! functions in `plan`; the basemap's tile planner decides which tiles show.
 
+pub mod bake;
 pub mod pick;
 pub mod plan;
 pub mod ui;
@@ -126,6 +128,10 @@ pub struct TileSlot {
     outlines_skipped: Option<f64>,
     last_shown: u64,
     bytes: usize,
+    /// The tile drawn into a texture once its scale holds still (see `bake`).
+    bake: bake::Bake,
+    /// The frame its meshes were made.
+    uploaded_frame: u64,
 }
 
 /// One vector source and everything about it.
@@ -153,6 +159,8 @@ pub struct VectorLayer {
     pub shown: Vec<TileId>,
     /// Every tile the view needs is loaded, empty or failed.
     pub complete: bool,
+    /// Changes with every style change: baked tiles of an older epoch are drawn anew.
+    bake_epoch: u64,
 }
 
 impl VectorLayer {
@@ -173,6 +181,7 @@ impl VectorLayer {
             wanted: vec![],
             shown: vec![],
             complete: false,
+            bake_epoch: 0,
         }
     }
 
@@ -270,7 +279,10 @@ pub struct VectorPlugin {
 
 impl Plugin for VectorPlugin {
     fn build(&self, app: &mut App) {
-        app.init_resource::<VectorLayers>()
+        bake::register_shader(app);
+        app.add_plugins(bevy::sprite_render::Material2dPlugin::<bake::BakedMaterial>::default())
+            .insert_resource(bake::BakeTiles { enabled: std::env::var_os("PORT_ATLAS_NO_BAKE").is_none(), warm: false })
+            .init_resource::<VectorLayers>()
             .init_resource::<pick::VectorPick>()
             .add_message::<OpenVector>()
             .add_systems(
@@ -281,6 +293,8 @@ impl Plugin for VectorPlugin {
                     receive,
                     request,
                     upload,
+                    // Absent only where nothing renders (tests under MinimalPlugins).
+                    bake_tiles.run_if(resource_exists::<Assets<Image>>),
                     pick::highlight,
                     sync_styles,
                     report_readiness,
@@ -401,8 +415,11 @@ fn receive(
                             outlines_skipped: None,
                             last_shown: vl.frame,
                             bytes,
+                            bake: Default::default(),
+                            uploaded_frame: 0,
                         };
-                        if let Some(old) = l.tiles.insert(tile, slot) {
+                        if let Some(mut old) = l.tiles.insert(tile, slot) {
+                            old.bake.reset(&mut vl.despawn);
                             vl.despawn.extend(old.entities.into_iter().map(|(e, ..)| e));
                         }
                         l.failed.remove(&tile);
@@ -443,6 +460,9 @@ impl TileState for SlotState<'_> {
     }
 }
 
+/// What draws a tile: its meshes, or its baked square.
+type TileDrawn = Or<(With<VectorTilePart>, With<bake::BakedQuad>)>;
+
 /// Asks for the tiles each source's view needs (cancelling the rest), shows loaded ones with
 /// coarser stand-ins for missing ones, and drops the tiles unseen for longest beyond the budget.
 fn request(
@@ -450,7 +470,7 @@ fn request(
     map: Res<MapView>,
     res: Res<AtlasRes>,
     time: Res<Time>,
-    mut vis: Query<&mut Visibility, With<VectorTilePart>>,
+    mut vis: Query<&mut Visibility, TileDrawn>,
 ) {
     vl.frame += 1;
     if !map.viewport_known {
@@ -489,16 +509,28 @@ fn request(
                 slot.last_shown = frame;
                 // Zoomed in far enough for the outlines it was uploaded without.
                 if slot.outlines_skipped.is_some_and(|m| m / map.scale >= OUTLINE_MIN_PX) {
+                    slot.bake.reset(&mut vl.despawn);
                     vl.despawn.extend(slot.entities.drain(..).map(|(e, ..)| e));
                     slot.uploaded = false;
                     slot.outlines_skipped = None;
                     vl.arrived.push_back((l.id, *t));
                 }
             }
+            // A tile baked at this scale shows as its square; its meshes rest.
+            let baked = slot.bake.covers(map.scale, l.bake_epoch);
+            if let Some(q) = slot.bake.quad() {
+                let want_v = if on && baked { Visibility::Inherited } else { Visibility::Hidden };
+                if let Ok(mut v) = vis.get_mut(q)
+                    && *v != want_v
+                {
+                    *v = want_v;
+                }
+            }
             for &(e, sub, part, typical_m) in &slot.entities {
                 // Outlines of features a few pixels wide would be a mesh of lines, costly on a
                 // CPU rasteriser and unreadable: drawn once the features are big enough.
                 let sub_on = on
+                    && !baked
                     && l.styles.get(sub).is_some_and(|s| s.visible)
                     && (part != Part::Outline || typical_m / map.scale >= OUTLINE_MIN_PX);
                 let want_v = if sub_on { Visibility::Inherited } else { Visibility::Hidden };
@@ -514,7 +546,8 @@ fn request(
             vl.generation += 1;
         }
         for t in plan::evict(l.tiles.iter().map(|(t, s)| (*t, s.last_shown, s.bytes)), budget, frame) {
-            if let Some(slot) = l.tiles.remove(&t) {
+            if let Some(mut slot) = l.tiles.remove(&t) {
+                slot.bake.reset(&mut vl.despawn);
                 vl.despawn.extend(slot.entities.into_iter().map(|(e, ..)| e));
             }
         }
@@ -570,6 +603,7 @@ fn upload(
             continue;
         }
         slot.uploaded = true;
+        slot.uploaded_frame = vl.frame;
         slot.outlines_skipped = None;
         let Some(built) = slot.built.clone() else { continue };
         budget = budget.saturating_sub(built.vertex_count().max(1));
@@ -600,6 +634,81 @@ fn upload(
     }
 }
 
+/// Bakes one settled tile at a time, nearest the view's centre first (see `bake`).
+fn bake_tiles(
+    mut commands: Commands,
+    mut vl: ResMut<VectorLayers>,
+    map: Res<MapView>,
+    res: Res<AtlasRes>,
+    mut assets: BakeParams,
+    mut baking: ResMut<bake::BakeTiles>,
+) {
+    if !baking.enabled {
+        return;
+    }
+    let VectorLayers { layers, despawn, frame, .. } = &mut *vl;
+    let mut busy = false;
+    for l in layers.iter_mut() {
+        for slot in l.tiles.values_mut().filter(|s| s.bake.in_progress()) {
+            let meshes: Vec<Entity> = slot.entities.iter().map(|&(e, ..)| e).collect();
+            slot.bake.advance(&mut commands, &meshes, baking.warm);
+            busy |= slot.bake.in_progress();
+            baking.warm |= !slot.bake.in_progress();
+        }
+    }
+    // Not while zooming: each step would bake tiles for a scale shown a moment.
+    if busy || !map.viewport_known || !bake::same_scale(map.scale, map.target_scale) {
+        return;
+    }
+    let mut best: Option<(f64, usize, TileId)> = None;
+    for (li, l) in layers.iter().enumerate() {
+        for (t, slot) in &l.tiles {
+            // Drawn for a few frames first: their pipelines exist and the meshes are on the GPU,
+            // so the off-screen camera draws them from its first frame.
+            let ready = slot.last_shown == *frame
+                && slot.uploaded
+                && *frame >= slot.uploaded_frame + baking.settle_frames()
+                && !slot.entities.is_empty();
+            if !ready || slot.bake.covers(map.scale, l.bake_epoch) {
+                continue;
+            }
+            let tf = bake::TileFrame::of(*t, &res.frame);
+            if bake::bake_px(tf.extent_m, map.scale).is_none() {
+                continue;
+            }
+            let d = (tf.center.as_dvec2() - map.center).length_squared();
+            if best.is_none_or(|b| d < b.0) {
+                best = Some((d, li, *t));
+            }
+        }
+    }
+    let Some((_, li, t)) = best else { return };
+    let base = z::tiles(res.atlas.layers.iter().rposition(|l| l.meta.basemap));
+    let l = &mut layers[li];
+    let epoch = l.bake_epoch;
+    let Some(slot) = l.tiles.get_mut(&t) else { return };
+    let meshes: Vec<Entity> = slot.entities.iter().map(|&(e, ..)| e).collect();
+    let BakeParams { images, meshes: mesh_assets, materials } = &mut assets;
+    slot.bake.start(
+        &mut commands,
+        bake::BakeAssets { images, meshes: mesh_assets, materials },
+        bake::TileFrame::of(t, &res.frame),
+        map.scale,
+        epoch,
+        depth(base, li, 0, Part::Fill, t.z),
+        &meshes,
+        despawn,
+    );
+}
+
+/// The assets a bake creates.
+#[derive(SystemParam)]
+pub struct BakeParams<'w> {
+    images: ResMut<'w, Assets<Image>>,
+    meshes: ResMut<'w, Assets<Mesh>>,
+    materials: ResMut<'w, Assets<bake::BakedMaterial>>,
+}
+
 /// Each feature's category class under a style (empty when it has no categories).
 fn classes(style: &SourceLayerStyle, layer: &crate::tiles::vector::mvt::TileLayer) -> Vec<u8> {
     let Some(field) = style.category_field.as_deref().filter(|_| !style.categories.is_empty()) else { return vec![] };
@@ -628,9 +737,11 @@ fn sync_styles(mut vl: ResMut<VectorLayers>, mut materials: ResMut<Assets<MapMat
             // New categories change each feature's class, which the meshes carry: the tiles
             // are uploaded again (from the data they hold, nothing is fetched).
             let (a, b) = (&l.styles[i], &l.applied[i]);
+            l.bake_epoch += 1;
             if a.category_field != b.category_field || a.categories != b.categories {
                 for (t, slot) in l.tiles.iter_mut() {
                     if slot.built.is_some() && slot.uploaded {
+                        slot.bake.reset(&mut vl.despawn);
                         vl.despawn.extend(slot.entities.drain(..).map(|(e, ..)| e));
                         slot.uploaded = false;
                         vl.arrived.push_back((l.id, *t));
