@@ -103,7 +103,10 @@ ORDINARY_WORDS = {
 # Documented traditional variants added as aliases by hand. 崑山 is Kunshan's traditional short form
 # (GeoNames 1785623 lists 崑山 and 崑山市). OpenCC already writes the full name 崑山市, but the short
 # form column is simplified only and the atlas's t2s fold table has no 崑 → 昆, so 崑山 is given here.
-DOCUMENTED_VARIANTS = {"320583": ["崑山"]}
+DOCUMENTED_VARIANTS = {"320583": ["崑山"],
+                       # 虎丘区 and the Suzhou New District (苏州国家高新技术产业开发区) are one
+                       # administration over one area ("苏州高新区、虎丘区"); reports name it either way.
+                       "320505": ["苏州高新区", "蘇州高新區", "苏州国家高新技术产业开发区"]}
 
 # jionlp short forms that are cut in the wrong place: (province, name) -> (jionlp's, used).
 # 六枝特区 is 六枝 (特区 is the suffix); 和布克赛尔蒙古自治县 is 和布克赛尔 (和布 is no name).
@@ -497,6 +500,9 @@ def main():
             if b.endswith(("镇", "街道", "乡")) and len(b) >= 3:
                 p.aliases.append(b)
             if a.endswith(("镇", "街道", "乡")):
+                p.aliases.append(a)
+            elif len(a) >= 4 and not generic(a):
+                # 浒墅关经开区（镇）: reports write the zone without the bracket.
                 p.aliases.append(a)
             if b in ("镇", "街道", "乡"):       # 浒墅关经开区（镇）: the zone is also 浒墅关镇
                 stem_a = a

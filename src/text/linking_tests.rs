@@ -191,3 +191,12 @@ fn towns_the_statistics_codes_leave_out_link_from_geonames() {
     // Their everyday-word short forms never link on their own (三甲镇, 渔港街道, 要塞镇).
     assert!(links("新建一所三甲医院，改造渔港码头，保护炮台要塞。").is_empty());
 }
+
+#[test]
+fn zones_link_by_the_names_reports_give_them() {
+    // 苏州高新区 is 虎丘区 (one administration; the atlas's own district feature), and a zone
+    // the codes write with a bracket is written without it.
+    assert_eq!(linked("苏州高新区与浒墅关经开区联动", "苏州高新区").as_deref(), Some("huqiu"));
+    assert_eq!(linked("苏州高新区与浒墅关经开区联动", "浒墅关经开区").as_deref(), Some("cn-320505400"));
+    assert_eq!(linked("蘇州高新區科技城", "蘇州高新區").as_deref(), Some("huqiu"));
+}
