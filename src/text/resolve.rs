@@ -427,7 +427,8 @@ impl<'a> Resolver<'a> {
         // One place's full name is another's short form (金鸡湖 the lake, 金鸡湖 for 金鸡湖街道):
         // the full name wins when it is a place of the region, unless the other is a place the
         // planner or the atlas gave (a layer's feature, an alias in gazetteer.json).
-        if let [full] = usable.iter().filter(|c| c.kind == NameKind::Full).collect::<Vec<_>>().as_slice()
+        let mut fulls = usable.iter().filter(|c| c.kind == NameKind::Full);
+        if let (Some(full), None) = (fulls.next(), fulls.next())
             && in_region(full)
             && !usable.iter().any(|c| c.place != full.place && g.places[c.place as usize].curated)
         {

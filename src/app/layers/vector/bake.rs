@@ -187,6 +187,14 @@ impl TileFrame {
     }
 }
 
+/// One tile to bake: where, at which scale, with which styles, at which depth.
+pub struct BakeJob {
+    pub tile: TileFrame,
+    pub scale: f64,
+    pub epoch: u64,
+    pub z: f32,
+}
+
 /// What a bake needs from the world.
 pub struct BakeAssets<'a> {
     pub images: &'a mut Assets<Image>,
@@ -198,18 +206,15 @@ impl Bake {
     /// Starts baking `meshes` (the tile's visible mesh entities) at `scale`: an image of the
     /// tile's size, a camera drawing [`BAKE_LAYER`] into it, the meshes put on that layer and a
     /// hidden square at depth `z`. Returns false when the tile is not worth baking at this scale.
-    #[allow(clippy::too_many_arguments)]
     pub fn start(
         &mut self,
         commands: &mut Commands,
         assets: BakeAssets,
-        tf: TileFrame,
-        scale: f64,
-        epoch: u64,
-        z: f32,
+        job: BakeJob,
         meshes: &[Entity],
         despawn: &mut Vec<Entity>,
     ) -> bool {
+        let BakeJob { tile: tf, scale, epoch, z } = job;
         let Some(px) = bake_px(tf.extent_m, scale) else { return false };
         self.reset(despawn);
         // The window's own format, so the map's pipelines serve the off-screen camera too.

@@ -692,10 +692,12 @@ fn bake_tiles(
     slot.bake.start(
         &mut commands,
         bake::BakeAssets { images, meshes: mesh_assets, materials },
-        bake::TileFrame::of(t, &res.frame),
-        map.scale,
-        epoch,
-        depth(base, li, 0, Part::Fill, t.z),
+        bake::BakeJob {
+            tile: bake::TileFrame::of(t, &res.frame),
+            scale: map.scale,
+            epoch,
+            z: depth(base, li, 0, Part::Fill, t.z),
+        },
         &meshes,
         despawn,
     );
