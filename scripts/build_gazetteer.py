@@ -121,6 +121,15 @@ GENERIC_ZONE_TOKENS = sorted([
     "临港", "出口加工区", "加工区",
 ], key=len, reverse=True)
 
+# Zone suffixes and the abbreviations reports use for them, longest suffix first (the first that
+# ends a zone's name is used).
+ZONE_ABBREVIATIONS = [
+    ("高新技术产业开发区", ["高新区"]),
+    ("经济技术开发区", ["经开区"]),
+    ("经济开发区", ["经开区"]),
+    ("开发区", ["经济技术开发区", "经开区"]),
+]
+
 # OpenCC s2t maps these simplified characters to a traditional one that is wrong in place names:
 # 里 (li, a neighbourhood or village; 同里, 里口) is not 裏 "inside"; 于 and 范 in place names are
 # the surnames Yu and Fan, not 於 / 範. The simplified character is kept in name_zh_hant.
@@ -519,6 +528,28 @@ def main():
             p.notes.append(f"registry name {p.registry_name}, qualified with its county's name")
             rep.qualified.append(f"{p.code} {p.registry_name} -> {p.name}")
 
+    # Reports write a zone by its usual abbreviation (常熟高新技术产业开发区 → 常熟高新区, 吴江经济
+    # 技术开发区 → 吴江经开区), and the codes' bare 开发区 is the zone reports call 经济技术开发区
+    # (昆山开发区, 吴中开发区). An abbreviation that is already another place's name is not added.
+    taken = {n for q in places.values() for n in (q.name, *q.shorts, *q.aliases)}
+    for p in by_level["zone"]:
+        for suffix, forms in ZONE_ABBREVIATIONS:
+            if p.name.endswith(suffix) and len(p.name) - len(suffix) >= 2:
+                stem = p.name[: -len(suffix)]
+                county = places[p.parent]
+                # A bare 开发区 is read as 经济技术开发区 only after its county's name (昆山开发区),
+                # not after words (漕河泾新兴技术开发区).
+                if suffix == "开发区" and not stem.endswith(tuple(county.shorts + [county.name])):
+                    break
+                for a in (stem + f for f in forms):
+                    if a in taken:
+                        rep.zone_abbrev.append(f"{p.code} {p.name}: {a} left out, another place's name")
+                    elif a not in p.aliases:
+                        p.aliases.append(a)
+                        taken.add(a)
+                        rep.zone_abbrev.append(f"{p.code} {p.name}: {a}")
+                break
+
     # --- traditional names --------------------------------------------------------------------
     def hant(s):
         t = s2t.convert(s)
@@ -905,6 +936,15 @@ def main():
                 acc = int(math.ceil(extent[county.code] / 1000.0)) * 1000
                 p.notes.append("radius widened to the county's known extent")
                 rep.widened[county.code] = (county.name, acc0, acc)
+            # Where the atlas has the county's outline, the town lies somewhere inside it: the
+            # radius reaches its farthest corner (桃源 is 35 km from Wujiang's seat).
+            own = outlines.get(county.code)
+            if own is not None:
+                far = max(dist_m(county.lon, county.lat, x, y) for poly in own[1].polys for x, y in poly[0])
+                if far > acc:
+                    acc = int(math.ceil(far / 1000.0)) * 1000
+                    p.notes.append("radius widened to reach the county's whole outline")
+                    rep.widened[county.code] = (county.name, acc0, acc)
             p.set_point(county.lon, county.lat, acc, f"parent {county.code}")
             rep.town_match["none"] += 1
 
@@ -1087,9 +1127,37 @@ def main():
         by_level["water"].append(w)
     rep.waters = [f"{w.code} {w.name} ({w.notes[0]}): {w.lon:.5f},{w.lat:.5f} ±{w.acc} m" for w in waters]
 
+    # --- named regions: sets of units a cited document lists -----------------------------------
+    with open(os.path.join(repo, "geodata", "sources", "named-regions.tsv"), encoding="utf-8") as f:
+        lines = [l for l in f.read().split("\n") if l and not l.startswith("#")]
+    cols = lines[0].split("\t")
+    for line in lines[1:]:
+        r = dict(zip(cols, line.split("\t")))
+        members = []
+        for code in r["members"].split("|"):
+            if code not in places:
+                die(f"{r['id']}: member {code} is not in the table")
+            # A province stands for its prefectures (a municipality, having none, for itself).
+            prefs = [q for q in by_level["prefecture"] if q.parent == code]
+            members.extend(prefs or [places[code]])
+        lon = statistics.fmean(q.lon for q in members)
+        lat = statistics.fmean(q.lat for q in members)
+        share_m = math.sqrt(float(r["area_km2"]) / len(members) / math.pi) * 1000
+        reach = max(dist_m(lon, lat, q.lon, q.lat) for q in members) + share_m
+        acc = int(math.ceil(reach / 1000) * 1000)
+        g = Place(r["id"], "region", "", r["name_zh_hans"], "")
+        g.hant = r["name_zh_hant"]
+        g.aliases = [a for a in r["aliases"].split("|") if a]
+        g.set_point(lon, lat, acc, r["source"])
+        g.notes = [f"mean of {len(members)} members' points", f"area {r['area_km2']} km2", r["note"]]
+        places[g.code] = g
+        by_level["region"].append(g)
+        rep.regions.append(f"{g.code} {g.name}: {len(members)} members, {lon:.5f},{lat:.5f} ±{acc} m")
+
     # --- write --------------------------------------------------------------------------------
     order = by_level["province"] + by_level["prefecture"] + by_level["county"] + \
-        sorted(by_level["township"] + by_level["zone"], key=lambda p: p.code) + by_level["water"]
+        sorted(by_level["township"] + by_level["zone"], key=lambda p: p.code) + by_level["water"] + \
+        by_level["region"]
     rows = []
     for p in order:
         aliases = []
@@ -1104,13 +1172,14 @@ def main():
                 die(f"bad field in {p.code}: {fld!r}")
         rows.append("\t".join(fields))
         rep.levels[p.level] += 1
-        rep.sources[(p.level, "cited page" if p.level == "water" else p.source.split(" ")[0])] += 1
+        rep.sources[(p.level, "cited page" if p.level in ("water", "region") else p.source.split(" ")[0])] += 1
 
     header = [
         "# port-atlas regional gazetteer: Chinese administrative units with one representative WGS84 point each.",
         "# Provinces, prefectures and counties of all China; townships (镇/乡/街道 and zones) of Suzhou, Wuxi,",
         "# Changzhou, Nantong, Yancheng, Shanghai, Jiaxing and Huzhou; named waters (level 'water', code = id)",
-        "# from the cited table geodata/sources/named-waters.tsv. Points and names are unofficial.",
+        "# from the cited table geodata/sources/named-waters.tsv; planning regions (level 'region') from the",
+        "# cited member lists in geodata/sources/named-regions.tsv. Points and names are unofficial.",
         "# Built by: python3 scripts/build_gazetteer.py (do not edit by hand; see geodata/SOURCES.md)",
     ]
     for key, reg, name, ver, fname, h, lic, use in SOURCES:
@@ -1178,6 +1247,7 @@ def load_jionlp(zpath):
 class Report:
     def __init__(self):
         self.skipped, self.jionlp_vs_rule, self.jionlp_missing, self.jionlp_alias = [], [], [], []
+        self.zone_abbrev, self.regions = [], []
         self.qualified, self.hant_fixed, self.outline_map, self.outline_rejected = [], [], [], []
         self.outline_checked, self.outline_unchecked = Counter(), Counter()
         self.cpca_renamed, self.cpca_by_name, self.cpca_missing, self.disagree = [], [], [], []
@@ -1199,7 +1269,7 @@ class Report:
             L.extend(("  " + i for i in items) if items else ["  " + empty])
             L.append("")
 
-        lv = ["province", "prefecture", "county", "township", "zone", "water"]
+        lv = ["province", "prefecture", "county", "township", "zone", "water", "region"]
         sec("Rows per level", [f"{l}: {self.levels[l]}" for l in lv] + [f"total: {sum(self.levels.values())}"])
         kinds = sorted({k for _, k in self.sources})
         sec("Rows per level and coordinate source",
@@ -1246,6 +1316,8 @@ class Report:
                "1 km outside rejects it and the next source is tried)"])
         sec("Points rejected by the outline check", self.outline_rejected)
         sec("Zones with generic names qualified by their county's name", self.qualified)
+        sec("Zone abbreviations added as aliases", self.zone_abbrev)
+        sec("Regions (level 'region'): the mean of their members' points; accuracy reaches every member", self.regions)
         sec("Short forms flagged as common words ('*' in the file)", self.flagged)
         sec("Province / prefecture short forms not flagged although the rules would (their main sense "
             "is the unit itself)", self.flag_exempt)

@@ -87,13 +87,16 @@ fn a_dropped_layer_loads_off_thread_joins_the_gazetteer_and_gets_tessellated() {
     app.insert_resource(Assets::<Mesh>::default())
         .insert_resource(Assets::<super::layers::material::MapMaterial>::default())
         .add_systems(Update, super::layers::poll_tasks.after(super::layers::finish_loads));
+    // The built-in layers, and the places the report mentions that no layer draws.
+    let before = app.world().resource::<AtlasRes>().atlas.layers.len();
     app.world_mut().write_message(AtlasCommand::LoadLayer(path));
-    update_until(&mut app, |app| app.world().resource::<LayerView>().get(LayerId(6)).is_some_and(|l| l.shown));
+    let new = LayerId(before);
+    update_until(&mut app, |app| app.world().resource::<LayerView>().get(new).is_some_and(|l| l.shown));
     let res = app.world().resource::<AtlasRes>();
-    assert_eq!(res.atlas.layers.len(), 7);
+    assert_eq!(res.atlas.layers.len(), before + 1);
     assert!(res.atlas.gazetteer.get("new-wharf").is_some(), "named features join the gazetteer");
     let view = app.world().resource::<LayerView>();
-    assert!(view.get(LayerId(6)).is_some_and(|l| l.shown), "tessellated off thread");
+    assert!(view.get(new).is_some_and(|l| l.shown), "tessellated off thread");
     assert_eq!(view.len(), 7);
     // A user's layer need not carry the atlas's own attributes: no problem to report.
     assert!(app.world().resource::<Problems>().is_empty(), "{:?}", app.world().resource::<Problems>().list);
@@ -201,11 +204,13 @@ fn a_table_is_asked_about_then_opens_with_the_answer_and_can_be_restyled() {
     app.insert_resource(Assets::<Mesh>::default())
         .insert_resource(Assets::<super::layers::material::MapMaterial>::default())
         .add_systems(Update, super::layers::poll_tasks.after(super::layers::finish_loads));
+    let before = app.world().resource::<AtlasRes>().atlas.layers.len();
+    let new = LayerId(before);
     app.world_mut().write_message(AtlasCommand::LoadLayer(path.clone()));
     let asked = |app: &App| !app.world().resource::<super::state::OpenQuestions>().0.is_empty();
     update_until(&mut app, asked);
     // Never drawn by assumption: the table waits for its columns and system.
-    assert_eq!(app.world().resource::<AtlasRes>().atlas.layers.len(), 6);
+    assert_eq!(app.world().resource::<AtlasRes>().atlas.layers.len(), before);
     let q = app.world_mut().resource_mut::<super::state::OpenQuestions>().0.remove(0);
     let super::state::Ask::Crs { guesses, .. } = &q.ask else { panic!("{q:?}") };
     assert_eq!(guesses[0].crs, "gcj02", "degrees from a table: GCJ-02 first");
@@ -213,18 +218,18 @@ fn a_table_is_asked_about_then_opens_with_the_answer_and_can_be_restyled() {
     options.crs = Some(crate::spatial::crs::SourceCrs::parse(&guesses[0].crs).unwrap());
     options.columns = Some(("经度".into(), "纬度".into()));
     app.world_mut().write_message(AtlasCommand::OpenLayer(path, Box::new(options)));
-    update_until(&mut app, |app| app.world().resource::<LayerView>().get(LayerId(6)).is_some_and(|l| l.shown));
+    update_until(&mut app, |app| app.world().resource::<LayerView>().get(new).is_some_and(|l| l.shown));
     let res = app.world().resource::<AtlasRes>();
-    let layer = &res.atlas.layers[6];
+    let layer = &res.atlas.layers[new.0];
     let geo::Geometry::Point(p) = layer.features[0].geometry else { panic!() };
     assert!(crate::proj::distance_m((p.x(), p.y()), (121.2461, 31.6242)) < 0.5, "GCJ-02 converted");
     assert_eq!(layer.features[0].name_zh_hans, "太仓港集装箱码头");
     // Colour by 类型: the layer is rebuilt with its classes.
-    app.world_mut().write_message(AtlasCommand::StyleBy(LayerId(6), Some("类型".into())));
+    app.world_mut().write_message(AtlasCommand::StyleBy(new, Some("类型".into())));
     update_until(&mut app, |app| app.world().resource::<Tessellation>().settled());
     let res = app.world().resource::<AtlasRes>();
-    assert_eq!(res.atlas.layers[6].meta.categorized.as_ref().unwrap().classes[0].0, "港区");
-    assert!(app.world().resource::<LayerView>().get(LayerId(6)).is_some_and(|l| l.shown));
+    assert_eq!(res.atlas.layers[new.0].meta.categorized.as_ref().unwrap().classes[0].0, "港区");
+    assert!(app.world().resource::<LayerView>().get(new).is_some_and(|l| l.shown));
     std::fs::remove_dir_all(&dir).ok();
 }
 

@@ -556,9 +556,12 @@ impl Atlas {
 }
 
 /// A mentioned place as a feature: a 48-sided disc of its accuracy's radius (at least 300 m, so
-/// a precise point stays visible and clickable), carrying its names, level, code and source.
+/// a precise point stays visible and clickable; at most 60 km, so a region as wide as 长三角 does
+/// not cover the map), carrying its names, level, code, source and its accuracy as the table
+/// gives it.
 fn mentioned_feature(p: &crate::gazetteer::Place, lon: f64, lat: f64, parent: Option<&str>) -> Feature {
-    let r = p.accuracy_m.unwrap_or(5_000.0).clamp(300.0, 60_000.0);
+    let accuracy = p.accuracy_m.unwrap_or(5_000.0);
+    let r = accuracy.clamp(300.0, 60_000.0);
     let (dx, dy) = (r / (111_320.0 * lat.to_radians().cos().max(0.01)), r / 110_540.0);
     let ring: Vec<(f64, f64)> = (0..=48)
         .map(|k| {
@@ -577,6 +580,9 @@ fn mentioned_feature(p: &crate::gazetteer::Place, lon: f64, lat: f64, parent: Op
         extra.insert("parent".into(), json!(parent));
     }
     extra.insert("lon_lat".into(), json!([lon, lat]));
+    if r != accuracy {
+        extra.insert("drawn_radius_m".into(), json!(r));
+    }
     if !p.note.is_empty() {
         extra.insert("note".into(), json!(p.note));
     }
@@ -586,7 +592,7 @@ fn mentioned_feature(p: &crate::gazetteer::Place, lon: f64, lat: f64, parent: Op
         name_zh_hans: p.name_zh_hans.clone(),
         name_en: p.name_en.clone(),
         kind: p.level.map_or("place", |l| l.label()).to_string(),
-        accuracy: crate::geodata::Accuracy::Metres(r),
+        accuracy: crate::geodata::Accuracy::Metres(accuracy),
         source: p.source.clone(),
         extra,
         geometry: geo::Geometry::Polygon(geo::Polygon::new(geo::LineString::from(ring), vec![])),

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use geo::{Contains, Geometry, InteriorPoint, MultiPolygon, Point};
 
 use crate::align::best_fit;
-use crate::atlas::Atlas;
+use crate::atlas::{Atlas, MENTIONED_LAYER};
 use crate::geodata::{REGION, Severity, in_region};
 use crate::proj::Crs;
 use crate::recipe;
@@ -86,8 +86,12 @@ fn builtin_atlas_checks_clean_and_lies_in_the_region() {
     let errors: Vec<String> =
         atlas.diagnostics.iter().filter(|d| d.severity == Severity::Error).map(|d| d.to_string()).collect();
     assert!(errors.is_empty(), "{errors:#?}");
-    assert_eq!(atlas.layers.len(), 6);
-    for l in &atlas.layers {
+    // Six layers of its own, and the places the report names that none of them draws (長三角).
+    assert_eq!(atlas.layers.len(), 7);
+    assert_eq!(atlas.layers[6].id, MENTIONED_LAYER);
+    let mentioned: Vec<&str> = atlas.layers[6].features.iter().map(|f| f.id.as_str()).collect();
+    assert_eq!(mentioned, ["region-yangtze-delta"]);
+    for l in atlas.layers.iter().filter(|l| l.id != MENTIONED_LAYER) {
         let b = l.bounds().expect("non-empty layer");
         assert!(in_region(&b), "{} bounds {b:?} outside {REGION:?}", l.id);
         for f in &l.features {
@@ -178,6 +182,8 @@ fn report_links_every_place_in_the_right_passages_and_nothing_else() {
         ("nwpu-taicang", vec![10]),
         ("loujiang-corridor", vec![10]),
         ("haitai-crossing", vec![10]),
+        // Gained with the regional gazetteer's planning regions.
+        ("region-yangtze-delta", vec![8, 10]),
     ]
     .into_iter()
     .collect();

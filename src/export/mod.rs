@@ -585,12 +585,13 @@ mod tests {
             crs: None,
         };
         let report = export(&atlas, &opts).unwrap();
-        assert_eq!(report.files.len(), 7);
+        // The six layers and the report's mentioned places as GeoJSON, and one GeoPackage.
+        assert_eq!(report.files.len(), 8);
         let styles: i64 = Connection::open(out.join("port-atlas.gpkg"))
             .unwrap()
             .query_row("SELECT count(*) FROM layer_styles WHERE useAsDefault = 1", [], |r| r.get(0))
             .unwrap();
-        assert_eq!(styles, 6);
+        assert_eq!(styles, 7);
         let db = Connection::open(out.join("port-atlas.gpkg")).unwrap();
         let n: i64 = db.query_row("SELECT count(*) FROM ports", [], |r| r.get(0)).unwrap();
         assert_eq!(n, 5);

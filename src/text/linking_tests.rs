@@ -200,3 +200,53 @@ fn zones_link_by_the_names_reports_give_them() {
     assert_eq!(linked("苏州高新区与浒墅关经开区联动", "浒墅关经开区").as_deref(), Some("cn-320505400"));
     assert_eq!(linked("蘇州高新區科技城", "蘇州高新區").as_deref(), Some("huqiu"));
 }
+
+#[test]
+fn a_town_named_after_another_city_is_that_citys() {
+    // The atlas has Taicang's 沙溪镇 but no towns of Guangdong: after 中山市 it is not Taicang's.
+    assert_eq!(linked("广东中山市沙溪镇的经验", "沙溪镇"), None);
+    assert_eq!(linked("廣東省沙溪鎮", "沙溪鎮"), None);
+    assert_eq!(linked("太仓市沙溪镇的经验", "沙溪镇").as_deref(), Some("cn-320585101"));
+    // A town of the same city still fits, though the outlines hang 周庄 from Suzhou.
+    assert_eq!(linked("昆山市周庄镇", "周庄镇").as_deref(), Some("gn-1784074"));
+    assert_eq!(linked("上海嘉定安亭", "安亭").as_deref(), Some("cn-310114103"));
+}
+
+#[test]
+fn streets_named_after_places_are_no_mentions_of_them() {
+    for (text, name) in [
+        ("南京路步行街和北京东路的商业更新", "北京"),
+        ("沿上海路向东", "上海"),
+        ("长江路沿线的改造", "长江"),
+        ("苏州大道两侧", "苏州"),
+    ] {
+        assert_eq!(linked(text, name), None, "{name} in {text}: {:?}", links(text));
+    }
+    assert_eq!(linked("完善太仓路网", "太仓").as_deref(), Some("taicang"));
+    assert_eq!(linked("苏州街头巷尾", "苏州").as_deref(), Some("suzhou"));
+    // Shanghai's Suzhou Creek is a river of its own, not the city inside its name.
+    assert_eq!(linked("苏州河沿岸的老码头", "苏州河").as_deref(), Some("water-suzhou-creek"));
+    assert_eq!(linked("蘇州河沿岸", "蘇州河").as_deref(), Some("water-suzhou-creek"));
+}
+
+#[test]
+fn planning_regions_and_zone_abbreviations_link() {
+    let text = "长三角生态绿色一体化发展示范区建设提速，长三角港口群一体化走在前列，長江三角洲地區協同。";
+    let ids: Vec<String> = links(text).into_iter().map(|(_, id, _)| id).collect();
+    assert_eq!(ids, ["region-yrd-demonstration-zone", "region-yangtze-delta", "region-yangtze-delta"]);
+    let g = &atlas().gazetteer;
+    let zone = g.get("region-yrd-demonstration-zone").expect("shipped");
+    let [lon, lat] = zone.lon_lat.expect("a point");
+    // Between Qingpu, Wujiang and Jiashan, reaching all three.
+    assert!((120.8..121.0).contains(&lon) && (30.95..31.15).contains(&lat), "{lon},{lat}");
+    assert!(zone.accuracy_m.is_some_and(|a| (30_000.0..60_000.0).contains(&a)));
+    for (text, name, id) in [
+        ("常熟高新区与常熟经开区", "常熟高新区", "cn-320581402"),
+        ("常熟高新区与常熟经开区", "常熟经开区", "cn-320581401"),
+        ("吴中经济技术开发区", "吴中经济技术开发区", "cn-320506404"),
+        ("崑山經濟技術開發區", "崑山經濟技術開發區", "cn-320583400"),
+        ("吴江经开区", "吴江经开区", "cn-320509400"),
+    ] {
+        assert_eq!(linked(text, name).as_deref(), Some(id), "{text}: {:?}", links(text));
+    }
+}

@@ -20,6 +20,9 @@ pub enum Level {
     Zone,
     /// A named lake, river, canal or estuary: its code is its id, not a statistics code.
     Water,
+    /// A planning region that a cited document defines as a set of units (长三角): placed at
+    /// their mean, with an accuracy that reaches all of them.
+    Region,
 }
 
 impl Level {
@@ -31,6 +34,7 @@ impl Level {
             "township" => Level::Township,
             "zone" => Level::Zone,
             "water" => Level::Water,
+            "region" => Level::Region,
             _ => return None,
         })
     }
@@ -43,6 +47,7 @@ impl Level {
             Level::Township => "township",
             Level::Zone => "zone",
             Level::Water => "water",
+            Level::Region => "region",
         }
     }
 }

@@ -247,8 +247,10 @@ impl<'a> Resolver<'a> {
         let (mut sum, mut n) = ([0.0f64; 2], 0usize);
         for (text, matches) in passages {
             cx.starts.push(cx.anchors.len());
+            let mut prev: Option<(usize, usize)> = None;
             for r in matches {
-                let anchor = self.anchor(r, text);
+                let anchor = self.anchor(r, text).filter(|a| !self.misplaced(r, text, prev, a.place));
+                prev = anchor.map(|a| (r.end, a.place));
                 cx.anchors.push(anchor);
                 if let Some(a) = anchor
                     && cx.named.insert(a.place)
@@ -293,7 +295,9 @@ impl<'a> Resolver<'a> {
         let mut here_implied: HashSet<usize> = here.iter().flat_map(|&p| self.g.ancestors(p).skip(1)).collect();
         let mut prev: Option<(usize, usize)> = None;
         for (r, anchor) in matches.iter().zip(anchors) {
-            let res = anchor.or_else(|| self.weigh(r, text, prev, &here, &here_implied, cx));
+            let res = anchor
+                .or_else(|| self.weigh(r, text, prev, &here, &here_implied, cx))
+                .filter(|x| !self.misplaced(r, text, prev, x.place));
             if let Some(x) = res {
                 prev = Some((r.end, x.place));
                 if here.insert(x.place) {
@@ -304,6 +308,30 @@ impl<'a> Resolver<'a> {
             }
             out.push(res);
         }
+    }
+
+    /// Whether what the words around a match say rules out `place`: the name is a road's
+    /// (北京东路, 上海路), or a township named right after a city or county that it does not lie
+    /// in (中山市沙溪镇 is Zhongshan's, not Taicang's 沙溪镇; the atlas has no towns of
+    /// Guangdong). `prev` is the previous match's end and place.
+    fn misplaced(&self, r: &RawMatch, text: &str, prev: Option<(usize, usize)>, place: usize) -> bool {
+        if names_a_road(text.get(r.end..).unwrap_or_default()) {
+            return true;
+        }
+        let g = self.g;
+        let Some((_, before)) = prev.filter(|&(end, _)| end == r.start) else { return false };
+        if !matches!(g.places[place].level, Some(Level::Township | Level::Zone))
+            || !matches!(g.places[before].level, Some(Level::Province | Level::Prefecture | Level::County))
+        {
+            return false;
+        }
+        // The city the name before it belongs to (itself when it is a city or province): a town
+        // of that city still fits (崑山周莊, though the outlines hang 周莊 from Suzhou).
+        let city = g
+            .ancestors(before)
+            .find(|&a| matches!(g.places[a].level, Some(Level::Province | Level::Prefecture)))
+            .unwrap_or(before);
+        !g.is_within(place, city)
     }
 
     /// The few words around a match, folded (simplified script, as jieba's dictionary is), and
@@ -505,6 +533,35 @@ const TITLES: &[&str] = &[
 /// Whether the text just before `start` is a title, so what follows is a person.
 fn after_title(folded: &str, start: usize) -> bool {
     folded.get(..start).is_some_and(|before| TITLES.iter().any(|t| before.ends_with(t)))
+}
+
+/// Whether `after`, the text right after a name, makes the name a street's: 北京东路, 人民大道,
+/// 上海路 and 苏州街 are streets, while 太仓路网 (Taicang's roads), 苏州街头 (Suzhou's streets) and
+/// 去上海路上 (on the way to Shanghai) still name the place.
+///
+/// ```
+/// use port_atlas::text::resolve::names_a_road;
+/// assert!(names_a_road("东路步行街"));
+/// assert!(names_a_road("路123号"));
+/// assert!(names_a_road("大道"));
+/// assert!(!names_a_road("路网建设"));
+/// assert!(!names_a_road("街道办事处"));
+/// assert!(!names_a_road("港区"));
+/// ```
+pub fn names_a_road(after: &str) -> bool {
+    const WAYS: &[&str] = &["东路", "東路", "西路", "南路", "北路", "中路", "大道", "大街"];
+    if WAYS.iter().any(|w| after.starts_with(w)) {
+        return true;
+    }
+    let mut chars = after.chars();
+    let (Some(first), next) = (chars.next(), chars.next()) else { return false };
+    // What follows 路 or 街 when the words are about the place, not a street named after it.
+    let not_a_road = match first {
+        '路' => "段网網线線径徑况況面口演过過上基灯燈边邊桥橋政费費程途",
+        '街' => "道区區头頭景巷坊",
+        _ => return false,
+    };
+    next.is_none_or(|c| !not_a_road.contains(c))
 }
 
 /// Suzhou's centre: the prior for a document that names no place with a position.

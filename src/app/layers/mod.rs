@@ -756,8 +756,9 @@ mod tests {
         }
         std::fs::write(&path, layer.to_geojson_string()).unwrap();
         let mut app = app();
+        let new = LayerId(app.world().resource::<AtlasRes>().atlas.layers.len());
         app.world_mut().write_message(AtlasCommand::LoadLayer(path));
-        run_until(&mut app, |a| a.world().resource::<LayerView>().get(LayerId(6)).is_some_and(|l| l.shown));
+        run_until(&mut app, |a| a.world().resource::<LayerView>().get(new).is_some_and(|l| l.shown));
         let problems = app.world().resource::<Problems>();
         assert!(problems.is_empty(), "{:?}", problems.list.iter().take(3).collect::<Vec<_>>());
         std::fs::remove_dir_all(&dir).ok();
