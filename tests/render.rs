@@ -362,7 +362,11 @@ fn qgis_project_opens_valid_and_renders() {
     assert_eq!(r["ok"], true, "{r}");
     assert_eq!(r["project_crs"], "EPSG:4326", "a project CRS QGIS accepts: {r}");
     let layers = r["layers"].as_array().unwrap();
-    assert_eq!(layers.len(), 8, "six layers, ports and sites each split into areas and points: {r}");
+    assert_eq!(
+        layers.len(),
+        9,
+        "six layers, ports and sites each split into areas and points, and the places the report names that no layer draws: {r}"
+    );
     for l in layers {
         assert_eq!(l["valid"], true, "{l}");
         assert_eq!(l["crs"], "EPSG:4326", "{l}");
@@ -370,7 +374,7 @@ fn qgis_project_opens_valid_and_renders() {
         assert!(l["features"].as_i64().unwrap() > 0, "{l}");
     }
     let total: i64 = layers.iter().map(|l| l["features"].as_i64().unwrap()).sum();
-    assert_eq!(total, 40);
+    assert_eq!(total, 41, "40 features and 長三角");
     let painted = r["painted_samples"].as_f64().unwrap() / r["samples"].as_f64().unwrap();
     assert!(painted > 0.3, "rendered map is mostly blank: {painted}");
 

@@ -13,6 +13,7 @@
 use bevy::asset::{RenderAssetUsages, uuid_handle};
 use bevy::camera::RenderTarget;
 use bevy::camera::visibility::RenderLayers;
+use bevy::math::DVec2;
 use bevy::mesh::MeshVertexBufferLayoutRef;
 use bevy::prelude::*;
 use bevy::render::render_resource::{
@@ -110,6 +111,16 @@ impl Bake {
 /// Scales that draw the same pixels (the view's scale is exact once a zoom settles).
 pub fn same_scale(a: f64, b: f64) -> bool {
     ((a - b) / b).abs() < 1e-3
+}
+
+/// Whether a tile centred at `tile` (local metres), `extent_m` wide, lies in the ring one tile
+/// wide around the view (centred at `view`, `half` its half-size in metres) without touching the
+/// view: where panning brings tiles from next. Held tiles there are baked ahead, so a tile
+/// enters the view as its square rather than as meshes.
+pub fn in_margin(tile: DVec2, extent_m: f64, view: DVec2, half: DVec2) -> bool {
+    let d = (tile - view).abs();
+    let touches = |reach: f64| d.x < half.x + reach && d.y < half.y + reach;
+    touches(extent_m * 1.5) && !touches(extent_m * 0.5)
 }
 
 /// The side in pixels of a tile `extent_m` wide baked at `scale` m/px, when worth baking.
@@ -300,5 +311,15 @@ mod tests {
         b.reset(&mut gone);
         assert_eq!(gone, [Entity::PLACEHOLDER]);
         assert!(!b.covers(10.0, 3));
+    }
+
+    #[test]
+    fn the_ring_around_the_view_is_baked_ahead() {
+        let (view, half) = (DVec2::ZERO, DVec2::new(800.0, 500.0));
+        // A 400 m tile whose nearest edge is 100 m right of the view: next to come in.
+        assert!(in_margin(DVec2::new(1100.0, 0.0), 400.0, view, half));
+        assert!(in_margin(DVec2::new(-1100.0, 650.0), 400.0, view, half), "diagonally too");
+        assert!(!in_margin(DVec2::new(700.0, 0.0), 400.0, view, half), "on screen: baked as it is");
+        assert!(!in_margin(DVec2::new(1500.0, 0.0), 400.0, view, half), "two tiles out");
     }
 }

@@ -526,10 +526,12 @@ fn request(
                     *v = want_v;
                 }
             }
+            // A tile baked ahead, off screen, is drawn for its camera (the view's own culls it).
+            let drawn = on || slot.bake.in_progress();
             for &(e, sub, part, typical_m) in &slot.entities {
                 // Outlines of features a few pixels wide would be a mesh of lines, costly on a
                 // CPU rasteriser and unreadable: drawn once the features are big enough.
-                let sub_on = on
+                let sub_on = drawn
                     && !baked
                     && l.styles.get(sub).is_some_and(|s| s.visible)
                     && (part != Part::Outline || typical_m / map.scale >= OUTLINE_MIN_PX);
@@ -660,16 +662,18 @@ fn bake_tiles(
     if busy || !map.viewport_known || !bake::same_scale(map.scale, map.target_scale) {
         return;
     }
+    // Tiles on screen first, then held tiles of the ring around the view, nearest first.
     let mut best: Option<(f64, usize, TileId)> = None;
+    let mut ahead: Option<(f64, usize, TileId)> = None;
+    let half = (map.viewport.size().as_dvec2() / 2.0) * map.scale;
     for (li, l) in layers.iter().enumerate() {
+        let zoom = l.info.as_ref().map(|i| plan::data_zoom(map.scale, i.min_zoom, i.max_zoom));
         for (t, slot) in &l.tiles {
             // Drawn for a few frames first: their pipelines exist and the meshes are on the GPU,
             // so the off-screen camera draws them from its first frame.
-            let ready = slot.last_shown == *frame
-                && slot.uploaded
-                && *frame >= slot.uploaded_frame + baking.settle_frames()
-                && !slot.entities.is_empty();
-            if !ready || slot.bake.covers(map.scale, l.bake_epoch) {
+            let settled =
+                slot.uploaded && *frame >= slot.uploaded_frame + baking.settle_frames() && !slot.entities.is_empty();
+            if !settled || slot.bake.covers(map.scale, l.bake_epoch) {
                 continue;
             }
             let tf = bake::TileFrame::of(*t, &res.frame);
@@ -677,12 +681,23 @@ fn bake_tiles(
                 continue;
             }
             let d = (tf.center.as_dvec2() - map.center).length_squared();
-            if best.is_none_or(|b| d < b.0) {
-                best = Some((d, li, *t));
+            let slot_for = if slot.last_shown == *frame {
+                &mut best
+            } else if baking.warm
+                && l.visible
+                && zoom == Some(t.z)
+                && bake::in_margin(tf.center.as_dvec2(), tf.extent_m, map.center, half)
+            {
+                &mut ahead
+            } else {
+                continue;
+            };
+            if slot_for.is_none_or(|b| d < b.0) {
+                *slot_for = Some((d, li, *t));
             }
         }
     }
-    let Some((_, li, t)) = best else { return };
+    let Some((_, li, t)) = best.or(ahead) else { return };
     let base = z::tiles(res.atlas.layers.iter().rposition(|l| l.meta.basemap));
     let l = &mut layers[li];
     let epoch = l.bake_epoch;
