@@ -349,9 +349,28 @@ class Place:
         self.acc = None
         self.source = ""
         self.notes = []
+        self.extent = []          # a region's drawn outline, [(lon, lat), ...]
 
     def set_point(self, lon, lat, acc, source):
         self.lon, self.lat, self.acc, self.source = lon, lat, int(acc), source
+
+
+def convex_hull(points):
+    """Counter-clockwise hull (Andrew's monotone chain), closed, rounded to 4 decimals."""
+    pts = sorted(set((round(x, 4), round(y, 4)) for x, y in points))
+
+    def half(seq):
+        out = []
+        for p in seq:
+            while len(out) >= 2 and ((out[-1][0] - out[-2][0]) * (p[1] - out[-2][1])
+                                     - (out[-1][1] - out[-2][1]) * (p[0] - out[-2][0])) <= 0:
+                out.pop()
+            out.append(p)
+        return out
+
+    lower, upper = half(pts), half(reversed(pts))
+    ring = lower[:-1] + upper[:-1]
+    return ring + ring[:1]
 
 
 def read_csv(path):
@@ -1150,6 +1169,15 @@ def main():
         g.aliases = [a for a in r["aliases"].split("|") if a]
         g.set_point(lon, lat, acc, r["source"])
         g.notes = [f"mean of {len(members)} members' points", f"area {r['area_km2']} km2", r["note"]]
+        # What the map draws for it: the convex hull of discs (each member's share of the area)
+        # around its members' points, a rough extent rather than a point's uncertainty.
+        rim = []
+        for q in members:
+            kx = share_m / (111320.0 * math.cos(math.radians(q.lat)))
+            ky = share_m / 110540.0
+            rim += [(q.lon + kx * math.cos(a * math.pi / 12), q.lat + ky * math.sin(a * math.pi / 12))
+                    for a in range(24)]
+        g.extent = convex_hull(rim)
         places[g.code] = g
         by_level["region"].append(g)
         rep.regions.append(f"{g.code} {g.name}: {len(members)} members, {lon:.5f},{lat:.5f} ±{acc} m")
@@ -1167,6 +1195,8 @@ def main():
         shorts = "|".join(s + ("*" if s in p.flags else "") for s in p.shorts)
         fields = [p.code, p.level, p.parent, p.name, p.hant, shorts, "|".join(aliases), p.name_en,
                   f"{p.lon:.6f}", f"{p.lat:.6f}", str(p.acc), p.source, "; ".join(p.notes)]
+        if p.extent:
+            fields.append(" ".join(f"{x:.4f},{y:.4f}" for x, y in p.extent))
         for fld in fields:
             if "\t" in fld or "\n" in fld or "\r" in fld:
                 die(f"bad field in {p.code}: {fld!r}")
@@ -1189,7 +1219,8 @@ def main():
         "# accuracy_m: radius in metres within which the place's representative point should lie.",
         "# short forms: '|'-separated, simplified; a trailing '*' marks a common word (see the report).",
         "# columns: code\tlevel\tparent\tname_zh_hans\tname_zh_hant\tshort_forms\taliases\tname_en\t"
-        "lon\tlat\taccuracy_m\tsource\tnote",
+        "lon\tlat\taccuracy_m\tsource\tnote[\textent]",
+        "# extent (regions only): the outline the map draws, 'lon,lat lon,lat ...', a closed ring.",
     ]
     os.makedirs(args.out_dir, exist_ok=True)
     out = os.path.join(args.out_dir, "region-gazetteer.tsv")

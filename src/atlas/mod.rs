@@ -555,20 +555,26 @@ impl Atlas {
     }
 }
 
-/// A mentioned place as a feature: a 48-sided disc of its accuracy's radius (at least 300 m, so
-/// a precise point stays visible and clickable; at most 60 km, so a region as wide as 长三角 does
-/// not cover the map), carrying its names, level, code, source and its accuracy as the table
-/// gives it.
+/// A mentioned place as a feature: the line around a planning region's extent, or a 48-sided disc of its
+/// accuracy's radius (at least 300 m, so a precise point stays visible and clickable; at most
+/// 60 km), carrying its names, level, code, source and its accuracy as the table gives it.
 fn mentioned_feature(p: &crate::gazetteer::Place, lon: f64, lat: f64, parent: Option<&str>) -> Feature {
     let accuracy = p.accuracy_m.unwrap_or(5_000.0);
     let r = accuracy.clamp(300.0, 60_000.0);
     let (dx, dy) = (r / (111_320.0 * lat.to_radians().cos().max(0.01)), r / 110_540.0);
-    let ring: Vec<(f64, f64)> = (0..=48)
-        .map(|k| {
-            let a = (k % 48) as f64 / 48.0 * std::f64::consts::TAU;
-            (lon + dx * a.cos(), lat + dy * a.sin())
-        })
-        .collect();
+    // A planning region is drawn as the line around its extent: a disc around the mean of 41
+    // cities would show 长三角 as a spot near Liyang, and a filled hull would tint every map of
+    // the region.
+    let ring: Vec<(f64, f64)> = if p.extent.len() >= 4 {
+        p.extent.iter().map(|&[x, y]| (x, y)).collect()
+    } else {
+        (0..=48)
+            .map(|k| {
+                let a = (k % 48) as f64 / 48.0 * std::f64::consts::TAU;
+                (lon + dx * a.cos(), lat + dy * a.sin())
+            })
+            .collect()
+    };
     let mut extra = serde_json::Map::new();
     if let Some(code) = &p.admin_code {
         extra.insert("admin_code".into(), json!(code));
@@ -580,7 +586,7 @@ fn mentioned_feature(p: &crate::gazetteer::Place, lon: f64, lat: f64, parent: Op
         extra.insert("parent".into(), json!(parent));
     }
     extra.insert("lon_lat".into(), json!([lon, lat]));
-    if r != accuracy {
+    if r != accuracy && p.extent.is_empty() {
         extra.insert("drawn_radius_m".into(), json!(r));
     }
     if !p.note.is_empty() {
@@ -595,7 +601,11 @@ fn mentioned_feature(p: &crate::gazetteer::Place, lon: f64, lat: f64, parent: Op
         accuracy: crate::geodata::Accuracy::Metres(accuracy),
         source: p.source.clone(),
         extra,
-        geometry: geo::Geometry::Polygon(geo::Polygon::new(geo::LineString::from(ring), vec![])),
+        geometry: if p.extent.is_empty() {
+            geo::Geometry::Polygon(geo::Polygon::new(geo::LineString::from(ring), vec![]))
+        } else {
+            geo::Geometry::LineString(geo::LineString::from(ring))
+        },
     }
 }
 

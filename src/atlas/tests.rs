@@ -91,6 +91,9 @@ fn builtin_atlas_checks_clean_and_lies_in_the_region() {
     assert_eq!(atlas.layers[6].id, MENTIONED_LAYER);
     let mentioned: Vec<&str> = atlas.layers[6].features.iter().map(|f| f.id.as_str()).collect();
     assert_eq!(mentioned, ["region-yangtze-delta"]);
+    // Drawn as the hull of its 41 cities, from Anhui to Shanghai's coast, not as a disc.
+    let b = atlas.layers[6].features[0].bounds().expect("an outline");
+    assert!(b.min().x < 116.0 && b.max().x > 121.8 && b.min().y < 28.5 && b.max().y > 34.5, "{b:?}");
     for l in atlas.layers.iter().filter(|l| l.id != MENTIONED_LAYER) {
         let b = l.bounds().expect("non-empty layer");
         assert!(in_region(&b), "{} bounds {b:?} outside {REGION:?}", l.id);

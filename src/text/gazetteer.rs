@@ -54,6 +54,10 @@ pub struct Place {
     /// From the atlas's or the planner's layers or `gazetteer.json`: its names are trusted as
     /// written, and it wins a name it shares with a regional place.
     pub curated: bool,
+    /// The outline a planning region is drawn with (the hull of its members), as a closed ring
+    /// of [lon, lat]; empty for every other place, which is drawn from its point and accuracy.
+    #[serde(skip)]
+    pub extent: Vec<[f64; 2]>,
 }
 
 impl Place {
@@ -75,6 +79,7 @@ impl Place {
             source: String::new(),
             note: String::new(),
             curated: true,
+            extent: Vec::new(),
         }
     }
 
@@ -438,6 +443,7 @@ impl Gazetteer {
                     p.bounds = Some(Rect::new((r.lon_lat[0], r.lon_lat[1]), (r.lon_lat[0], r.lon_lat[1])));
                     p.source = r.source.to_string();
                     p.note = r.note.to_string();
+                    p.extent = r.extent.clone();
                     self.push(p);
                     self.places.len() - 1
                 }

@@ -75,6 +75,9 @@ pub struct RegionEntry<'a> {
     pub accuracy_m: f64,
     pub source: &'a str,
     pub note: &'a str,
+    /// What the map draws for a planning region: a closed ring of [lon, lat] (empty for
+    /// everything else, which is drawn from its point and accuracy).
+    pub extent: Vec<[f64; 2]>,
 }
 
 /// A row that cannot be used, with its 1-based line.
@@ -144,7 +147,21 @@ fn parse_row(line: &str) -> Result<RegionEntry<'_>, String> {
         accuracy_m: number(10, "accuracy")?,
         source: cols[11],
         note: cols.get(12).copied().unwrap_or(""),
+        extent: ring(cols.get(13).copied().unwrap_or(""))?,
     })
+}
+
+/// `lon,lat lon,lat ...` as a ring; empty text is no ring.
+fn ring(s: &str) -> Result<Vec<[f64; 2]>, String> {
+    s.split_whitespace()
+        .map(|pair| {
+            let (x, y) = pair.split_once(',').ok_or_else(|| format!("extent point {pair:?} is not lon,lat"))?;
+            match (x.parse::<f64>(), y.parse::<f64>()) {
+                (Ok(x), Ok(y)) if (-180.0..=180.0).contains(&x) && (-90.0..=90.0).contains(&y) => Ok([x, y]),
+                _ => Err(format!("extent point {pair:?} is not a longitude and latitude")),
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -157,12 +174,17 @@ mod tests {
             32\tprovince\t\t江苏省\t江蘇省\t江苏\t\tJiangsu\t118.763232\t32.061707\t1000\tcpca\t\n\
             320585101\ttownship\t320585\t沙溪镇\t沙溪鎮\t沙溪\t\tShaxi\t121.05\t31.55\t2000\tGeoNames 1\t\n\
             3201\tprefecture\t32\t大桥镇\t大橋鎮\t大桥*\t\t\t200\t31\t1\tx\t\n\
-            bad\n";
+            bad\n\
+            r\tregion\t\t长三角\t長三角\t\t\t\t119\t31.5\t480000\tplan\tnote\t118,30 121,30 120,33 118,30\n\
+            r2\tregion\t\t长三角\t長三角\t\t\t\t119\t31.5\t480000\tplan\tnote\t118,30 north\n";
         let (rows, errors) = parse(text);
-        assert_eq!(rows.len(), 2);
+        assert_eq!(rows.len(), 3);
+        assert_eq!(rows[2].extent, [[118.0, 30.0], [121.0, 30.0], [120.0, 33.0], [118.0, 30.0]]);
+        assert!(rows[1].extent.is_empty());
+        assert_eq!(errors.len(), 3);
+        assert!(errors[2].message.contains("\"north\""), "{}", errors[2]);
         assert_eq!(rows[1].short_names, vec![ShortName { name: "沙溪".into(), common: false }]);
         assert_eq!(rows[1].level, Level::Township);
-        assert_eq!(errors.len(), 2);
         assert_eq!(errors[0].line, 4);
         assert!(errors[0].message.contains("not a longitude"), "{}", errors[0]);
         assert_eq!(errors[1].line, 5);
