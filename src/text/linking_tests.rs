@@ -71,6 +71,10 @@ fn everyday_words_and_people_are_no_places() {
         ("新区建设全面提速", "新区"),
         ("城南片区更新改造", "城南"),
         ("市委书记曹路宝主持会议", "曹路"),
+        ("昆山市张浦同志、马陆同志牵头推进", "张浦"),
+        ("上海浦东新区发展 曹路宝主持会议", "曹路"),
+        ("太仓市王沙溪说，要抓好落实", "沙溪"),
+        ("楊舍鎮作為主城區承擔綜合服務功能", "城區"),
         ("加强合作，推进建设", "合作"),
         ("深化与南通海门区、启东市的跨江合作", "合作"),
         ("崇明区加快生态岛建设", "建设"),
@@ -248,5 +252,15 @@ fn planning_regions_and_zone_abbreviations_link() {
         ("吴江经开区", "吴江经开区", "cn-320509400"),
     ] {
         assert_eq!(linked(text, name).as_deref(), Some(id), "{text}: {:?}", links(text));
+    }
+}
+
+#[test]
+fn towns_after_a_one_character_word_link() {
+    // jieba's HMM once glued these to the character before them (以沙溪, 向璜), and they never linked.
+    let text = "太仓市以沙溪为中心，向璜泾延伸；昆山以花桥经济开发区为桥头堡。";
+    let ids: Vec<String> = links(text).into_iter().map(|(_, id, _)| id).collect();
+    for id in ["cn-320585101", "cn-320585104", "cn-320583104"] {
+        assert!(ids.iter().any(|i| i == id), "{id} missing from {ids:?}");
     }
 }

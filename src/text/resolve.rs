@@ -365,8 +365,13 @@ impl<'a> Resolver<'a> {
         let short = cands.iter().all(|c| c.kind != NameKind::Full);
         let mut scratch = self.scratch.borrow_mut();
         let (window, start, end) = if short { self.window(text, r, &mut scratch) } else { ("", 0, 0) };
-        // A person's name after a title (书记曹路宝) is no place.
-        if short && after_title(window, start) {
+        // A person's name after a title (书记曹路宝) or before a form of address (张浦同志) is
+        // no place.
+        if short
+            && (after_title(window, start)
+                || before_address(window.get(end..).unwrap_or_default())
+                || names_a_person(window, start, end))
+        {
             return None;
         }
         // How a short name fits the words around it: segmenting is the costly step, so it is
@@ -481,9 +486,15 @@ impl<'a> Resolver<'a> {
             }
             [] => {}
         }
-        // Several far places share a full name: linked, but marked for the planner to settle.
+        // Several far places share a full name: linked, but marked for the planner to settle;
+        // unless the name is also an everyday word or inside one (主城区 is no district 城区).
         let full: Vec<&Candidate> = usable.iter().copied().filter(|c| c.kind == NameKind::Full).collect();
         if !full.is_empty() {
+            let mut buf = Vec::new();
+            let (w, s, e) = self.window(text, r, &mut buf);
+            if word_frequency(w.get(s..e).unwrap_or_default()) >= EVERYDAY || self.fit(w, s, e) < WordFit::Bounded {
+                return None;
+            }
             return pick(self.nearest(&full, cx.centre), Reason::Ambiguous { others }, WordFit::Whole);
         }
         None
@@ -529,6 +540,48 @@ const TITLES: &[&str] = &[
     "副市长",
     "总裁",
 ];
+
+/// Forms of address that follow a person's name (张浦同志, 马陆先生) and never a place's.
+const ADDRESSES: &[&str] = &["同志", "先生", "女士", "老师", "师傅"];
+
+/// Whether `after`, the text right after a name, addresses a person by it.
+fn before_address(after: &str) -> bool {
+    ADDRESSES.iter().any(|a| after.starts_with(a))
+}
+
+/// Common surnames, less those that are also prepositions (于, 向): a name that starts with one,
+/// or follows one, may be a person's.
+const SURNAMES: &str = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔汤";
+
+/// What a person does in a report's sentences, right after their name.
+const PERSON_VERBS: &[&str] =
+    &["主持", "指出", "强调", "表示", "要求", "出席", "参加", "讲话", "介绍", "会见", "调研", "一行", "说"];
+
+/// Whether a name in `window[start..end]` is part of a person's name by what follows it: one more
+/// character and a verb (曹路宝主持: a surname-led name and its last character), or a surname
+/// right before it and a verb right after (王沙溪说). A town is not said to preside.
+///
+/// ```
+/// use port_atlas::text::resolve::names_a_person;
+/// let w = "苏州港发展 曹路宝主持会议";
+/// let s = w.find("曹路").unwrap();
+/// assert!(names_a_person(w, s, s + "曹路".len()));
+/// let w = "以沙溪为中心";
+/// let s = w.find("沙溪").unwrap();
+/// assert!(!names_a_person(w, s, s + "沙溪".len()));
+/// ```
+pub fn names_a_person(window: &str, start: usize, end: usize) -> bool {
+    let (Some(before), Some(name), Some(after)) = (window.get(..start), window.get(start..end), window.get(end..))
+    else {
+        return false;
+    };
+    let verb = |s: &str| PERSON_VERBS.iter().any(|v| s.starts_with(v));
+    let surname = |c: Option<char>| c.is_some_and(|c| SURNAMES.contains(c));
+    let mut rest = after.chars();
+    let one_more = rest.next().is_some_and(|c| !c.is_ascii() && !c.is_whitespace());
+    (surname(name.chars().next()) && one_more && verb(rest.as_str()))
+        || (surname(before.chars().next_back()) && verb(after))
+}
 
 /// Whether the text just before `start` is a title, so what follows is a person.
 fn after_title(folded: &str, start: usize) -> bool {

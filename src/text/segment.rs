@@ -13,10 +13,50 @@ use jieba_rs::Jieba;
 /// words to compete with the name, few enough to keep each check to microseconds.
 pub(crate) const WINDOW_CHARS: usize = 6;
 
-/// jieba's dictionary, loaded once per process on first use (about 0.2 s, on the linking thread).
+/// jieba's dictionary, loaded once per process on first use (about 0.2 s, on the linking thread),
+/// with the region's town and water names added as words.
 fn jieba() -> &'static Jieba {
     static JIEBA: OnceLock<Jieba> = OnceLock::new();
-    JIEBA.get_or_init(Jieba::new)
+    JIEBA.get_or_init(|| {
+        let mut j = Jieba::new();
+        for name in place_words(crate::text::region::REGION_TSV) {
+            let known = matches!(j.cut(name, false).as_slice(), [only] if only.word == name);
+            if !known {
+                j.add_word(name, Some(PLACE_WORD_FREQ), Some("ns"));
+            }
+        }
+        j
+    })
+}
+
+/// The corpus count given to a town's short name that jieba does not know: a rare word, so any
+/// dictionary word across it still wins (长江大桥 over 大桥), but one the segmenter no longer glues
+/// to the character before it. Without it, jieba's HMM reads 以沙溪为中心 as 以沙溪 / 为 / 中心
+/// and 向璜泾延伸 as 向璜 / 泾, and the town never links. The price: a person whose given name
+/// starts with a town's (曹路宝) splits there too, so titles and context must rule them out.
+const PLACE_WORD_FREQ: usize = 20;
+
+/// Short names of the table's townships, zones and waters that are not everyday words (the
+/// table marks those with `*`): the names jieba must see as words for the region's towns to
+/// link where a report writes them without a suffix.
+///
+/// ```
+/// use port_atlas::text::segment::place_words;
+/// let tsv = "code\tlevel\tparent\tname\thant\tshort\n\
+///            320585102\ttownship\t320585\t沙溪镇\t沙溪鎮\t沙溪|大桥*\n\
+///            320585\tcounty\t3205\t太仓市\t太倉市\t太仓\n";
+/// assert_eq!(place_words(tsv).collect::<Vec<_>>(), ["沙溪"]);
+/// ```
+pub fn place_words(tsv: &str) -> impl Iterator<Item = &str> {
+    tsv.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| {
+            let mut cols = l.split('\t');
+            let level = cols.nth(1)?;
+            matches!(level, "township" | "zone" | "water").then(|| cols.nth(3))?
+        })
+        .flat_map(|shorts| shorts.split('|'))
+        .filter(|s| !s.is_empty() && !s.ends_with('*'))
 }
 
 /// Loads the dictionary now (a background thread can warm it before the first document).
@@ -57,7 +97,7 @@ pub fn word_frequency(word: &str) -> usize {
 /// How a name sits among the words jieba finds around it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum WordFit {
-    /// A word runs across its start or end (大桥 in 长江大桥, 曹路 in 曹路宝).
+    /// A word runs across its start or end (大桥 in 长江大桥, 东山 in 东山再起).
     Split,
     /// Its edges are word boundaries, but it is not itself one word (cut into single characters).
     Bounded,
@@ -66,8 +106,8 @@ pub enum WordFit {
 }
 
 /// How `text[start..end]` (byte offsets on char boundaries; simplified script, as the matcher's
-/// folded copy is) fits the words around it. Unknown words (a person's name) are found by
-/// jieba's HMM, so 曹路 in 曹路宝主持 is split even though neither is in the dictionary.
+/// folded copy is) fits the words around it. Unknown words are found by jieba's HMM, so a name
+/// the dictionary does not know can still be split by one that runs across it.
 ///
 /// ```
 /// use port_atlas::text::segment::{word_fit, WordFit};
@@ -117,10 +157,18 @@ mod tests {
     #[test]
     fn names_inside_longer_words_are_split() {
         assert_eq!(fit("长江大桥通车", "大桥"), WordFit::Split);
-        assert_eq!(fit("市委书记曹路宝主持会议", "曹路"), WordFit::Split);
+        assert_eq!(fit("东山再起", "东山"), WordFit::Split);
         assert_eq!(fit("沙溪和浏河两镇", "浏河"), WordFit::Whole);
         assert!(fit("到沙溪", "沙溪") >= WordFit::Bounded, "at the end of the text");
         assert_eq!(fit("沙溪", "沙溪"), WordFit::Whole, "the whole text");
+    }
+
+    #[test]
+    fn towns_after_a_one_character_word_are_words() {
+        // Without the region's names in the dictionary, the HMM glued these to the word before.
+        assert_eq!(fit("以沙溪为中心", "沙溪"), WordFit::Whole);
+        assert_eq!(fit("向璜泾延伸", "璜泾"), WordFit::Whole);
+        assert_eq!(fit("以花桥经济开发区为桥头堡", "花桥"), WordFit::Whole);
     }
 
     #[test]
