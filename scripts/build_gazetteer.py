@@ -106,7 +106,12 @@ ORDINARY_WORDS = {
 DOCUMENTED_VARIANTS = {"320583": ["崑山"],
                        # 虎丘区 and the Suzhou New District (苏州国家高新技术产业开发区) are one
                        # administration over one area ("苏州高新区、虎丘区"); reports name it either way.
-                       "320505": ["苏州高新区", "蘇州高新區", "苏州国家高新技术产业开发区"]}
+                       "320505": ["苏州高新区", "蘇州高新區", "苏州国家高新技术产业开发区"],
+                       # Islands that are one township (长兴镇 is Changxing Island, 横沙乡 Hengsha
+                       # Island) or most of a district (崇明岛): reports name the island.
+                       "310151116": ["长兴岛", "長興島"],
+                       "310151202": ["横沙岛", "橫沙島"],
+                       "310151": ["崇明岛", "崇明島"]}
 
 # jionlp short forms that are cut in the wrong place: (province, name) -> (jionlp's, used).
 # 六枝特区 is 六枝 (特区 is the suffix); 和布克赛尔蒙古自治县 is 和布克赛尔 (和布 is no name).

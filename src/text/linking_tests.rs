@@ -250,6 +250,12 @@ fn planning_regions_and_zone_abbreviations_link() {
         ("吴中经济技术开发区", "吴中经济技术开发区", "cn-320506404"),
         ("崑山經濟技術開發區", "崑山經濟技術開發區", "cn-320583400"),
         ("吴江经开区", "吴江经开区", "cn-320509400"),
+        // The circle of Jiading, Kunshan and Taicang, not the atlas's narrower Kun-Tai zone.
+        ("推进嘉昆太协同创新核心圈建设", "嘉昆太协同创新核心圈", "region-jia-kun-tai"),
+        ("嘉昆太三地联合", "嘉昆太", "region-jia-kun-tai"),
+        // Islands that are a township.
+        ("崇明區長興島、橫沙島", "長興島", "cn-310151116"),
+        ("崇明區長興島、橫沙島", "橫沙島", "cn-310151202"),
     ] {
         assert_eq!(linked(text, name).as_deref(), Some(id), "{text}: {:?}", links(text));
     }
