@@ -1127,7 +1127,16 @@ def main():
         if r["left_out"]:
             rep.waters_dropped.append(f"{label}: {r['left_out']}")
             continue
-        if not r["lon"] or not r["accuracy_m"]:
+        near = [c for c in r.get("near", "").split("|") if c]
+        for c in near:
+            if c not in places:
+                die(f"{label}: near {c} is not in the table")
+        # Only places with a point of their own say where the water is.
+        placed = [places[c] for c in near if not places[c].source.startswith("parent ")]
+        if len(placed) < len(near):
+            rep.waters_dropped.append(f"{label}: near places without a point of their own not used: "
+                                      + ", ".join(c for c in near if places[c] not in placed))
+        if (not r["lon"] or not r["accuracy_m"]) and not placed:
             rep.waters_dropped.append(f"{label}: no coordinate found ({r['extent'] or 'extent unknown'})")
             continue
         if r["parent"] and r["parent"] not in places:
@@ -1136,9 +1145,19 @@ def main():
                   places[r["parent"]].province if r["parent"] else "")
         w.hant = r["name_zh_hant"]
         w.aliases = [a for a in r["aliases"].split("|") if a]
-        lon, lat = float(r["lon"]), float(r["lat"])
-        w.set_point(lon, lat, int(r["accuracy_m"]), r["source"])
-        w.notes = [n for n in (r["kind"], r["extent"], r["note"]) if n]
+        derived = ""
+        if r["lon"] and r["accuracy_m"]:
+            lon, lat = float(r["lon"]), float(r["lat"])
+            w.set_point(lon, lat, int(r["accuracy_m"]), r["source"])
+        else:
+            # The mean of the places the page names on it; the water passes within 3 km of each
+            # one's centre, so it lies within the farthest of them plus 3 km.
+            lon = statistics.fmean(q.lon for q in placed)
+            lat = statistics.fmean(q.lat for q in placed)
+            reach = max(dist_m(lon, lat, q.lon, q.lat) + q.acc for q in placed) + 3000
+            w.set_point(lon, lat, int(math.ceil(reach / 1000) * 1000), r["source"])
+            derived = "point: the mean of " + ", ".join(f"{q.name} ({q.code})" for q in placed)
+        w.notes = [n for n in (r["kind"], r["extent"], derived, r["note"]) if n]
         places[w.code] = w
         if not check(w, lon, lat, "cited point"):
             del places[w.code]

@@ -270,3 +270,27 @@ fn towns_after_a_one_character_word_link() {
         assert!(ids.iter().any(|i| i == id), "{id} missing from {ids:?}");
     }
 }
+
+#[test]
+fn waters_without_a_coordinate_sit_among_the_towns_their_sources_name() {
+    let text = "推进太浦河、望虞河清水通道建设，加强澄湖、昆承湖、傀儡湖、尚湖水源地保护，东太湖综合整治。";
+    let ids: Vec<String> = links(text).into_iter().map(|(_, id, _)| id).collect();
+    let g = &atlas().gazetteer;
+    // Each lies between the towns its page names, and its accuracy reaches them all.
+    for (id, [lon0, lat0]) in [
+        ("water-taipu-river", [120.39, 30.95]),
+        ("water-wangyu-river", [120.44, 31.44]),
+        ("water-cheng-lake", [120.89, 31.18]),
+        ("water-kuncheng-lake", [120.85, 31.55]),
+        ("water-kuilei-lake", [120.87, 31.46]),
+        ("water-shang-lake", [120.75, 31.66]),
+        ("water-east-taihu", [120.40, 31.08]),
+    ] {
+        assert!(ids.iter().any(|i| i == id), "{id} missing from {ids:?}");
+        let w = g.get(id).expect("shipped");
+        let [lon, lat] = w.lon_lat.expect("a point");
+        let d = crate::spatial::proj::distance_m((lon, lat), (lon0, lat0));
+        assert!(w.accuracy_m.is_some_and(|a| a > d), "{id}: a named town {d:.0} m away, beyond ±{:?}", w.accuracy_m);
+        assert!(w.source.starts_with("http"), "{id} cites its page");
+    }
+}
