@@ -111,7 +111,13 @@ DOCUMENTED_VARIANTS = {"320583": ["崑山"],
                        # Island) or most of a district (崇明岛): reports name the island.
                        "310151116": ["长兴岛", "長興島"],
                        "310151202": ["横沙岛", "橫沙島"],
-                       "310151": ["崇明岛", "崇明島"]}
+                       "310151": ["崇明岛", "崇明島"],
+                       "320506109": ["西山岛", "西山島"]}
+
+# Former names of renamed townships, which GeoNames may still file the town under: 金庭镇 was 西山镇
+# until 2007 (en.wikipedia "Xishan Island": the town's name was changed to Jinting on 28 June 2007).
+# They become aliases, so a report using the old name links too.
+FORMER_NAMES = {"320506109": ["西山镇"]}
 
 # jionlp short forms that are cut in the wrong place: (province, name) -> (jionlp's, used).
 # 六枝特区 is 六枝 (特区 is the suffix); 和布克赛尔蒙古自治县 is 和布克赛尔 (和布 is no name).
@@ -854,6 +860,9 @@ def main():
             p.notes.append("not in cpca or GeoNames; its parent's point")
 
     # --- townships ------------------------------------------------------------------------------
+    for code, names in sorted(FORMER_NAMES.items()):
+        places[code].aliases.extend(names)
+        rep.trad_alias.append(f"{code} {places[code].name}: {'|'.join(names)} (former name, by hand)")
     towns = by_level["township"] + by_level["zone"]
     wants = []  # (rank, distance, code, entry)
     for p in towns:

@@ -253,6 +253,9 @@ fn planning_regions_and_zone_abbreviations_link() {
         // The circle of Jiading, Kunshan and Taicang, not the atlas's narrower Kun-Tai zone.
         ("推进嘉昆太协同创新核心圈建设", "嘉昆太协同创新核心圈", "region-jia-kun-tai"),
         ("嘉昆太三地联合", "嘉昆太", "region-jia-kun-tai"),
+        // A town filed under its former name (西山镇, renamed 金庭镇 in 2007), and its island.
+        ("金庭镇（西山岛）", "西山岛", "cn-320506109"),
+        ("推进苏州湾沿岸开发", "苏州湾", "water-east-taihu"),
         // Islands that are a township.
         ("崇明區長興島、橫沙島", "長興島", "cn-310151116"),
         ("崇明區長興島、橫沙島", "橫沙島", "cn-310151202"),
@@ -293,4 +296,14 @@ fn waters_without_a_coordinate_sit_among_the_towns_their_sources_name() {
         assert!(w.accuracy_m.is_some_and(|a| a > d), "{id}: a named town {d:.0} m away, beyond ±{:?}", w.accuracy_m);
         assert!(w.source.starts_with("http"), "{id} cites its page");
     }
+}
+
+#[test]
+fn a_renamed_town_is_placed_by_its_former_name() {
+    // GeoNames still files 金庭镇 under 西山镇, on Xishan Island in Taihu, 30 km from Wuzhong's seat.
+    let g = &atlas().gazetteer;
+    let jinting = g.get("cn-320506109").expect("shipped");
+    let [lon, lat] = jinting.lon_lat.expect("a point");
+    assert!((lon - 120.305).abs() < 0.01 && (lat - 31.135).abs() < 0.01, "{lon},{lat}");
+    assert!(jinting.accuracy_m.is_some_and(|a| a <= 2000.0));
 }
