@@ -76,6 +76,10 @@ ACC_STREET_IN_DISTRICT = 10000
 NAME_EN_RADIUS = 30000          # GeoNames full-name entry this close to the cpca point gives name_en
 DISAGREE = 15000                # cpca vs GeoNames further apart than this is noted
 TOWN_RADIUS = 35000             # township GeoNames candidates must lie this close to the county point
+# ... or, in a large county (Pudong's coast, Dongtai's), this close for a full-name match of the
+# same province, or for a short form that is no common word: such a town is no other place's.
+TOWN_RADIUS_FULL = 52500
+TOWN_RADIUS_SHORT = 40000
 ADMIN_GN_RADIUS = {"county": 100000, "prefecture": 300000, "province": 1000000}  # GeoNames fallback
 OUTLINE_TOLERANCE = 1000
 GN_TOWN_SHORT_FREQ = 20         # a GeoNames-only town's short form must be rarer than this in jieba
@@ -883,6 +887,12 @@ def main():
         near = sorted([c for c in cand if c[1] <= TOWN_RADIUS], key=lambda c: (c[0], c[1], c[2]["geonameid"]))
         far = sorted([c for c in cand if c[1] > TOWN_RADIUS and c[2]["province"] == p.province],
                      key=lambda c: (c[1], c[2]["geonameid"]))
+        if not near:
+            stretch = [c for c in far if (c[0] == 0 and c[1] <= TOWN_RADIUS_FULL)
+                       or (c[0] == 1 and c[1] <= TOWN_RADIUS_SHORT and c[3] not in p.flags)]
+            if stretch:
+                near, far = stretch[:1], []
+                p.stretched = stretch[0][1]
         p.cands = near
         if not near and far:
             _, d, e, n = far[0]
@@ -946,6 +956,12 @@ def main():
             else:
                 rep.town_en_skipped.append(f"{p.code} {p.name}: GeoNames {e['geonameid']} {e['name']} "
                                            f"({'/'.join(a for a in e['alternatenames'] if cjk(a))})")
+            if getattr(p, "stretched", None):
+                p.notes.append(f"GeoNames point {d / 1000:.1f} km from the county's, beyond the usual "
+                               f"{TOWN_RADIUS // 1000} km: a {'full-name' if rank == 0 else 'short-form'} match "
+                               f"in the same province")
+                rep.gn_stretched.append(f"{p.code} {p.name}: GeoNames {e['geonameid']} {e['name']} ('{n}') "
+                                        f"{d / 1000:.1f} km from the {county.name} point")
             if rank == 1:
                 p.notes.append(f"GeoNames matched on the short form {n}"
                                + (" (a common word)" if n in p.flags else ""))
@@ -1316,6 +1332,7 @@ class Report:
         self.outline_checked, self.outline_unchecked = Counter(), Counter()
         self.cpca_renamed, self.cpca_by_name, self.cpca_missing, self.disagree = [], [], [], []
         self.flagged, self.flag_exempt, self.gn_dropped, self.admin1_mismatch = [], [], [], []
+        self.gn_stretched = []
         self.trad_alias, self.name_en_other, self.town_en_skipped, self.common_matched = [], [], [], []
         self.widened = {}
         self.waters, self.waters_dropped, self.waters_shared = [], [], []
@@ -1370,6 +1387,8 @@ class Report:
             self.county_from_towns)
         sec("GeoNames matches with admin1 disagreeing with the province (kept: the point fits)",
             self.admin1_mismatch)
+        sec("GeoNames matches taken beyond 35 km (a large county: full name within 52.5 km, or a "
+            "short form that is no common word within 40 km, in the same province)", self.gn_stretched)
         sec("GeoNames matches dropped", self.gn_dropped)
         sec("Township points from a GeoNames entry that is not the township itself (point kept, name_en "
             "left empty)", self.town_en_skipped)
