@@ -118,6 +118,12 @@ DOCUMENTED_VARIANTS = {"320583": ["崑山"],
                        "310151": ["崇明岛", "崇明島"],
                        "320506109": ["西山岛", "西山島"]}
 
+# How far a county without an outline in the atlas reaches from its seat, by a published extent,
+# where that is farther than the towns GeoNames places in it: Chongming district spans 121°09′30″
+# to 121°54′00″ E (http://www.plnmw.com/CompanyRegistration/dcmtnkbbxw.html), so its eastern
+# islands (长兴, 横沙) lie up to 48 km east of the seat at 121.39 E.
+COUNTY_REACH = {"310151": (49000, "121°09′30″-121°54′00″ E")}
+
 # Former names of renamed townships, which GeoNames may still file the town under: 金庭镇 was 西山镇
 # until 2007 (en.wikipedia "Xishan Island": the town's name was changed to Jinting on 28 June 2007).
 # They become aliases, so a report using the old name links too.
@@ -985,6 +991,11 @@ def main():
                 acc = int(math.ceil(extent[county.code] / 1000.0)) * 1000
                 p.notes.append("radius widened to the county's known extent")
                 rep.widened[county.code] = (county.name, acc0, acc)
+            # A county whose published extent reaches farther than its matched towns: the radius
+            # reaches that extent (Chongming's islands run 48 km east of its seat).
+            if county.code in COUNTY_REACH and COUNTY_REACH[county.code][0] > acc:
+                acc = COUNTY_REACH[county.code][0]
+                p.notes.append(f"radius: the county's published extent ({COUNTY_REACH[county.code][1]})")
             # Where the atlas has the county's outline, the town lies somewhere inside it: the
             # radius reaches its farthest corner (桃源 is 35 km from Wujiang's seat).
             own = outlines.get(county.code)
