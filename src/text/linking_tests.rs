@@ -256,6 +256,10 @@ fn planning_regions_and_zone_abbreviations_link() {
         // A town filed under its former name (西山镇, renamed 金庭镇 in 2007), and its island.
         ("金庭镇（西山岛）", "西山岛", "cn-320506109"),
         ("推进苏州湾沿岸开发", "苏州湾", "water-east-taihu"),
+        // The atlas's port areas and free-trade area by the names reports give them.
+        ("常熟港与张家港港错位发展", "常熟港", "changshu-port"),
+        ("常熟港与张家港港错位发展", "张家港港", "zhangjiagang-port"),
+        ("中國（江蘇）自由貿易試驗區蘇州片區聯動創新", "自由貿易試驗區蘇州片區", "suzhou-fta"),
         // Islands that are a township.
         ("崇明區長興島、橫沙島", "長興島", "cn-310151116"),
         ("崇明區長興島、橫沙島", "橫沙島", "cn-310151202"),
