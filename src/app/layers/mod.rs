@@ -175,18 +175,33 @@ fn spawn_task(tess: &mut Tessellation, res: &AtlasRes, layer: usize) {
     if large {
         // The overview first: a few thousand triangles, on screen in a moment.
         let f = features.clone();
-        let task = std::thread::spawn(move || {
-            let out = TessOutput { coarse: Some(coarse_fill(&f, &frame)), ..TessOutput::empty() };
-            Built::new(out, true)
-        });
-        tess.pending.push(Pending { layer, task, done: Arc::new(AtomicUsize::new(0)), total: 0 });
-        // The detail is built when the view first zooms into its band (see `request_detail`), so
-        // panning the overview never competes with a background build.
-        tess.needs_detail.push(layer);
+        let task = std::thread::spawn(move || overview(&f, &frame));
+        take_overview(tess, layer, task);
         return;
     }
     let style = res.atlas.layers[layer].meta.categorized.clone();
     spawn_detail(tess, layer, features, frame, false, style);
+}
+
+/// A large layer's overview mesh: polygons aggregated on a coarse grid.
+fn overview(features: &[Feature], frame: &LocalFrame) -> Built {
+    let out = TessOutput { coarse: Some(coarse_fill(features, frame)), ..TessOutput::empty() };
+    Built::new(out, true)
+}
+
+/// The overview of a layer just read, built on the thread that read it (the app's local frame
+/// is fixed, so it needs nothing from the world): copying 100,000 features to another thread
+/// was the larger part of the frame that added the layer. `None` for a layer drawn whole.
+pub fn overview_off_frame(layer: &crate::geodata::Layer) -> Option<Built> {
+    is_large(&layer.features).then(|| overview(&layer.features, &LocalFrame::default()))
+}
+
+/// Takes a large layer's overview (being built, or built) and leaves its detail for when the
+/// view first zooms into its band (see `request_detail`), so panning the overview never
+/// competes with a background build.
+fn take_overview(tess: &mut Tessellation, layer: usize, task: std::thread::JoinHandle<Built>) {
+    tess.pending.push(Pending { layer, task, done: Arc::new(AtomicUsize::new(0)), total: 0 });
+    tess.needs_detail.push(layer);
 }
 
 fn spawn_detail(
@@ -411,10 +426,11 @@ pub fn finish_loads(
     }
     for (path, r) in done {
         match r {
-            ReadOutcome::Layers(opened) => {
+            ReadOutcome::Layers(opened, mut overviews) => {
                 problems.extend(opened.diagnostics);
                 let mut bounds = Vec::new();
-                for layer in opened.layers {
+                overviews.resize_with(opened.layers.len(), || None);
+                for (layer, ready) in opened.layers.into_iter().zip(overviews) {
                     let t = std::time::Instant::now();
                     let i = res.atlas.add_layer(layer);
                     info!(
@@ -425,7 +441,10 @@ pub fn finish_loads(
                     let id = view.push(&res.atlas.layers[i].meta);
                     debug_assert_eq!(id, LayerId(i), "layer records follow the atlas");
                     res.reindex();
-                    spawn_task(&mut tess, &res, i);
+                    match ready.filter(|_| res.frame == LocalFrame::default()) {
+                        Some(built) => take_overview(&mut tess, i, std::thread::spawn(move || built)),
+                        None => spawn_task(&mut tess, &res, i),
+                    }
                     sync_mentioned(&mut res, &mut view, &mut tess);
                     bounds.extend(res.atlas.layers[i].bounds());
                     info!("loaded layer {} ({} features)", res.atlas.layers[i].id, res.atlas.layers[i].features.len());

@@ -12,7 +12,8 @@ use crate::formats::{self, Format, FormatError, OpenOptions, Opened};
 
 /// How a read ended.
 pub enum ReadOutcome {
-    Layers(Opened),
+    /// The layers, and each one's overview mesh where it is large enough to have one.
+    Layers(Opened, Vec<Option<super::build::Built>>),
     Ask(Box<OpenQuestion>),
     Failed(Diagnostic),
 }
@@ -47,12 +48,18 @@ pub fn start_read(path: std::path::PathBuf, options: OpenOptions) -> Reading {
         let r = match progress {
             Some(progress) => match crate::remote::fetch_layer_with(&name, crate::remote::Limits::default(), &progress)
             {
-                Ok((layer, diagnostics)) => ReadOutcome::Layers(Opened { layers: vec![layer], diagnostics }),
+                Ok((layer, diagnostics)) => {
+                    ReadOutcome::Layers(Opened { layers: vec![layer], diagnostics }, Vec::new())
+                }
                 Err(e) => ReadOutcome::Failed(Diagnostic::from_error(&name, &e)),
             },
             None => read_file(&p, options),
         };
-        if matches!(r, ReadOutcome::Layers(_)) {
+        let mut r = r;
+        if let ReadOutcome::Layers(opened, overviews) = &mut r {
+            // Here rather than when the layer joins the atlas: the frame does not wait for these.
+            opened.layers.iter_mut().for_each(crate::atlas::name_features);
+            *overviews = opened.layers.iter().map(super::overview_off_frame).collect();
             info!("read {} in {:.2} s", p.display(), t.elapsed().as_secs_f64());
         }
         r
@@ -76,7 +83,7 @@ pub fn read_file(path: &std::path::Path, options: OpenOptions) -> ReadOutcome {
         };
     }
     match formats::open(path, &options) {
-        Ok(opened) => ReadOutcome::Layers(opened),
+        Ok(opened) => ReadOutcome::Layers(opened, Vec::new()),
         Err(FormatError::NeedsCrs { guesses, .. }) => ReadOutcome::Ask(Box::new(OpenQuestion {
             path: path.to_path_buf(),
             options,
