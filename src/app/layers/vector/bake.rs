@@ -54,6 +54,9 @@ const MIN_BAKE_PX: f64 = 32.0;
 /// Frames the baking camera renders before its image is shown: the first frame's render may
 /// still be preparing the new image.
 const BAKE_FRAMES: u8 = 2;
+/// Bakes under way at once once warm: a new one starts every frame, so a row of tiles that
+/// panning brings in leaves the (costlier) mesh drawing twice as fast.
+pub const CONCURRENT_BAKES: usize = 2;
 /// Frames a tile's meshes are drawn on screen before the run's first bake. Baked at once, the
 /// first tile of a run came out empty: the pipelines were still compiling. Later tiles are
 /// baked the frame after they are drawn.

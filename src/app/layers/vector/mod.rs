@@ -649,17 +649,19 @@ fn bake_tiles(
         return;
     }
     let VectorLayers { layers, despawn, frame, .. } = &mut *vl;
-    let mut busy = false;
+    let mut busy = 0;
     for l in layers.iter_mut() {
         for slot in l.tiles.values_mut().filter(|s| s.bake.in_progress()) {
             let meshes: Vec<Entity> = slot.entities.iter().map(|&(e, ..)| e).collect();
             slot.bake.advance(&mut commands, &meshes, baking.warm);
-            busy |= slot.bake.in_progress();
+            busy += usize::from(slot.bake.in_progress());
             baking.warm |= !slot.bake.in_progress();
         }
     }
-    // Not while zooming: each step would bake tiles for a scale shown a moment.
-    if busy || !map.viewport_known || !bake::same_scale(map.scale, map.target_scale) {
+    // One bake starts a frame, and overlaps the one before once the pipelines are warm; not
+    // while zooming, where each step would bake tiles for a scale shown a moment.
+    let limit = if baking.warm { bake::CONCURRENT_BAKES } else { 1 };
+    if busy >= limit || !map.viewport_known || !bake::same_scale(map.scale, map.target_scale) {
         return;
     }
     // Tiles on screen first, then held tiles of the ring around the view, nearest first.
@@ -673,7 +675,7 @@ fn bake_tiles(
             // so the off-screen camera draws them from its first frame.
             let settled =
                 slot.uploaded && *frame >= slot.uploaded_frame + baking.settle_frames() && !slot.entities.is_empty();
-            if !settled || slot.bake.covers(map.scale, l.bake_epoch) {
+            if !settled || slot.bake.in_progress() || slot.bake.covers(map.scale, l.bake_epoch) {
                 continue;
             }
             let tf = bake::TileFrame::of(*t, &res.frame);
