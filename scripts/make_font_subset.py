@@ -3,7 +3,7 @@
 
 The subset keeps what a planner's documents need: ASCII and Latin-1, CJK punctuation, the 3,500
 most common simplified characters (GB2312 level 1 plus level 2 for safety), the Big5 common
-traditional set, and every character of the built-in geodata and report. Run from the repo root:
+traditional set, and every character of the built-in geodata, report and regional gazetteer. Run from the repo root:
   python3 scripts/make_font_subset.py   (needs: apt-get install fonts-noto-cjk; pip install fonttools)
 """
 import pathlib, subprocess, sys
@@ -26,8 +26,10 @@ for lead in range(0xA4, 0xC7):
             chars.add(bytes([lead, trail]).decode("big5"))
         except UnicodeDecodeError:
             pass
-for p in pathlib.Path("geodata").glob("*"):
-    if p.suffix in (".json", ".geojson", ".txt"):
+# Every character of the built-in geodata, the regional gazetteer's 4,400 place names included
+# (甪直, 滸墅關, 弶港, 啓東 are outside GB2312 and the Big5 common set), and its sources' tables.
+for p in [*pathlib.Path("geodata").glob("*"), *pathlib.Path("geodata/sources").glob("*.tsv")]:
+    if p.suffix in (".json", ".geojson", ".txt", ".tsv"):
         chars.update(p.read_text(encoding="utf-8"))
 chars = {c for c in chars if c.isprintable() or c == " "}
 text = pathlib.Path("/tmp/font-subset-chars.txt")

@@ -57,4 +57,25 @@ mod tests {
         let fonts = font_definitions();
         assert!(fonts.families[&egui::FontFamily::Proportional].contains(&"noto_sans_cjk".to_string()));
     }
+
+    /// Every name of every place the gazetteer ships shows as glyphs (甪直, 滸墅關, 弶港 and 啓東 are
+    /// outside the common character sets the subset starts from; `scripts/make_font_subset.py`).
+    #[test]
+    fn every_shipped_place_name_has_glyphs() {
+        let ctx = egui::Context::default();
+        ctx.set_fonts(font_definitions());
+        let _ = ctx.run_ui(Default::default(), |_| {});
+        let (entries, _) = crate::text::region::parse(crate::text::region::REGION_TSV);
+        let mut missing = std::collections::BTreeSet::new();
+        let id = egui::FontId::proportional(14.0);
+        for e in &entries {
+            let names = [e.name_zh_hans, e.name_zh_hant].into_iter().chain(e.aliases.iter().copied());
+            for c in names.flat_map(str::chars) {
+                if !ctx.fonts_mut(|f| f.has_glyph(&id, c)) {
+                    missing.insert(c);
+                }
+            }
+        }
+        assert!(missing.is_empty(), "no glyph for {missing:?}");
+    }
 }
