@@ -554,12 +554,20 @@ impl Atlas {
     }
 }
 
+/// The widest disc the mentioned layer draws. A town the sources place only at its county's seat
+/// has its county's extent as accuracy (Wuzhong's streets ±69 km, because the district takes in
+/// Taihu): drawn at full size, five of them tint a whole map of Suzhou and one click anywhere picks
+/// them. A 30 km disc still says "somewhere in this county"; the feature keeps the true accuracy,
+/// and `drawn_radius_m` says it was drawn smaller.
+pub const MAX_DRAWN_RADIUS_M: f64 = 30_000.0;
+
 /// A mentioned place as a feature: the line around a planning region's extent, or a 48-sided disc of its
 /// accuracy's radius (at least 300 m, so a precise point stays visible and clickable; at most
-/// 60 km), carrying its names, level, code, source and its accuracy as the table gives it.
+/// [`MAX_DRAWN_RADIUS_M`]), carrying its names, level, code, source and its accuracy as the table
+/// gives it.
 fn mentioned_feature(p: &crate::gazetteer::Place, lon: f64, lat: f64, parent: Option<&str>) -> Feature {
     let accuracy = p.accuracy_m.unwrap_or(5_000.0);
-    let r = accuracy.clamp(300.0, 60_000.0);
+    let r = accuracy.clamp(300.0, MAX_DRAWN_RADIUS_M);
     let (dx, dy) = (r / (111_320.0 * lat.to_radians().cos().max(0.01)), r / 110_540.0);
     // A planning region is drawn as the line around its extent: a disc around the mean of 41
     // cities would show 长三角 as a spot near Liyang, and a filled hull would tint every map of
