@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Makes assets/fonts/NotoSansCJK-subset.otf from Debian's fonts-noto-cjk (SIL OFL 1.1).
 
-The subset keeps what a planner's documents need: ASCII and Latin-1, CJK punctuation, the 3,500
-most common simplified characters (GB2312 level 1 plus level 2 for safety), the Big5 common
-traditional set, and every character of the built-in geodata, report and regional gazetteer. Run from the repo root:
+The subset keeps what a planner's documents need: ASCII and Latin-1, CJK punctuation, GB2312, every
+hanzi of GBK and Big5 (the encodings port-atlas reads besides UTF-8), and every character of the
+built-in geodata, report and regional gazetteer. Run from the repo root:
   python3 scripts/make_font_subset.py   (needs: apt-get install fonts-noto-cjk; pip install fonttools)
 """
 import pathlib, subprocess, sys
@@ -19,7 +19,19 @@ for row in range(0xB0, 0xF8):
             chars.add(bytes([row, col]).decode("gb2312"))
         except UnicodeDecodeError:
             pass
-# Big5 frequently used characters (A440-C67E).
+# Every hanzi of GBK and of Big5 (frequent and less frequent sets): port-atlas reads reports in
+# both encodings, so any character such a file can hold is drawn as a glyph (喆, 堃 and many place
+# names are outside GB2312).
+for lead in range(0x81, 0xFF):
+    for trail in range(0x40, 0xFF):
+        for enc in ("gbk", "big5"):
+            try:
+                c = bytes([lead, trail]).decode(enc)
+            except UnicodeDecodeError:
+                continue
+            if len(c) == 1 and "\u3400" <= c <= "\u9fff":
+                chars.add(c)
+# Big5 frequently used characters (A440-C67E), symbols included.
 for lead in range(0xA4, 0xC7):
     for trail in list(range(0x40, 0x7F)) + list(range(0xA1, 0xFF)):
         try:
