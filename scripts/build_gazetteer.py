@@ -870,6 +870,27 @@ def main():
             p.notes.append("not in cpca or GeoNames; its parent's point")
 
     # --- townships ------------------------------------------------------------------------------
+    # GeoNames entries by their English name, for towns it files under no Chinese name of theirs.
+    gn_latin = defaultdict(list)
+    for gid in sorted(gn_all, key=int):
+        e = gn_all[gid]
+        if e["countrycode"] == "CN":
+            words = latin(e["name"]).split()
+            while len(words) > 1 and words[-1] in EN_SUFFIXES:
+                words.pop()
+            gn_latin["".join(words)].append(e)
+
+    def pinyin_keys(hans):
+        """Every reading of `hans` run together (a few, for characters with several readings)."""
+        combos = {""}
+        for ch in hans:
+            rs = readings.get(ch)
+            if not rs or len(combos) * len(rs) > 64:
+                return set()
+            combos = {c + r for c in combos for r in rs}
+        return combos
+
+    admin_and_town_names = {q.name for q in places.values()} | {x for q in places.values() for x in q.shorts}
     for code, names in sorted(FORMER_NAMES.items()):
         places[code].aliases.extend(names)
         rep.trad_alias.append(f"{code} {places[code].name}: {'|'.join(names)} (former name, by hand)")
@@ -890,6 +911,20 @@ def main():
                     cand.append((rank, d, e, n))
             if any(c[1] <= TOWN_RADIUS for c in cand if c[0] == rank):
                 break
+        if not cand:
+            # No entry under a Chinese name of it: an entry whose English name spells its full
+            # name or a short form that is no common word (GeoNames files 马陆镇 as "Malu" with
+            # the alternate name 马路, a typo), with no Chinese alternate that is another place.
+            stem = re.sub(r"(街道|镇|乡)$", "", p.name)
+            for n in dict.fromkeys([stem] + [x for x in p.shorts if x not in p.flags]):
+                for e in [e for k in sorted(pinyin_keys(n)) for e in gn_latin.get(k, [])]:
+                    other = [a for a in e["alternatenames"] if cjk(a) and a in admin_and_town_names
+                             and a not in (p.name, *p.shorts)]
+                    d = dist_m(county.lon, county.lat, e["longitude"], e["latitude"])
+                    # GeoNames' province can be wrong (Malu is filed in Jiangsu): close to the
+                    # county's point, the spelling is enough.
+                    if (e["province"] == p.province or d <= 10000) and not other and spells(e["name"], n):
+                        cand.append((2, d, e, n))
         near = sorted([c for c in cand if c[1] <= TOWN_RADIUS], key=lambda c: (c[0], c[1], c[2]["geonameid"]))
         far = sorted([c for c in cand if c[1] > TOWN_RADIUS and c[2]["province"] == p.province],
                      key=lambda c: (c[1], c[2]["geonameid"]))
@@ -981,7 +1016,13 @@ def main():
                 rep.admin1_mismatch.append(f"{p.code} {p.name}: GeoNames {e['geonameid']} admin1 "
                                            f"'{e['admin1code']}' ({e['province'] or '?'}), "
                                            f"{d / 1000:.1f} km from the county point")
-            rep.town_match[("full" if rank == 0 else "short")] += 1
+            if rank == 2:
+                alts = "/".join(a for a in e["alternatenames"] if cjk(a)) or "none"
+                p.notes.append(f"GeoNames matched on its English name {e['name']}, which spells {n} "
+                               f"(its Chinese alternate names: {alts})")
+                rep.english_matched.append(f"{p.code} {p.name}: GeoNames {e['geonameid']} {e['name']} "
+                                           f"(Chinese: {alts}), {d / 1000:.1f} km from the county point")
+            rep.town_match[("full", "short", "English name")[rank]] += 1
         else:
             street = p.name.endswith("街道") and county.name.endswith("区")
             acc0 = ACC_STREET_IN_DISTRICT if street else ACC_TOWN_FALLBACK
@@ -1343,7 +1384,7 @@ class Report:
         self.outline_checked, self.outline_unchecked = Counter(), Counter()
         self.cpca_renamed, self.cpca_by_name, self.cpca_missing, self.disagree = [], [], [], []
         self.flagged, self.flag_exempt, self.gn_dropped, self.admin1_mismatch = [], [], [], []
-        self.gn_stretched = []
+        self.gn_stretched, self.english_matched = [], []
         self.trad_alias, self.name_en_other, self.town_en_skipped, self.common_matched = [], [], [], []
         self.widened = {}
         self.waters, self.waters_dropped, self.waters_shared = [], [], []
@@ -1400,6 +1441,10 @@ class Report:
             self.admin1_mismatch)
         sec("GeoNames matches taken beyond 35 km (a large county: full name within 52.5 km, or a "
             "short form that is no common word within 40 km, in the same province)", self.gn_stretched)
+        sec("Townships GeoNames files under no Chinese name of theirs, matched on an English name that "
+            "spells theirs (within 35 km and the same province, or within 10 km; no Chinese alternate naming "
+            "another place)",
+            self.english_matched)
         sec("GeoNames matches dropped", self.gn_dropped)
         sec("Township points from a GeoNames entry that is not the township itself (point kept, name_en "
             "left empty)", self.town_en_skipped)
