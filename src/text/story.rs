@@ -116,9 +116,37 @@ fn sentence_groups(doc: &Document, pi: usize) -> Vec<Range<usize>> {
     groups
 }
 
+/// A place farther than this from the atlas's own area is left out of a step's frame when the
+/// step also names places within it: a Suzhou report that compares itself with 北京 and 广州
+/// stays on Suzhou instead of flying out to all of China. A step naming only far places frames
+/// them.
+pub const FAR_FROM_HOME_M: f64 = 600_000.0;
+
+/// Where the atlas is about: its home view's centre, or its layers'.
+fn home_centre(atlas: &Atlas) -> Option<(f64, f64)> {
+    if let Some([w, s, e, n]) = atlas.home {
+        return Some(((w + e) / 2.0, (s + n) / 2.0));
+    }
+    let b =
+        union_bounds(atlas.layers.iter().filter(|l| l.id != crate::atlas::MENTIONED_LAYER).filter_map(|l| l.bounds()))?;
+    Some(b.center().x_y())
+}
+
+/// The frame of a step's places, far ones left out where near ones exist (see [`FAR_FROM_HOME_M`]).
+fn step_frame(atlas: &Atlas, places: &[String], home: Option<(f64, f64)>) -> Option<Rect<f64>> {
+    let frames: Vec<Rect<f64>> = places.iter().filter_map(|id| place_frame(atlas, id)).collect();
+    let near: Vec<Rect<f64>> = frames
+        .iter()
+        .copied()
+        .filter(|r| home.is_none_or(|h| crate::proj::distance_m(r.center().x_y(), h) <= FAR_FROM_HOME_M))
+        .collect();
+    union_bounds(if near.is_empty() { frames } else { near })
+}
+
 /// Generates the story of document `di` of the atlas.
 pub fn generate(atlas: &Atlas, di: usize) -> Story {
     let doc = &atlas.documents[di];
+    let home = home_centre(atlas);
     let mut steps = Vec::new();
     let mut previous: Option<[f64; 4]> = None;
     for (pi, p) in doc.passages.iter().enumerate() {
@@ -129,7 +157,7 @@ pub fn generate(atlas: &Atlas, di: usize) -> Story {
                     places.push(m.place.clone());
                 }
             }
-            let frame = union_bounds(places.iter().filter_map(|id| place_frame(atlas, id)));
+            let frame = step_frame(atlas, &places, home);
             let view = frame.map(padded).or(previous);
             previous = view;
             steps.push(Step {
@@ -243,6 +271,26 @@ mod tests {
         if let Some(v) = v {
             assert!(v[3] - v[1] >= MIN_VIEW_DEG - 1e-9);
         }
+    }
+
+    #[test]
+    fn far_comparisons_do_not_pull_the_view_out_of_the_region() {
+        let dir = std::env::temp_dir().join(format!("port-atlas-story-far-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("far.txt");
+        std::fs::write(&path, "太仓港要学习北京、广州等地的经验。\n北京、广州两地港城融合的做法值得借鉴。\n").unwrap();
+        let mut atlas = Atlas::builtin();
+        let di = atlas.add_document(&path).unwrap();
+        let story = generate(&atlas, di);
+        let beijing = atlas.gazetteer.get("cn-11").unwrap().lon_lat.unwrap();
+        let port = atlas.gazetteer.get("taicang-port").unwrap().bounds.unwrap();
+        // With the port named, the step stays on it.
+        let v = story.steps[0].view.unwrap();
+        assert!(contains(v, port) && v[3] < beijing[1], "{v:?}");
+        // Only far places named: they are framed.
+        let v = story.steps[1].view.unwrap();
+        assert!(v[3] >= beijing[1] && v[1] <= 23.2, "{v:?}");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
