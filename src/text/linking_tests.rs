@@ -311,3 +311,12 @@ fn a_renamed_town_is_placed_by_its_former_name() {
     assert!((lon - 120.305).abs() < 0.01 && (lat - 31.135).abs() < 0.01, "{lon},{lat}");
     assert!(jinting.accuracy_m.is_some_and(|a| a <= 2000.0));
 }
+
+#[test]
+fn an_everyday_word_listed_after_towns_of_its_county_is_a_town() {
+    // 新桥 ("new bridge") links only with strong evidence; listed after two towns of Jiangyin it is
+    // Jiangyin's 新桥镇, and the same word after a place of another county stays a word.
+    let text = "江阴市东部要加强联动。周庄、华士、新桥三镇打造产业集聚区。";
+    assert_eq!(linked(text, "新桥").as_deref(), Some("cn-320281109"), "{:?}", links(text));
+    assert_eq!(linked("太仓港区、新桥建成通车", "新桥"), None);
+}

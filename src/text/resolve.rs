@@ -437,10 +437,19 @@ impl<'a> Resolver<'a> {
             // for the very commonest words (建设, 合作, 中心: a report says 体系建设 pages after
             // naming Chongming's 建设镇).
             let frequency = || word_frequency(window.get(start..end).unwrap_or_default());
+            // Listed right after a town of the same county (周庄、华士、新桥三镇) it is a town too.
+            let listed = prev.is_some_and(|(end, q)| {
+                let gap = text.get(end..r.start).unwrap_or_default();
+                let (pq, pc) = (&g.places[q], &g.places[c.place as usize]);
+                LIST_GAPS.contains(&gap)
+                    && pq.level == Some(Level::Township)
+                    && pq.parent.is_some()
+                    && pq.parent == pc.parent
+            });
             let close = match reason {
                 Reason::FullFormInDocument => here.contains(&(c.place as usize)) && frequency() < VERY_COMMON,
                 Reason::ParentNearby { .. } => frequency() < EVERYDAY,
-                _ => false,
+                _ => listed && frequency() < EVERYDAY,
             };
             if c.kind == NameKind::Common && !close {
                 return None;
@@ -512,6 +521,9 @@ impl<'a> Resolver<'a> {
         cands.iter().min_by(|a, b| d(a).total_cmp(&d(b))).map_or(0, |c| c.place as usize)
     }
 }
+
+/// What separates the items of a list of places (周庄、华士、新桥).
+const LIST_GAPS: &[&str] = &["、", "和", "与", "及", "，"];
 
 /// Titles that a person's name follows in official prose: 书记曹路宝, 市长吴庆文.
 const TITLES: &[&str] = &[
