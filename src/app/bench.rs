@@ -50,7 +50,12 @@ impl Plugin for PanBenchmarkPlugin {
 
 fn pan(mut b: ResMut<PanBench>, ready: Res<Readiness>, mut map: ResMut<MapView>, mut exit: MessageWriter<AppExit>) {
     let now = Instant::now();
-    if b.complete_at.is_none() && ready.layers_shown && ready.vector_settled && ready.tiles_settled {
+    if b.complete_at.is_none()
+        && ready.layers_shown
+        && ready.vector_settled
+        && ready.tiles_settled
+        && ready.pipelines_ready
+    {
         b.complete_at = Some(b.started.elapsed());
     }
     if b.ready_at.is_none() {

@@ -20,6 +20,7 @@ pub mod layers;
 pub mod panels;
 pub mod picking;
 pub mod presenter;
+pub mod render_ready;
 pub mod screenshot;
 
 #[cfg(test)]
@@ -127,6 +128,7 @@ pub fn run(atlas: Atlas, opts: AppOptions) -> anyhow::Result<ExitCode> {
         },
         layers::vector::VectorPlugin { initial: opts.vector_layers.clone() },
         edit::EditPlugin,
+        render_ready::RenderReadyPlugin,
     ));
     if opts.edit {
         app.world_mut().resource_mut::<NextState<state::AppMode>>().set(state::AppMode::Edit);
@@ -175,7 +177,10 @@ pub fn run(atlas: Atlas, opts: AppOptions) -> anyhow::Result<ExitCode> {
     }
     let shot = opts.screenshot.clone();
     if let Some(path) = shot {
-        app.add_plugins(screenshot::ScreenshotPlugin { path });
+        app.add_plugins(screenshot::ScreenshotPlugin {
+            path,
+            started: opts.started.unwrap_or_else(std::time::Instant::now),
+        });
     }
     if let Some(seconds) = opts.pan_benchmark {
         let started = opts.started.unwrap_or_else(std::time::Instant::now);

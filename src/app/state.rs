@@ -342,6 +342,16 @@ pub struct Readiness {
     pub vector_settled: bool,
     /// Vector tile reads started so far (HTTP requests, range reads, SQLite queries).
     pub vector_reads: usize,
+    /// The renderer had every pipeline it was asked for when it drew the last frame
+    /// (`render_ready`); false without a renderer.
+    pub pipelines_ready: bool,
+}
+
+impl Readiness {
+    /// Everything the view needs is loaded, tessellated and arrived (pipelines aside).
+    pub fn data_settled(&self) -> bool {
+        self.layers_settled && self.tiles_settled && self.vector_settled
+    }
 }
 
 /// Inserts the state every plugin shares; tests use it with `MinimalPlugins` (which lacks the
