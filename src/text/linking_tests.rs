@@ -313,10 +313,26 @@ fn a_renamed_town_is_placed_by_its_former_name() {
 }
 
 #[test]
+fn a_city_named_without_its_suffix_can_be_a_persons_name() {
+    // 昆山 and 张家港 are the atlas's own names for the cities, yet 李昆山同志 is a colleague; 昆山市
+    // before 同志 would still be the city, which no one is called.
+    let text = "市商务局李昆山同志负责联络，王张家港主持会议。";
+    assert_eq!(linked(text, "昆山"), None, "{:?}", links(text));
+    assert_eq!(linked(text, "张家港"), None, "{:?}", links(text));
+    assert_eq!(linked("昆山市同志们积极参与。", "昆山市").as_deref(), Some("kunshan"));
+    assert_eq!(linked("加强与昆山、太仓的合作。", "昆山").as_deref(), Some("kunshan"));
+}
+
+#[test]
 fn an_everyday_word_listed_after_towns_of_its_county_is_a_town() {
     // 新桥 ("new bridge") links only with strong evidence; listed after two towns of Jiangyin it is
     // Jiangyin's 新桥镇, and the same word after a place of another county stays a word.
     let text = "江阴市东部要加强联动。周庄、华士、新桥三镇打造产业集聚区。";
     assert_eq!(linked(text, "新桥").as_deref(), Some("cn-320281109"), "{:?}", links(text));
     assert_eq!(linked("太仓港区、新桥建成通车", "新桥"), None);
+    // 太平 (peace) is commoner still: with its district in the passage and listed among its streets
+    // it is Xiangcheng's 太平街道; with the district but not in a list, a word.
+    let text = "相城区下辖元和、太平、北桥等街道。";
+    assert_eq!(linked(text, "太平").as_deref(), Some("cn-320507002"), "{:?}", links(text));
+    assert_eq!(linked("相城区社会太平，元和街道发展良好。", "太平"), None);
 }

@@ -315,7 +315,7 @@ impl<'a> Resolver<'a> {
     /// in (中山市沙溪镇 is Zhongshan's, not Taicang's 沙溪镇; the atlas has no towns of
     /// Guangdong). `prev` is the previous match's end and place.
     fn misplaced(&self, r: &RawMatch, text: &str, prev: Option<(usize, usize)>, place: usize) -> bool {
-        if names_a_road(text.get(r.end..).unwrap_or_default()) {
+        if names_a_road(text.get(r.end..).unwrap_or_default()) || self.names_a_person_here(r, text) {
             return true;
         }
         let g = self.g;
@@ -332,6 +332,26 @@ impl<'a> Resolver<'a> {
             .find(|&a| matches!(g.places[a].level, Some(Level::Province | Level::Prefecture)))
             .unwrap_or(before);
         !g.is_within(place, city)
+    }
+
+    /// Whether a name without an administrative suffix is a person's here (李昆山同志, 王张家港主持):
+    /// the atlas's own short names for cities (昆山, 张家港) are given names too, and link without
+    /// other evidence. Only the character before and three after are folded, as most matches
+    /// are such names.
+    fn names_a_person_here(&self, r: &RawMatch, text: &str) -> bool {
+        if text.get(r.start..r.end).is_none_or(ends_with_admin_suffix) {
+            return false;
+        }
+        let before = text[..r.start].char_indices().next_back().map_or(r.start, |(i, _)| i);
+        let after = text[r.end..].char_indices().nth(3).map_or(text.len(), |(i, _)| r.end + i);
+        let mut buf = self.scratch.borrow_mut();
+        self.m.fold().fold_into(&text[before..after], &mut buf);
+        let Ok(window) = std::str::from_utf8(&buf) else { return false };
+        // Folding keeps every byte offset.
+        let (start, end) = (r.start - before, r.end - before);
+        window.is_char_boundary(start)
+            && window.is_char_boundary(end)
+            && (before_address(&window[end..]) || names_a_person(window, start, end))
     }
 
     /// The few words around a match, folded (simplified script, as jieba's dictionary is), and
@@ -448,7 +468,9 @@ impl<'a> Resolver<'a> {
             });
             let close = match reason {
                 Reason::FullFormInDocument => here.contains(&(c.place as usize)) && frequency() < VERY_COMMON,
-                Reason::ParentNearby { .. } => frequency() < EVERYDAY,
+                // Its county in the passage and a town of it just before: a common word too (元和、
+                // 太平、北桥: Xiangcheng's 太平街道), short of the very commonest.
+                Reason::ParentNearby { .. } => frequency() < EVERYDAY || listed && frequency() < VERY_COMMON,
                 _ => listed && frequency() < EVERYDAY,
             };
             if c.kind == NameKind::Common && !close {
@@ -593,6 +615,12 @@ pub fn names_a_person(window: &str, start: usize, end: usize) -> bool {
     let one_more = rest.next().is_some_and(|c| !c.is_ascii() && !c.is_whitespace());
     (surname(name.chars().next()) && one_more && verb(rest.as_str()))
         || (surname(before.chars().next_back()) && verb(after))
+}
+
+/// Whether a name ends as an administrative unit's does (昆山市, 同里鎮, 金港街道), which no
+/// person's name does.
+fn ends_with_admin_suffix(name: &str) -> bool {
+    ["省", "市", "区", "區", "县", "縣", "镇", "鎮", "乡", "鄉", "街道", "旗"].iter().any(|s| name.ends_with(s))
 }
 
 /// Whether the text just before `start` is a title, so what follows is a person.
