@@ -394,6 +394,40 @@ def convex_hull(points):
     return ring + ring[:1]
 
 
+def bd_to_gcj(lon, lat):
+    """Baidu's BD-09 to GCJ-02 (the published inverse of Baidu's offset)."""
+    x, y = lon - 0.0065, lat - 0.006
+    z = math.hypot(x, y) - 0.00002 * math.sin(y * math.pi * 3000.0 / 180.0)
+    theta = math.atan2(y, x) - 0.000003 * math.cos(x * math.pi * 3000.0 / 180.0)
+    return z * math.cos(theta), z * math.sin(theta)
+
+
+def load_township_points(path, places, rep):
+    """geodata/sources/township-points.tsv: a cited point for townships and zones GeoNames lacks,
+    {code: (lon, lat, accuracy_m, source, what)} in WGS84; rows left out are reported."""
+    with open(path, encoding="utf-8") as f:
+        lines = [l for l in f.read().split("\n") if l and not l.startswith("#")]
+    cols = lines[0].split("\t")
+    out = {}
+    for line in lines[1:]:
+        r = dict(zip(cols, line.split("\t")))
+        code, label = r["code"], f"{r['code']} {r['name']}"
+        if code not in places or places[code].name != r["name"]:
+            die(f"township-points.tsv: {label} is not a township of the table")
+        if r.get("left_out") or not r["lon"]:
+            rep.cited_left_out.append(f"{label}: {r.get('left_out') or 'no point'}")
+            continue
+        lon, lat = float(r["lon"]), float(r["lat"])
+        if r["datum"] == "bd09":
+            lon, lat = gcj_to_wgs(*bd_to_gcj(lon, lat))
+        elif r["datum"] == "gcj02":
+            lon, lat = gcj_to_wgs(lon, lat)
+        elif r["datum"] != "wgs84":
+            die(f"township-points.tsv: {label}: unknown datum {r['datum']!r}")
+        out[code] = (round(lon, 6), round(lat, 6), int(r["accuracy_m"]), r["source"], r["what"])
+    return out
+
+
 def read_csv(path):
     with open(path, encoding="utf-8", newline="") as f:
         return list(csv.DictReader(f))
@@ -987,6 +1021,7 @@ def main():
         c = places[code].parent
         county = places[c]
         extent[c] = max(extent[c], dist_m(county.lon, county.lat, e["longitude"], e["latitude"]) + ACC_GN)
+    cited = load_township_points(os.path.join(repo, "geodata", "sources", "township-points.tsv"), places, rep)
     for p in towns:
         county = places[p.parent]
         if p.code in assigned:
@@ -1023,6 +1058,14 @@ def main():
                 rep.english_matched.append(f"{p.code} {p.name}: GeoNames {e['geonameid']} {e['name']} "
                                            f"(Chinese: {alts}), {d / 1000:.1f} km from the county point")
             rep.town_match[("full", "short", "English name")[rank]] += 1
+        elif p.code in cited and check(p, cited[p.code][0], cited[p.code][1], "cited point"):
+            # No GeoNames entry, but a page gives a point: the street's own, a former district's
+            # (平江, 沧浪), or a landmark the page puts inside it.
+            lon, lat, acc, src, what = cited[p.code]
+            p.set_point(lon, lat, acc, src)
+            p.notes.append(f"no GeoNames match; cited point ({what})")
+            rep.cited_towns.append(f"{p.code} {p.name}: {what}, ±{acc / 1000:.1f} km")
+            rep.town_match["cited point"] += 1
         else:
             street = p.name.endswith("街道") and county.name.endswith("区")
             acc0 = ACC_STREET_IN_DISTRICT if street else ACC_TOWN_FALLBACK
@@ -1390,6 +1433,7 @@ class Report:
         self.waters, self.waters_dropped, self.waters_shared = [], [], []
         self.gn_towns, self.gn_towns_dropped, self.gn_towns_no_short = [], [], []
         self.county_from_towns = []
+        self.cited_towns, self.cited_left_out = [], []
         self.town_match = Counter()
         self.levels, self.sources = Counter(), Counter()
 
@@ -1429,6 +1473,8 @@ class Report:
         sec("Units not in cpca (GeoNames point or the parent's point used)", self.cpca_missing)
         sec("Township-level GeoNames matches",
             [f"full name: {self.town_match['full']}", f"short form: {self.town_match['short']}",
+             f"English name: {self.town_match['English name']}",
+             f"none, a cited point: {self.town_match['cited point']}",
              f"none (county's point): {self.town_match['none']}",
              ])
         sec("Townships matched on a short form that is a common word (check these)", self.common_matched)
@@ -1483,6 +1529,9 @@ class Report:
         sec("Named waters included (level 'water'; accuracy: how far the point may be from the water)",
             self.waters)
         sec("Named waters left out, and why", self.waters_dropped)
+        sec("Townships without a GeoNames match placed at a cited point "
+            "(geodata/sources/township-points.tsv)", self.cited_towns)
+        sec("Townships the cited table could not place (they keep their county's point)", self.cited_left_out)
         sec("Named waters sharing a name with an administrative unit (the resolver decides by context)",
             self.waters_shared)
         with open(path, "w", encoding="utf-8", newline="\n") as f:

@@ -312,6 +312,9 @@ impl Atlas {
         } else {
             GazetteerFile::default()
         };
+        // A file that adds nothing (most users have none) leaves the links as they are: linking
+        // again would cost the start-up a second matcher build and pass over every document.
+        let adds = !overlay.is_empty();
         let f = &mut self.gazetteer_file;
         for (k, v) in &overlay.aliases {
             f.aliases.entry(k.clone()).or_default().extend(v.iter().cloned());
@@ -324,8 +327,10 @@ impl Atlas {
             f.rejected.entry(k.clone()).or_default().extend(v.iter().cloned());
         }
         self.verdicts = Some((path.to_path_buf(), overlay));
-        self.relink();
-        self.refresh_mentioned();
+        if adds {
+            self.relink();
+            self.refresh_mentioned();
+        }
     }
 
     /// The planner's verdict on a name from the review list: `name` means `place` (confirm) or

@@ -206,6 +206,16 @@ impl GazetteerError {
 }
 
 impl GazetteerFile {
+    /// Whether the file adds nothing to the gazetteer.
+    pub fn is_empty(&self) -> bool {
+        self.aliases.is_empty()
+            && self.places.is_empty()
+            && self.not_places.is_empty()
+            && self.variants.is_empty()
+            && self.confirmed.is_empty()
+            && self.rejected.is_empty()
+    }
+
     pub fn load(path: &Path) -> Result<Self, GazetteerError> {
         let text =
             std::fs::read_to_string(path).map_err(|source| GazetteerError::Io { path: path.to_path_buf(), source })?;

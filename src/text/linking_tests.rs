@@ -303,6 +303,18 @@ fn waters_without_a_coordinate_sit_among_the_towns_their_sources_name() {
 }
 
 #[test]
+fn a_street_geonames_lacks_takes_its_cited_point_not_its_countys() {
+    // 苏锦街道 holds Suzhou railway station (geodata/sources/township-points.tsv); it sat at Gusu's
+    // point ±10 km before.
+    let g = &atlas().gazetteer;
+    let sujin = g.get("cn-320508023").expect("shipped");
+    let [lon, lat] = sujin.lon_lat.expect("a point");
+    assert!((lon - 120.606).abs() < 0.005 && (lat - 31.331).abs() < 0.005, "{lon},{lat}");
+    assert!(sujin.accuracy_m.is_some_and(|a| a <= 2000.0));
+    assert!(sujin.source.contains("Suzhou_Railway_Station"), "{}", sujin.source);
+}
+
+#[test]
 fn a_renamed_town_is_placed_by_its_former_name() {
     // GeoNames still files 金庭镇 under 西山镇, on Xishan Island in Taihu, 30 km from Wuzhong's seat.
     let g = &atlas().gazetteer;
