@@ -66,8 +66,9 @@ impl Fold {
         Fold { table }
     }
 
+    /// One character folded.
     #[inline]
-    fn map(&self, c: char) -> char {
+    pub fn map(&self, c: char) -> char {
         let cp = c as u32;
         if cp < 0x1_0000 {
             let r = self.table[cp as usize];

@@ -342,6 +342,12 @@ impl<'a> Resolver<'a> {
         if text.get(r.start..r.end).is_none_or(ends_with_admin_suffix) {
             return false;
         }
+        // What follows a person's name starts, at its first or second character, a form of address
+        // or a verb: anything else is ruled out without folding a window.
+        let fold = self.m.fold();
+        if !text[r.end..].chars().take(2).any(|c| PERSON_CUES.contains(fold.map(c))) {
+            return false;
+        }
         let before = text[..r.start].char_indices().next_back().map_or(r.start, |(i, _)| i);
         let after = text[r.end..].char_indices().nth(3).map_or(text.len(), |(i, _)| r.end + i);
         let mut buf = self.scratch.borrow_mut();
@@ -591,6 +597,9 @@ const SURNAMES: &str = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高�
 const PERSON_VERBS: &[&str] =
     &["主持", "指出", "强调", "表示", "要求", "出席", "参加", "讲话", "介绍", "会见", "调研", "一行", "说"];
 
+/// The first characters of [`ADDRESSES`] and [`PERSON_VERBS`].
+const PERSON_CUES: &str = "同先女老师主指强表要出参讲介会调一说";
+
 /// Whether a name in `window[start..end]` is part of a person's name by what follows it: one more
 /// character and a verb (曹路宝主持: a surname-led name and its last character), or a surname
 /// right before it and a verb right after (王沙溪说). A town is not said to preside.
@@ -659,3 +668,13 @@ pub fn names_a_road(after: &str) -> bool {
 
 /// Suzhou's centre: the prior for a document that names no place with a position.
 const SUZHOU: [f64; 2] = [120.62, 31.32];
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn person_cues_start_every_address_and_verb() {
+        for w in super::ADDRESSES.iter().chain(super::PERSON_VERBS) {
+            assert!(w.chars().next().is_some_and(|c| super::PERSON_CUES.contains(c)), "{w}");
+        }
+    }
+}
