@@ -325,6 +325,16 @@ fn a_renamed_town_is_placed_by_its_former_name() {
 }
 
 #[test]
+fn an_island_named_like_a_far_city_is_not_that_city() {
+    // Taihu's 长沙岛 (長沙島) is no mention of Changsha; Changsha itself still links.
+    for text in ["太湖大桥连接渔洋山与长沙岛、西山岛。", "太湖大橋連接漁洋山與長沙島、西山島。"]
+    {
+        assert!(links(text).iter().all(|(_, id, _)| id != "cn-4301"), "{:?}", links(text));
+    }
+    assert_eq!(linked("学习长沙、武汉的经验。", "长沙").as_deref(), Some("cn-4301"));
+}
+
+#[test]
 fn a_city_named_without_its_suffix_can_be_a_persons_name() {
     // 昆山 and 张家港 are the atlas's own names for the cities, yet 李昆山同志 is a colleague; 昆山市
     // before 同志 would still be the city, which no one is called.

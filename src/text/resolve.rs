@@ -513,6 +513,11 @@ impl<'a> Resolver<'a> {
             .count()
             == 1
         {
+            // Without other evidence, a far city's short name starting an island's (长沙岛 in Taihu,
+            // not Changsha) is no mention of the city.
+            if text.get(r.end..).is_some_and(|after| after.starts_with(['岛', '島'])) {
+                return None;
+            }
             return pick(c.place as usize, Reason::ShortFormOfCity, WordFit::Whole);
         }
         match local.as_slice() {
