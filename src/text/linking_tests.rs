@@ -325,6 +325,28 @@ fn a_renamed_town_is_placed_by_its_former_name() {
 }
 
 #[test]
+fn villages_link_by_their_full_names_at_their_townships_point() {
+    // 永联村 is Zhangjiagang's (南丰镇); 陆巷村 is both 东山镇's and 阳澄湖镇's, settled by the town named
+    // before it; 村民 and 村庄 after a village's name are words of their own.
+    let text = "张家港市南丰镇永联村、常熟市支塘镇蒋巷村是全国文明村。";
+    assert_eq!(linked(text, "永联村").as_deref(), Some("cn-320582106210"), "{:?}", links(text));
+    assert_eq!(linked(text, "蒋巷村").as_deref(), Some("cn-320581106219"), "{:?}", links(text));
+    let g = &atlas().gazetteer;
+    let yonglian = g.get("cn-320582106210").expect("shipped");
+    let town = g.get("cn-320582106").expect("its township");
+    assert_eq!(yonglian.lon_lat, town.lon_lat);
+    assert!(yonglian.accuracy_m > town.accuracy_m);
+    let text = "吴中区东山镇陆巷村古建筑群保存完好。";
+    assert_eq!(linked(text, "陆巷村").as_deref(), Some("cn-320506107204"), "{:?}", links(text));
+    assert_eq!(linked("永联村民的收入持续增长。", "永联村"), None);
+    assert!(
+        links("推进新农村建设，加快建设村庄道路。").is_empty(),
+        "{:?}",
+        links("推进新农村建设，加快建设村庄道路。")
+    );
+}
+
+#[test]
 fn an_island_named_like_a_far_city_is_not_that_city() {
     // Taihu's 长沙岛 (長沙島) is no mention of Changsha; Changsha itself still links.
     for text in ["太湖大桥连接渔洋山与长沙岛、西山岛。", "太湖大橋連接漁洋山與長沙島、西山島。"]

@@ -23,6 +23,9 @@ pub enum Level {
     /// A planning region that a cited document defines as a set of units (长三角): placed at
     /// their mean, with an accuracy that reaches all of them.
     Region,
+    /// A village (村) of Suzhou, by its full name only, at its township's point: the statistics
+    /// codes give villages no coordinates.
+    Village,
 }
 
 impl Level {
@@ -35,6 +38,7 @@ impl Level {
             "zone" => Level::Zone,
             "water" => Level::Water,
             "region" => Level::Region,
+            "village" => Level::Village,
             _ => return None,
         })
     }
@@ -48,6 +52,7 @@ impl Level {
             Level::Zone => "zone",
             Level::Water => "water",
             Level::Region => "region",
+            Level::Village => "village",
         }
     }
 }

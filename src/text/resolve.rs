@@ -315,10 +315,16 @@ impl<'a> Resolver<'a> {
     /// in (中山市沙溪镇 is Zhongshan's, not Taicang's 沙溪镇; the atlas has no towns of
     /// Guangdong). `prev` is the previous match's end and place.
     fn misplaced(&self, r: &RawMatch, text: &str, prev: Option<(usize, usize)>, place: usize) -> bool {
-        if names_a_road(text.get(r.end..).unwrap_or_default()) || self.names_a_person_here(r, text) {
+        let after = text.get(r.end..).unwrap_or_default();
+        if names_a_road(after) || self.names_a_person_here(r, text) {
             return true;
         }
         let g = self.g;
+        // A village's 村 that starts a word (永联村民, 新桥村庄, 建设村级) is that word's, not the
+        // name's end.
+        if g.places[place].level == Some(Level::Village) && after.starts_with(VILLAGE_TAILS) {
+            return true;
+        }
         let Some((_, before)) = prev.filter(|&(end, _)| end == r.start) else { return false };
         if !matches!(g.places[place].level, Some(Level::Township | Level::Zone))
             || !matches!(g.places[before].level, Some(Level::Province | Level::Prefecture | Level::County))
@@ -554,6 +560,10 @@ impl<'a> Resolver<'a> {
         cands.iter().min_by(|a, b| d(a).total_cmp(&d(b))).map_or(0, |c| c.place as usize)
     }
 }
+
+/// Characters that make a word with the 村 before them (村庄, 村落, 村民, 村镇, 村级, 村容), in
+/// both scripts.
+const VILLAGE_TAILS: [char; 9] = ['庄', '莊', '落', '民', '镇', '鎮', '级', '級', '容'];
 
 /// What separates the items of a list of places (周庄、华士、新桥).
 const LIST_GAPS: &[&str] = &["、", "和", "与", "及", "，"];
