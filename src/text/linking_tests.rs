@@ -302,26 +302,28 @@ fn waters_without_a_coordinate_sit_among_the_towns_their_sources_name() {
     }
 }
 
+/// The shipped place `id`, asserted to lie within `tol` degrees of `at` and to claim no more
+/// than `max_acc` metres.
+fn placed(id: &str, at: [f64; 2], tol: f64, max_acc: f64) -> crate::text::gazetteer::Place {
+    let p = atlas().gazetteer.get(id).expect("shipped").clone();
+    let [lon, lat] = p.lon_lat.expect("a point");
+    assert!((lon - at[0]).abs() < tol && (lat - at[1]).abs() < tol, "{id}: {lon},{lat}");
+    assert!(p.accuracy_m.is_some_and(|a| a <= max_acc), "{id}: ±{:?}", p.accuracy_m);
+    p
+}
+
 #[test]
 fn a_street_geonames_lacks_takes_its_cited_point_not_its_countys() {
     // 苏锦街道 holds Suzhou railway station (geodata/sources/township-points.tsv); it sat at Gusu's
     // point ±10 km before.
-    let g = &atlas().gazetteer;
-    let sujin = g.get("cn-320508023").expect("shipped");
-    let [lon, lat] = sujin.lon_lat.expect("a point");
-    assert!((lon - 120.606).abs() < 0.005 && (lat - 31.331).abs() < 0.005, "{lon},{lat}");
-    assert!(sujin.accuracy_m.is_some_and(|a| a <= 2000.0));
+    let sujin = placed("cn-320508023", [120.606, 31.331], 0.005, 2000.0);
     assert!(sujin.source.contains("Suzhou_Railway_Station"), "{}", sujin.source);
 }
 
 #[test]
 fn a_renamed_town_is_placed_by_its_former_name() {
     // GeoNames still files 金庭镇 under 西山镇, on Xishan Island in Taihu, 30 km from Wuzhong's seat.
-    let g = &atlas().gazetteer;
-    let jinting = g.get("cn-320506109").expect("shipped");
-    let [lon, lat] = jinting.lon_lat.expect("a point");
-    assert!((lon - 120.305).abs() < 0.01 && (lat - 31.135).abs() < 0.01, "{lon},{lat}");
-    assert!(jinting.accuracy_m.is_some_and(|a| a <= 2000.0));
+    placed("cn-320506109", [120.305, 31.135], 0.01, 2000.0);
 }
 
 #[test]
