@@ -21,7 +21,6 @@ pub struct ScreenshotPlugin {
 #[derive(Resource)]
 struct ShotState {
     path: PathBuf,
-    frames: u32,
     requested: bool,
     started: Instant,
     /// The map viewport of the previous frame.
@@ -49,7 +48,6 @@ impl Plugin for ScreenshotPlugin {
         app.insert_resource(HoverEnabled(false));
         app.insert_resource(ShotState {
             path: self.path.clone(),
-            frames: 0,
             requested: false,
             started: self.started,
             last_viewport: None,
@@ -67,7 +65,6 @@ fn shoot(
     mut map: ResMut<MapView>,
     mut exit: MessageWriter<AppExit>,
 ) {
-    st.frames += 1;
     // No easing in a still image: show exactly the requested view.
     map.snap();
     if st.requested {

@@ -397,13 +397,9 @@ impl<'a> Resolver<'a> {
         let short = cands.iter().all(|c| c.kind != NameKind::Full);
         let mut scratch = self.scratch.borrow_mut();
         let (window, start, end) = if short { self.window(text, r, &mut scratch) } else { ("", 0, 0) };
-        // A person's name after a title (书记曹路宝) or before a form of address (张浦同志) is
-        // no place.
-        if short
-            && (after_title(window, start)
-                || before_address(window.get(end..).unwrap_or_default())
-                || names_a_person(window, start, end))
-        {
+        // A person's name after a title (书记曹路宝) is no place; one before a form of address
+        // or a verb (张浦同志, 曹路宝主持) is refused for every name by `misplaced`.
+        if short && after_title(window, start) {
             return None;
         }
         // How a short name fits the words around it: segmenting is the costly step, so it is
