@@ -1,7 +1,7 @@
 //! The `port-atlas` command: the desktop app by default, plus data tools (import, check, links, build-atlas).
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
@@ -276,8 +276,8 @@ fn tune_malloc() {
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 fn tune_malloc() {}
 
-fn load_atlas(args: &AppArgs) -> Result<Atlas> {
-    let mut atlas = match &args.data {
+fn load_atlas(data: Option<&Path>, documents: &[PathBuf]) -> Result<Atlas> {
+    let mut atlas = match data {
         Some(dir) => Atlas::from_dir(dir)?,
         None => {
             let mut atlas = Atlas::builtin();
@@ -294,8 +294,8 @@ fn load_atlas(args: &AppArgs) -> Result<Atlas> {
             atlas
         }
     };
-    if !args.documents.is_empty() {
-        atlas.replace_documents(&args.documents)?;
+    if !documents.is_empty() {
+        atlas.replace_documents(documents)?;
     }
     Ok(atlas)
 }
@@ -303,7 +303,7 @@ fn load_atlas(args: &AppArgs) -> Result<Atlas> {
 /// The atlas with the `--layer` files added, for commands without the app (export, links): a
 /// file that needs an answer (its coordinate system) is an error that says how to give it.
 fn load_atlas_with_layers(args: &AppArgs) -> Result<Atlas> {
-    let mut atlas = load_atlas(args)?;
+    let mut atlas = load_atlas(args.data.as_deref(), &args.documents)?;
     let (_, files) = split_layers(&args.layers);
     for path in &files {
         let opened = port_atlas::formats::open(path, &Default::default()).map_err(|e| match e {
@@ -368,13 +368,19 @@ fn run_app(mut args: AppArgs, started: std::time::Instant) -> Result<ExitCode> {
     let (folders, files): (Vec<PathBuf>, Vec<PathBuf>) = args.documents.drain(..).partition(|p| p.is_dir());
     let replace = !folders.is_empty() && files.is_empty();
     args.documents = files;
-    let mut atlas = load_atlas(&args)?;
-    if replace {
-        atlas.replace_documents(&[])?;
-    }
-    for d in &atlas.diagnostics {
-        eprintln!("{d}");
-    }
+    // The atlas loads while Bevy starts (see `app::run`).
+    let (data, documents) = (args.data.clone(), args.documents.clone());
+    let loading = std::thread::Builder::new().name("atlas load".into()).spawn(move || -> Result<_> {
+        let mut atlas = load_atlas(data.as_deref(), &documents)?;
+        if replace {
+            atlas.replace_documents(&[])?;
+        }
+        for d in &atlas.diagnostics {
+            eprintln!("{d}");
+        }
+        Ok(atlas)
+    })?;
+    let atlas = move || loading.join().map_err(|_| anyhow::anyhow!("loading the atlas failed unexpectedly"))?;
     let lang = args.lang.parse().map_err(anyhow::Error::msg)?;
     let basemap = args.basemap.source()?;
     let open = args.open.as_deref().map(port_atlas::viewlink::ViewLink::parse).transpose()?;
@@ -386,19 +392,7 @@ fn run_app(mut args: AppArgs, started: std::time::Instant) -> Result<ExitCode> {
     let mut layer_args = args.layers.clone();
     layer_args.extend(open.iter().flat_map(|l| l.tiles.iter().map(PathBuf::from)));
     let (cli_vector, layer_files) = split_layers(&layer_args);
-    // Sources saved in layers.json, with their looks, then the command line's.
-    let mut vector_layers: Vec<port_atlas::app::layers::vector::OpenVector> = Vec::new();
-    for t in &atlas.tile_layers {
-        match port_atlas::tiles::vector::VectorSpec::recognise(&t.source) {
-            Some(spec) => vector_layers.push(port_atlas::app::layers::vector::OpenVector {
-                spec,
-                visible: t.visible,
-                styles: t.styles.clone(),
-            }),
-            None => eprintln!("layers.json: {:?} is not a vector tile source; left out", t.source),
-        }
-    }
-    vector_layers.extend(cli_vector.into_iter().map(port_atlas::app::layers::vector::OpenVector::new));
+    let vector_layers = cli_vector.into_iter().map(port_atlas::app::layers::vector::OpenVector::new).collect();
     port_atlas::app::run(
         atlas,
         port_atlas::app::AppOptions {
@@ -566,7 +560,7 @@ fn links(args: &AppArgs, json: bool) -> Result<ExitCode> {
 /// document's story at the top, as before, and every document's under `documents`.
 fn story(args: &AppArgs, json: bool) -> Result<ExitCode> {
     use port_atlas::story::{self, Story};
-    let atlas = load_atlas(args)?;
+    let atlas = load_atlas(args.data.as_deref(), &args.documents)?;
     for d in &atlas.diagnostics {
         eprintln!("{d}");
     }

@@ -40,7 +40,10 @@ impl Plugin for CameraPlugin {
 
 /// Two cameras: the map camera renders layers into the viewport left between the panels; the UI
 /// camera draws egui over the whole window. Sharing one camera would feed the viewport back into
-/// egui's own screen size.
+/// egui's own screen size. Both draw into the window's one intermediate texture (same target, same
+/// format, no MSAA), so the map camera skips its copy to the window and the UI camera, clearing
+/// nothing, draws over the map and copies the whole once: a clear and a full-window blend fewer
+/// each frame, which a CPU rasteriser feels.
 fn spawn_camera(mut commands: Commands, egui_settings: Option<ResMut<bevy_egui::EguiGlobalSettings>>) {
     // Absent only where egui is not set up (tests of this plugin alone).
     if let Some(mut s) = egui_settings {
@@ -50,6 +53,7 @@ fn spawn_camera(mut commands: Commands, egui_settings: Option<ResMut<bevy_egui::
         Camera2d,
         MapCamera,
         Msaa::Off,
+        Camera { output_mode: bevy::camera::CameraOutputMode::Skip, ..default() },
         Projection::Orthographic(OrthographicProjection { scale: 100.0, ..OrthographicProjection::default_2d() }),
     ));
     commands.spawn((
@@ -57,15 +61,7 @@ fn spawn_camera(mut commands: Commands, egui_settings: Option<ResMut<bevy_egui::
         Camera2d,
         Msaa::Off,
         bevy::camera::visibility::RenderLayers::none(),
-        Camera {
-            order: 1,
-            output_mode: bevy::camera::CameraOutputMode::Write {
-                blend_state: Some(bevy::render::render_resource::BlendState::ALPHA_BLENDING),
-                clear_color: ClearColorConfig::None,
-            },
-            clear_color: ClearColorConfig::Custom(Color::NONE),
-            ..default()
-        },
+        Camera { order: 1, clear_color: ClearColorConfig::None, ..default() },
     ));
 }
 

@@ -81,10 +81,30 @@ pub fn parse_view_coords(v: &str) -> Option<(f64, f64, Option<f64>)> {
     }
 }
 
+/// The renderer's device settings. A 2D map has no use for GPU occlusion culling, yet where the
+/// device offers it Bevy compiles four depth-downsampling compute pipelines at start-up; on a CPU
+/// renderer (lavapipe) they compete with the map's own pipelines for the first complete frame.
+/// Only GPU preprocessing reads `INDIRECT_FIRST_INSTANCE`, so leaving it out turns culling off
+/// and nothing else.
+fn render_settings() -> bevy::render::settings::WgpuSettings {
+    bevy::render::settings::WgpuSettings {
+        disabled_features: Some(bevy::render::settings::WgpuFeatures::INDIRECT_FIRST_INSTANCE),
+        ..default()
+    }
+}
+
 /// Runs the desktop app until the window closes (or the screenshot is written).
-pub fn run(atlas: Atlas, opts: AppOptions) -> anyhow::Result<ExitCode> {
+///
+/// `atlas` waits for the atlas, which the caller loads on another thread: reading the data,
+/// linking the documents and building the word segmenter take about as long as Bevy's own
+/// start (event loop, renderer, egui), so the two overlap and the first frame comes sooner.
+/// A load that fails stops the app before its window opens.
+pub fn run(atlas: impl FnOnce() -> anyhow::Result<Atlas>, opts: AppOptions) -> anyhow::Result<ExitCode> {
     // Layer files from the command line start reading now, while the window and renderer start.
     let reads: Vec<_> = opts.extra_layers.iter().map(|p| layers::start_read(p.clone(), Default::default())).collect();
+    // Tile sources too: their headers and directories arrive while the window opens.
+    let mut vector = layers::vector::VectorLayers::default();
+    vector.open_early(&opts.vector_layers);
     let (w, h) = opts.size.unwrap_or((1440, 900));
     let mut app = App::new();
     app.add_plugins(
@@ -104,11 +124,19 @@ pub fn run(atlas: Atlas, opts: AppOptions) -> anyhow::Result<ExitCode> {
                 }),
                 ..default()
             })
+            .set(bevy::render::RenderPlugin {
+                render_creation: bevy::render::settings::RenderCreation::Automatic(Box::new(render_settings())),
+                ..default()
+            })
             .set(bevy::log::LogPlugin { filter: "wgpu=error,naga=warn,bevy_render=warn".into(), ..default() }),
     )
     .add_plugins(EguiPlugin::default())
     .insert_resource(ClearColor(Color::srgb_u8(0xe4, 0xe9, 0xee)));
+    let atlas = atlas()?;
+    // Sources saved in layers.json, with their looks, under the command line's.
+    let saved_vector = layers::vector::OpenVector::saved(&atlas);
     insert_core_state(&mut app, atlas, opts.lang);
+    app.insert_resource(vector);
     app.add_plugins((
         camera::CameraPlugin,
         layers::LayersPlugin,
@@ -126,7 +154,7 @@ pub fn run(atlas: Atlas, opts: AppOptions) -> anyhow::Result<ExitCode> {
                 .then(crate::settings::Settings::default_path)
                 .flatten(),
         },
-        layers::vector::VectorPlugin { initial: opts.vector_layers.clone() },
+        layers::vector::VectorPlugin { saved: saved_vector },
         edit::EditPlugin,
         render_ready::RenderReadyPlugin,
     ));

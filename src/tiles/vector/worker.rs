@@ -110,7 +110,8 @@ struct Source {
 struct Reads {
     inflight: HashMap<(SourceId, TileId), AbortHandle>,
     tasks: JoinSet<(SourceId, TileId)>,
-    /// Decoding and tessellation at once, over all sources: the cores but one (that one draws).
+    /// Decoding and tessellation at once, over all sources: the cores but one (that one draws),
+    /// after the first view.
     decode: Arc<Semaphore>,
     tx: std_mpsc::Sender<VectorEvent>,
     counters: Arc<Counters>,
@@ -155,7 +156,10 @@ async fn run(mut rx: mpsc::UnboundedReceiver<Msg>, tx: std_mpsc::Sender<VectorEv
     // Sources being opened, and wants that came before they were.
     let mut opening: Opening = JoinSet::new();
     let mut pending_want: HashMap<SourceId, Vec<TileId>> = HashMap::new();
-    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get()).saturating_sub(1).max(1);
+    // The first view's tiles decode on every core: until they are shown the app only waits for
+    // them. Once they are, one core is left to drawing (see `Reads::decode`).
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut first_view = cpus > 1;
     let mut reads = Reads {
         inflight: HashMap::new(),
         tasks: JoinSet::new(),
@@ -207,6 +211,9 @@ async fn run(mut rx: mpsc::UnboundedReceiver<Msg>, tx: std_mpsc::Sender<VectorEv
             Some(done) = reads.tasks.join_next(), if !reads.tasks.is_empty() => {
                 if let Ok(key) = done {
                     reads.inflight.remove(&key);
+                }
+                if first_view && reads.inflight.is_empty() {
+                    first_view = reads.decode.forget_permits(1) == 0;
                 }
             }
         }

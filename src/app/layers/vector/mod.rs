@@ -54,6 +54,19 @@ impl OpenVector {
     pub fn new(spec: VectorSpec) -> Self {
         OpenVector { spec, visible: true, styles: vec![] }
     }
+
+    /// The sources saved in the data folder's `layers.json`, with their looks; one that is no
+    /// vector tile source (edited by hand, or from a newer version) is reported and left out.
+    pub fn saved(atlas: &crate::atlas::Atlas) -> Vec<OpenVector> {
+        let mut out = Vec::new();
+        for t in &atlas.tile_layers {
+            match VectorSpec::recognise(&t.source) {
+                Some(spec) => out.push(OpenVector { spec, visible: t.visible, styles: t.styles.clone() }),
+                None => warn!("layers.json: {:?} is not a vector tile source; left out", t.source),
+            }
+        }
+        out
+    }
 }
 
 /// The look of a source layer and the materials it turns into: fill, outline, line, point; a
@@ -262,6 +275,37 @@ pub struct VectorLayers {
 }
 
 impl VectorLayers {
+    /// Starts reading a source on the tile thread, which starts with the first source; a source
+    /// already open is left as it is.
+    pub fn open(&mut self, open: &OpenVector) -> std::io::Result<()> {
+        if self.layers.iter().any(|l| l.spec == open.spec) {
+            return Ok(());
+        }
+        let fetcher = match self.fetcher.take() {
+            Some(f) => f,
+            None => VectorFetcher::spawn()?,
+        };
+        self.next_id += 1;
+        fetcher.open(self.next_id, open.spec.clone());
+        self.fetcher = Some(fetcher);
+        let mut layer = VectorLayer::new(self.next_id, open.spec.clone());
+        layer.visible = open.visible;
+        layer.saved = open.styles.clone();
+        self.layers.push(layer);
+        Ok(())
+    }
+
+    /// Opens sources before the app's first frame, so their headers and directories are read
+    /// while Bevy starts. One that cannot start waits for the first frame, where the failure is
+    /// reported like any other.
+    pub fn open_early(&mut self, opens: &[OpenVector]) {
+        for open in opens {
+            if self.open(open).is_err() {
+                self.pending.push(open.clone());
+            }
+        }
+    }
+
     pub fn get(&self, id: SourceId) -> Option<&VectorLayer> {
         self.layers.iter().find(|l| l.id == id)
     }
@@ -273,8 +317,9 @@ impl VectorLayers {
 }
 
 pub struct VectorPlugin {
-    /// Sources from the command line and `layers.json`.
-    pub initial: Vec<OpenVector>,
+    /// Sources saved in `layers.json`: drawn under those the app was already given (see
+    /// [`VectorLayers::open_early`]), as they were opened first in the session that saved them.
+    pub saved: Vec<OpenVector>,
 }
 
 impl Plugin for VectorPlugin {
@@ -302,37 +347,24 @@ impl Plugin for VectorPlugin {
                     .chain()
                     .in_set(MapSet::Content),
             );
-        for open in &self.initial {
-            app.world_mut().write_message(open.clone());
-        }
+        let world = app.world_mut();
+        let mut vl = world.remove_resource::<VectorLayers>().unwrap_or_default();
+        let before = vl.layers.len();
+        vl.open_early(&self.saved);
+        let added = vl.layers.len() - before;
+        vl.layers.rotate_right(added);
+        world.insert_resource(vl);
     }
 }
 
 fn open_sources(mut opens: MessageReader<OpenVector>, mut vl: ResMut<VectorLayers>, mut problems: ResMut<Problems>) {
     let mut opens: Vec<OpenVector> = opens.read().cloned().collect();
     opens.append(&mut vl.pending);
-    for OpenVector { spec, visible, styles } in &opens {
-        if vl.layers.iter().any(|l| &l.spec == spec) {
-            continue;
+    for open in &opens {
+        if let Err(e) = vl.open(open) {
+            problems.error(open.spec.location(), format!("cannot start the vector tile thread: {e}"));
+            return;
         }
-        if vl.fetcher.is_none() {
-            match VectorFetcher::spawn() {
-                Ok(f) => vl.fetcher = Some(f),
-                Err(e) => {
-                    problems.error(spec.location(), format!("cannot start the vector tile thread: {e}"));
-                    return;
-                }
-            }
-        }
-        vl.next_id += 1;
-        let id = vl.next_id;
-        if let Some(f) = &vl.fetcher {
-            f.open(id, spec.clone());
-        }
-        let mut layer = VectorLayer::new(id, spec.clone());
-        layer.visible = *visible;
-        layer.saved = styles.clone();
-        vl.layers.push(layer);
     }
 }
 
