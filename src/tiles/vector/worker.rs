@@ -157,9 +157,11 @@ async fn run(mut rx: mpsc::UnboundedReceiver<Msg>, tx: std_mpsc::Sender<VectorEv
     let mut opening: Opening = JoinSet::new();
     let mut pending_want: HashMap<SourceId, Vec<TileId>> = HashMap::new();
     // The first view's tiles decode on every core: until they are shown the app only waits for
-    // them. Once they are, one core is left to drawing (see `Reads::decode`).
+    // them. Once they are read (or dropped), one core is left to drawing (see `Reads::decode`).
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let mut first_view = cpus > 1;
+    // Reads of the first view left to finish; None before it is asked for, and after.
+    let mut first_view: Option<usize> = None;
+    let mut burst = cpus > 1;
     let mut reads = Reads {
         inflight: HashMap::new(),
         tasks: JoinSet::new(),
@@ -182,7 +184,10 @@ async fn run(mut rx: mpsc::UnboundedReceiver<Msg>, tx: std_mpsc::Sender<VectorEv
                     }
                     Msg::Want(id, tiles) => {
                         match sources.get(&id) {
-                            Some(src) => reads.want(id, src, tiles),
+                            Some(src) => {
+                                reads.want(id, src, tiles);
+                                first_view = first_view.or(Some(reads.tasks.len()).filter(|n| *n > 0));
+                            }
                             None => {
                                 pending_want.insert(id, tiles);
                             }
@@ -199,6 +204,7 @@ async fn run(mut rx: mpsc::UnboundedReceiver<Msg>, tx: std_mpsc::Sender<VectorEv
                         // What the app asked for while the source was opening.
                         if let Some(w) = pending_want.remove(&id) {
                             reads.want(id, &src, w);
+                            first_view = first_view.or(Some(reads.tasks.len()).filter(|n| *n > 0));
                         }
                         sources.insert(id, src);
                     }
@@ -212,8 +218,11 @@ async fn run(mut rx: mpsc::UnboundedReceiver<Msg>, tx: std_mpsc::Sender<VectorEv
                 if let Ok(key) = done {
                     reads.inflight.remove(&key);
                 }
-                if first_view && reads.inflight.is_empty() {
-                    first_view = reads.decode.forget_permits(1) == 0;
+                if let Some(left) = first_view.as_mut() {
+                    *left = left.saturating_sub(1);
+                }
+                if burst && first_view == Some(0) {
+                    burst = reads.decode.forget_permits(1) == 0;
                 }
             }
         }
