@@ -127,7 +127,27 @@ DOCUMENTED_VARIANTS = {"320583": ["崑山"],
                        "310151116": ["长兴岛", "長興島"],
                        "310151202": ["横沙岛", "橫沙島"],
                        "310151": ["崇明岛", "崇明島"],
-                       "320506109": ["西山岛", "西山島"]}
+                       "320506109": ["西山岛", "西山島"],
+                       # Zones run as one with a town ("区镇合一"), which reports name by the zone:
+                       # 高新區(塘橋鎮) (http://nmhdgaokao.com/jiangsu/zhangjiagang_tangqiaozhen_info.html;
+                       # https://baike.com/wikiid/8415781812685921063 "塘桥镇(高新区)"),
+                       "320582101": ["张家港高新区", "張家港高新區", "张家港高新技术产业开发区"],
+                       # 汾湖高新技術開發區 (黎里鎮) (zh.wikipedia 汾湖高新技术产业开发区, via
+                       # https://wikiwand.com/zh-hant/articles/汾湖高新技术产业开发区),
+                       "320509110": ["汾湖高新区", "汾湖高新區", "汾湖高新技术产业开发区", "汾湖高新技术开发区"],
+                       # 吳江高新區(盛澤鎮) (http://www.aviascribe.com/trade/liadkw4ezn-13-8311370.html),
+                       "320509105": ["吴江高新区", "吳江高新區", "吴江高新技术产业开发区"],
+                       # and the codes' 太仓经济开发区 is the zone Taicang presents as 太仓高新区 (founded
+                       # 1993, 116.74 km2: http://xiton123.com/taicang/zqzs/202002/23d2dc86c8ab47f8a745d4598cd263e8.shtml).
+                       "320585400": ["太仓高新区", "太倉高新區", "太仓高新技术产业开发区"]}
+
+# Former names of the region's districts that older reports use, from each district's history
+# (zh.wikipedia, 历史沿革): 吴江市 became 吴江区 in 2012, 通州市 Nantong's 通州区 in 2009; Shanghai's
+# counties became districts (宝山县 1988, 嘉定县 1992, 金山县 1997, 松江县 1998, 青浦县 1999,
+# 奉贤县 2001, 崇明县 2016). Written as former names (see `Place.former`).
+FORMER_DISTRICT_NAMES = {"320509": ["吴江市"], "320612": ["通州市"], "310113": ["宝山县"], "310114": ["嘉定县"],
+                "310116": ["金山县"], "310117": ["松江县"], "310118": ["青浦县"], "310120": ["奉贤县"],
+                "310151": ["崇明县"]}
 
 # How far a county without an outline in the atlas reaches from its seat, by a published extent,
 # where that is farther than the towns GeoNames places in it: Chongming district spans 121°09′30″
@@ -376,6 +396,11 @@ class Place:
         self.shorts = []          # simplified short forms
         self.flags = {}           # short form -> reason it is a common word
         self.aliases = []
+        # Former names (a county's name before it became a city or district: 华亭县 for 华亭市):
+        # aliases while the table is built, written with the short forms, which link only with
+        # evidence or near Suzhou. As full names they linked a far place's old name in any
+        # report (华亭县志, old Songjiang's gazetteer, linked Gansu's 华亭市).
+        self.former = []
         self.name_en = ""
         self.lon = self.lat = None
         self.acc = None
@@ -869,6 +894,7 @@ def main():
                     p.notes.append(f"cpca lists it as {keys[0]} {cn}")
                     if cn != p.name:
                         p.aliases.append(cn)
+                        p.former.append(cn)
                     rep.cpca_by_name.append(f"{p.code} {p.name}: cpca {keys[0]} {cn}")
                 else:
                     rep.cpca_missing.append(f"{p.code} {p.name}" + (f" ({len(keys)} name candidates)" if keys else ""))
@@ -1242,6 +1268,10 @@ def main():
                 p.aliases.append(alt)
                 rep.trad_alias.append(f"{p.code} {p.name}: {alt} (GeoNames {e['geonameid']})")
 
+    for code, names in sorted(FORMER_DISTRICT_NAMES.items()):
+        places[code].aliases.extend(names)
+        places[code].former.extend(names)
+        rep.trad_alias.append(f"{code} {places[code].name}: {'|'.join(names)} (former name, by hand)")
     for code, variants in sorted(DOCUMENTED_VARIANTS.items()):
         places[code].aliases.extend(variants)
         rep.trad_alias.append(f"{code} {places[code].name}: {'|'.join(variants)} (documented variant, by hand)")
@@ -1385,9 +1415,10 @@ def main():
     for p in order:
         aliases = []
         for a in p.aliases:
-            if a not in aliases and a != p.name and a != p.hant and a not in p.shorts:
+            if a not in aliases and a != p.name and a != p.hant and a not in p.shorts and a not in p.former:
                 aliases.append(a)
-        shorts = "|".join(s + ("*" if s in p.flags else "") for s in p.shorts)
+        former = [f for f in dict.fromkeys(p.former) if f not in p.shorts and f != p.name]
+        shorts = "|".join([s + ("*" if s in p.flags else "") for s in p.shorts] + former)
         fields = [p.code, p.level, p.parent, p.name, p.hant, shorts, "|".join(aliases), p.name_en,
                   f"{p.lon:.6f}", f"{p.lat:.6f}", str(p.acc), p.source, "; ".join(p.notes)]
         if p.extent:

@@ -382,3 +382,33 @@ fn an_everyday_word_listed_after_towns_of_its_county_is_a_town() {
     assert_eq!(linked(text, "太平").as_deref(), Some("cn-320507002"), "{:?}", links(text));
     assert_eq!(linked("相城区社会太平，元和街道发展良好。", "太平"), None);
 }
+
+#[test]
+fn zones_run_with_a_town_or_over_several_streets_link_by_their_abbreviations() {
+    // 区镇合一: the zone and its town are one administration, and reports name the zone.
+    let text = "张家港高新区、吴江高新区、汾湖高新区和太仓高新区协同发展，相城经开区、吴中高新区加快建设。";
+    assert_eq!(linked(text, "张家港高新区").as_deref(), Some("cn-320582101"), "{:?}", links(text));
+    assert_eq!(linked(text, "吴江高新区").as_deref(), Some("cn-320509105"));
+    // Not the lake 汾湖, whose name the zone carries.
+    assert_eq!(linked(text, "汾湖高新区").as_deref(), Some("cn-320509110"));
+    assert_eq!(linked(text, "太仓高新区").as_deref(), Some("cn-320585400"));
+    // Zones over several streets are placed over them (cited member lists).
+    assert_eq!(linked(text, "相城经开区").as_deref(), Some("region-xiangcheng-edz"));
+    assert_eq!(linked(text, "吴中高新区").as_deref(), Some("region-wuzhong-hitech"));
+    let trad = "張家港高新區與相城經開區";
+    assert_eq!(linked(trad, "張家港高新區").as_deref(), Some("cn-320582101"), "{:?}", links(trad));
+}
+
+#[test]
+fn a_far_places_former_name_needs_evidence_a_local_one_does_not() {
+    // 华亭县 was old Songjiang's name and is Gansu's 华亭市 until 2018: the book title is no mention
+    // of Gansu. With Gansu named before it, it is.
+    let text = "华亭县志记载了松江的历史。";
+    assert!(links(text).iter().all(|(_, id, _)| id != "cn-620881"), "{:?}", links(text));
+    assert_eq!(linked("甘肃省平凉市华亭县的煤炭企业。", "华亭县").as_deref(), Some("cn-620881"));
+    // The region's own districts under their former names.
+    let old = "原吴江市、嘉定县和崇明县的档案。";
+    assert_eq!(linked(old, "吴江市").as_deref(), Some("wujiang"), "{:?}", links(old));
+    assert_eq!(linked(old, "嘉定县").as_deref(), Some("cn-310114"));
+    assert_eq!(linked(old, "崇明县").as_deref(), Some("cn-310151"));
+}
