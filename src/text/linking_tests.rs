@@ -412,3 +412,12 @@ fn a_far_places_former_name_needs_evidence_a_local_one_does_not() {
     assert_eq!(linked(old, "嘉定县").as_deref(), Some("cn-310114"));
     assert_eq!(linked(old, "崇明县").as_deref(), Some("cn-310151"));
 }
+
+#[test]
+fn people_named_like_towns_with_others_or_leading_a_visit_are_people() {
+    // 王梅李等同志 ("comrade Wang Meili and others") and 陆渡带队 are people; 梅李等地 is places.
+    let text = "王梅李等同志参加调研，陆渡带队考察。";
+    assert!(links(text).is_empty(), "{:?}", links(text));
+    let towns = "梅李等地的企业，沙溪等镇的代表。";
+    assert_eq!(linked(towns, "梅李").as_deref(), Some("cn-320581101"), "{:?}", links(towns));
+}

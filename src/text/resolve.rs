@@ -592,8 +592,9 @@ const TITLES: &[&str] = &[
     "总裁",
 ];
 
-/// Forms of address that follow a person's name (张浦同志, 马陆先生) and never a place's.
-const ADDRESSES: &[&str] = &["同志", "先生", "女士", "老师", "师傅"];
+/// Forms of address that follow a person's name (张浦同志, 马陆先生, 王梅李等同志) and never a
+/// place's (梅李等地 is places).
+const ADDRESSES: &[&str] = &["同志", "先生", "女士", "老师", "师傅", "等同志"];
 
 /// Whether `after`, the text right after a name, addresses a person by it.
 fn before_address(after: &str) -> bool {
@@ -605,15 +606,18 @@ fn before_address(after: &str) -> bool {
 const SURNAMES: &str = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔汤";
 
 /// What a person does in a report's sentences, right after their name.
-const PERSON_VERBS: &[&str] =
-    &["主持", "指出", "强调", "表示", "要求", "出席", "参加", "讲话", "介绍", "会见", "调研", "一行", "说"];
+const PERSON_VERBS: &[&str] = &[
+    "主持", "指出", "强调", "表示", "要求", "出席", "参加", "讲话", "介绍", "会见", "调研", "一行", "说", "率队",
+    "带队", "陪同", "发言",
+];
 
 /// The first characters of [`ADDRESSES`] and [`PERSON_VERBS`].
-const PERSON_CUES: &str = "同先女老师主指强表要出参讲介会调一说";
+const PERSON_CUES: &str = "同先女老师主指强表要出参讲介会调一说等率带陪发";
 
 /// Whether a name in `window[start..end]` is part of a person's name by what follows it: one more
-/// character and a verb (曹路宝主持: a surname-led name and its last character), or a surname
-/// right before it and a verb right after (王沙溪说). A town is not said to preside.
+/// character and a verb (曹路宝主持: a surname-led name and its last character), what only a
+/// person does right after a surname-led name (陆渡带队), or a surname right before it and a verb
+/// right after (王沙溪说).
 ///
 /// ```
 /// use port_atlas::text::resolve::names_a_person;
@@ -633,7 +637,10 @@ pub fn names_a_person(window: &str, start: usize, end: usize) -> bool {
     let surname = |c: Option<char>| c.is_some_and(|c| SURNAMES.contains(c));
     let mut rest = after.chars();
     let one_more = rest.next().is_some_and(|c| !c.is_ascii() && !c.is_whitespace());
-    (surname(name.chars().next()) && one_more && verb(rest.as_str()))
+    // What only a person does: a town is not said to preside, lead a team or accompany anyone,
+    // though it may introduce or stress (张浦介绍经验 is the town's).
+    let leads = |s: &str| ["主持", "带队", "率队", "陪同"].iter().any(|v| s.starts_with(v));
+    (surname(name.chars().next()) && (leads(after) || (one_more && verb(rest.as_str()))))
         || (surname(before.chars().next_back()) && verb(after))
 }
 
