@@ -659,6 +659,27 @@ def main():
                         taken.add(a)
                         rep.zone_abbrev.append(f"{p.code} {p.name}: {a}")
                 break
+    # After its county's name a report drops it from the zone's (如东县洋口港开发区 for 如东洋口港
+    # 经济开发区): the zone's own part and its abbreviations become short forms, which link only
+    # with evidence (the county named before them, as here).
+    for p in by_level["zone"]:
+        county = places[p.parent]
+        q = next((x for x in [county.name, *county.shorts] if p.name.startswith(x)), None)
+        if q is None:
+            continue
+        rest = p.name[len(q):]
+        # The longest suffix decides (大丰港经济开发区 leaves 港, no name of its own). A generic
+        # part (临港: "by the port") is no name either: as a short form it would be the only one
+        # around Suzhou and link without evidence.
+        suffix, forms = next(((x, f) for x, f in ZONE_ABBREVIATIONS if rest.endswith(x)), ("", []))
+        core = rest[: -len(suffix)] if suffix else ""
+        if len(core) >= 2 and not generic(core):
+            for a in dict.fromkeys([rest, core + "开发区", *(core + f for f in forms)]):
+                if a in taken or a in p.shorts:
+                    continue
+                p.shorts.append(a)
+                taken.add(a)
+                rep.zone_abbrev.append(f"{p.code} {p.name}: {a} (short form, after its county)")
 
     # --- traditional names --------------------------------------------------------------------
     def hant(s):
