@@ -395,6 +395,8 @@ fn zones_run_with_a_town_or_over_several_streets_link_by_their_abbreviations() {
     // Zones over several streets are placed over them (cited member lists).
     assert_eq!(linked(text, "相城经开区").as_deref(), Some("region-xiangcheng-edz"));
     assert_eq!(linked(text, "吴中高新区").as_deref(), Some("region-wuzhong-hitech"));
+    // A zone no source places more closely than its city is the zone, over the city, not the city.
+    assert_eq!(linked("昆山高新区新增企业", "昆山高新区").as_deref(), Some("region-kunshan-hitech"));
     // After its county's name a zone drops the county from its own (如东洋口港经济开发区).
     assert_eq!(linked("如东县洋口港开发区与太仓港合作。", "洋口港开发区").as_deref(), Some("cn-320623402"));
     let trad = "張家港高新區與相城經開區";
