@@ -99,6 +99,9 @@ GN_TOWN_SHORT_FREQ = 20         # a GeoNames-only town's short form must be rare
 # Short forms and common words
 # ---------------------------------------------------------------------------------------------
 JIEBA_COMMON_FREQ = 1000
+# A township's short form that jieba tags as a common noun is flagged from this frequency on
+# (浮桥 181, 桃源 353); below it the nouns are rare (大麻 113, 梧桐 103 stay names).
+TOWN_NOUN_FREQ = 150
 # Generic combinations: a direction / size / age character followed by a generic geographic or
 # settlement character (东区, 新港, 中心, 老城), or a generic geographic character followed by a
 # direction (城南, 江北, 河东). "高" is left out on purpose (高港, 高新 are proper names).
@@ -768,10 +771,14 @@ def main():
                 if len(parts) >= 3:
                     jieba_tag[parts[0]] = parts[2]
 
-    def common_reason(s):
+    def common_reason(s, level):
         fq = jieba_freq.get(s, 0)
         if fq >= JIEBA_COMMON_FREQ:
             return f"jieba frequency {fq}"
+        # A town's short form that jieba knows as a common noun (浮桥 "pontoon bridge", 桃源 "peach
+        # garden", 书院 "academy", 长征 "the Long March"): 修建浮桥 is no mention of 浮桥镇.
+        if level in ("township", "zone") and jieba_tag.get(s) == "n" and fq >= TOWN_NOUN_FREQ:
+            return f"a common noun in jieba (frequency {fq})"
         if len(s) == 2 and ((s[0] in MOD_CHARS and s[1] in GEO_CHARS) or (s[0] in GEO_CHARS and s[1] in DIR_CHARS)):
             return "generic combination"
         if s in ORDINARY_WORDS:
@@ -780,7 +787,7 @@ def main():
 
     for p in places.values():
         for s in p.shorts:
-            why = common_reason(s)
+            why = common_reason(s, p.level)
             if why and p.level in ("province", "prefecture"):
                 rep.flag_exempt.append(f"{p.code} {p.name}: {s} ({why})")
             elif why:
@@ -1260,7 +1267,7 @@ def main():
                 rep.gn_towns_no_short.append(f"{w.code} {w.name}: {sh} (jieba {jieba_freq.get(sh, 0)} "
                                              f"{jieba_tag.get(sh, '-')})")
         for sh in w.shorts:
-            why = common_reason(sh)
+            why = common_reason(sh, "township")
             if why:
                 w.flags[sh] = why
                 rep.flagged.append(f"{w.code} {w.name} (township): {sh}: {why}")

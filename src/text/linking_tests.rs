@@ -425,3 +425,15 @@ fn people_named_like_towns_with_others_or_leading_a_visit_are_people() {
     let towns = "梅李等地的企业，沙溪等镇的代表。";
     assert_eq!(linked(towns, "梅李").as_deref(), Some("cn-320581101"), "{:?}", links(towns));
 }
+
+#[test]
+fn a_town_whose_short_form_is_a_common_noun_needs_its_county_or_a_sibling_beside_it() {
+    // 浮桥 is a pontoon bridge as well as Taicang's 浮桥镇; 桃源 a peach garden and Wujiang's 桃源镇.
+    assert!(links("工人们在河上修建浮桥。").is_empty(), "{:?}", links("工人们在河上修建浮桥。"));
+    assert!(links("世外桃源般的生活。").is_empty());
+    assert_eq!(linked("太仓浮桥的港区。", "浮桥").as_deref(), Some("cn-320585103"));
+    // Listed before a town of the same county, whichever comes first.
+    let text = "浮桥、璜泾两镇沿江。";
+    assert_eq!(linked(text, "浮桥").as_deref(), Some("cn-320585103"), "{:?}", links(text));
+    assert_eq!(linked("吴江区的桃源、七都、震泽三镇。", "桃源").as_deref(), Some("cn-320509109"));
+}

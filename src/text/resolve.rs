@@ -308,6 +308,42 @@ impl<'a> Resolver<'a> {
             }
             out.push(res);
         }
+        self.listed_before_a_sibling(text, matches, out);
+    }
+
+    /// A town's short form that is also a word, listed right before a town of the same county
+    /// (浮桥、璜泾两镇), is a town too. The forward pass judged it before its neighbour was known
+    /// and took it only after one; this pass walks back from each linked town.
+    fn listed_before_a_sibling(&self, text: &str, matches: &[RawMatch], out: &mut [Option<Resolution>]) {
+        let g = self.g;
+        for i in (0..matches.len().saturating_sub(1)).rev() {
+            let (r, next) = (&matches[i], &matches[i + 1]);
+            let (None, Some(n)) = (out[i], out[i + 1]) else { continue };
+            let q = &g.places[n.place];
+            let Some(parent) = q.parent.filter(|_| q.level == Some(Level::Township)) else { continue };
+            // Only the enumeration comma: after "，" a word may start a new clause (社会太平，元和…).
+            if text.get(r.end..next.start) != Some("、") {
+                continue;
+            }
+            let name = self.verdict_name(r, text);
+            let Some(c) = self.live(self.m.candidates(r), name.as_deref()).find(|c| {
+                let p = &g.places[c.place as usize];
+                p.level == Some(Level::Township) && p.parent == Some(parent)
+            }) else {
+                continue;
+            };
+            let place = c.place as usize;
+            let mut buf = self.scratch.borrow_mut();
+            let (window, start, end) = self.window(text, r, &mut buf);
+            let fits = !after_title(window, start)
+                && word_frequency(window.get(start..end).unwrap_or_default()) < VERY_COMMON
+                && self.fit(window, start, end) >= WordFit::Bounded;
+            drop(buf);
+            if fits && !self.misplaced(r, text, None, place) {
+                let reason = Reason::SiblingNearby { parent: parent as u32 };
+                out[i] = Some(Resolution { place, confidence: reason.confidence(), reason });
+            }
+        }
     }
 
     /// Whether what the words around a match say rules out `place`: the name is a road's

@@ -279,8 +279,15 @@ fn tilejson_and_xyz_sources_and_their_failures() {
     assert_eq!(requests, 3, "each tile asked once");
     // Asking again for what is in flight or done does not fetch again.
     f.want(1, Z14.to_vec());
-    std::thread::sleep(Duration::from_millis(300));
-    assert_eq!(f.counters.fetched.load(std::sync::atomic::Ordering::Relaxed), 3 + 3);
+    // Waits for the reads to start rather than a fixed time: the whole suite runs at once on two
+    // cores, where 300 ms was once not enough.
+    let fetched = || f.counters.fetched.load(std::sync::atomic::Ordering::Relaxed);
+    let until = std::time::Instant::now() + Duration::from_secs(5);
+    while fetched() < 3 + 3 && std::time::Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(fetched(), 3 + 3);
 
     // A TileJSON without tiles, and a "tile" that is a text file: clear errors naming the URL.
     let g = VectorFetcher::spawn().unwrap();
