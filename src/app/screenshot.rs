@@ -215,7 +215,6 @@ fn shoot(
     let seq = frames.seq.map_or(0, |s| s.0);
     debug!("screenshot: asking for a picture of frame {seq}");
     // The view beside the image, so tests and scripts can find where a lon/lat was drawn.
-    let vp = map.viewport;
     let view = serde_json::json!({
         "viewport": [vp.min.x, vp.min.y, vp.max.x, vp.max.y],
         "center_local_m": [map.center.x, map.center.y],

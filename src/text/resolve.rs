@@ -393,7 +393,7 @@ impl<'a> Resolver<'a> {
         let before = text[..r.start].char_indices().next_back().map_or(r.start, |(i, _)| i);
         let after = text[r.end..].char_indices().nth(3).map_or(text.len(), |(i, _)| r.end + i);
         let mut buf = self.scratch.borrow_mut();
-        self.m.fold().fold_into(&text[before..after], &mut buf);
+        fold.fold_into(&text[before..after], &mut buf);
         let Ok(window) = std::str::from_utf8(&buf) else { return false };
         // Folding keeps every byte offset.
         let (start, end) = (r.start - before, r.end - before);

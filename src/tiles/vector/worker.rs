@@ -110,9 +110,15 @@ struct Source {
 struct Reads {
     inflight: HashMap<(SourceId, TileId), AbortHandle>,
     tasks: JoinSet<(SourceId, TileId)>,
-    /// Decoding and tessellation at once, over all sources: the cores but one (that one draws),
-    /// after the first view.
+    /// Decoding and tessellation at once, over all sources: every core for the first view's
+    /// tiles (until they are shown the app only waits for them), then the cores but one (that
+    /// one draws).
     decode: Arc<Semaphore>,
+    /// Reads to finish before one core goes back to drawing: as many as the first `want`
+    /// started, counted when it does; `None` before it.
+    first_view: Option<usize>,
+    /// A decoding permit is still to be given back to drawing.
+    burst: bool,
     tx: std_mpsc::Sender<VectorEvent>,
     counters: Arc<Counters>,
 }
@@ -148,6 +154,21 @@ impl Reads {
             let h = self.tasks.spawn(read);
             self.inflight.insert((id, t), h);
         }
+        self.first_view = self.first_view.or(Some(self.tasks.len()).filter(|n| *n > 0));
+    }
+
+    /// One read finished (or was aborted).
+    fn finished(&mut self, key: Option<(SourceId, TileId)>) {
+        if let Some(key) = key {
+            self.inflight.remove(&key);
+        }
+        if let Some(left) = self.first_view.as_mut() {
+            *left = left.saturating_sub(1);
+        }
+        // A permit in use (a later view's read) is given back at a later finish.
+        if self.burst && self.first_view == Some(0) {
+            self.burst = self.decode.forget_permits(1) == 0;
+        }
     }
 }
 
@@ -156,16 +177,13 @@ async fn run(mut rx: mpsc::UnboundedReceiver<Msg>, tx: std_mpsc::Sender<VectorEv
     // Sources being opened, and wants that came before they were.
     let mut opening: Opening = JoinSet::new();
     let mut pending_want: HashMap<SourceId, Vec<TileId>> = HashMap::new();
-    // The first view's tiles decode on every core: until they are shown the app only waits for
-    // them. Once they are read (or dropped), one core is left to drawing (see `Reads::decode`).
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
-    // Reads of the first view left to finish; None before it is asked for, and after.
-    let mut first_view: Option<usize> = None;
-    let mut burst = cpus > 1;
     let mut reads = Reads {
         inflight: HashMap::new(),
         tasks: JoinSet::new(),
         decode: Arc::new(Semaphore::new(cpus)),
+        first_view: None,
+        burst: cpus > 1,
         tx: tx.clone(),
         counters,
     };
@@ -184,10 +202,7 @@ async fn run(mut rx: mpsc::UnboundedReceiver<Msg>, tx: std_mpsc::Sender<VectorEv
                     }
                     Msg::Want(id, tiles) => {
                         match sources.get(&id) {
-                            Some(src) => {
-                                reads.want(id, src, tiles);
-                                first_view = first_view.or(Some(reads.tasks.len()).filter(|n| *n > 0));
-                            }
+                            Some(src) => reads.want(id, src, tiles),
                             None => {
                                 pending_want.insert(id, tiles);
                             }
@@ -204,7 +219,6 @@ async fn run(mut rx: mpsc::UnboundedReceiver<Msg>, tx: std_mpsc::Sender<VectorEv
                         // What the app asked for while the source was opening.
                         if let Some(w) = pending_want.remove(&id) {
                             reads.want(id, &src, w);
-                            first_view = first_view.or(Some(reads.tasks.len()).filter(|n| *n > 0));
                         }
                         sources.insert(id, src);
                     }
@@ -215,15 +229,7 @@ async fn run(mut rx: mpsc::UnboundedReceiver<Msg>, tx: std_mpsc::Sender<VectorEv
                 }
             }
             Some(done) = reads.tasks.join_next(), if !reads.tasks.is_empty() => {
-                if let Ok(key) = done {
-                    reads.inflight.remove(&key);
-                }
-                if let Some(left) = first_view.as_mut() {
-                    *left = left.saturating_sub(1);
-                }
-                if burst && first_view == Some(0) {
-                    burst = reads.decode.forget_permits(1) == 0;
-                }
+                reads.finished(done.ok());
             }
         }
     }
