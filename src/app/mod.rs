@@ -154,7 +154,7 @@ pub fn run(atlas: impl FnOnce() -> anyhow::Result<Atlas>, opts: AppOptions) -> a
                 .then(crate::settings::Settings::default_path)
                 .flatten(),
         },
-        layers::vector::VectorPlugin { saved: saved_vector },
+        layers::vector::VectorPlugin { saved: saved_vector, bake: opts.screenshot.is_none() },
         edit::EditPlugin,
         render_ready::RenderReadyPlugin,
     ));

@@ -340,6 +340,9 @@ pub struct Readiness {
     pub tiles_settled: bool,
     /// Every vector tile source has the view's tiles on screen, or failed (true without any).
     pub vector_settled: bool,
+    /// Every vector tile on screen is drawn from its baked image where it can be (true without
+    /// any): the view draws as cheaply as it will.
+    pub vector_baked: bool,
     /// Vector tile reads started so far (HTTP requests, range reads, SQLite queries).
     pub vector_reads: usize,
     /// The renderer had every pipeline it was asked for when it drew the last frame
@@ -372,7 +375,7 @@ pub fn insert_core_state(app: &mut App, atlas: Atlas, lang: Lang) {
         .init_resource::<DocumentReading>()
         .init_resource::<Timeline>()
         .init_resource::<Measure>()
-        .insert_resource(Readiness { tiles_settled: true, vector_settled: true, ..default() })
+        .insert_resource(Readiness { tiles_settled: true, vector_settled: true, vector_baked: true, ..default() })
         .init_state::<AppMode>()
         .add_message::<AtlasCommand>()
         .configure_sets(Update, (MapSet::Input, MapSet::Present, MapSet::Pick, MapSet::Content).chain());

@@ -8,7 +8,16 @@
 //! square with that image stands in for them. The image holds premultiplied colour (what blending
 //! onto a transparent target gives), composited with premultiplied blending, so it looks as the
 //! meshes did. While zooming, or after a style change, the meshes draw again until the tile is
-//! baked anew at the new scale; one tile is baked at a time.
+//! baked anew at the new scale.
+//!
+//! A tile's meshes on screen cost a frame about as much as baking them does, so the sooner a
+//! tile is baked the fewer slow frames it makes. Tiles bake the frame after they appear, several
+//! a frame up to [`BAKE_PX_PER_FRAME`] (all at once while the view holds still), and their square
+//! shows the next frame. A bake is then judged by its own frame, as a screenshot is
+//! (`render_ready`): drawn while a pipeline was missing, its image may be empty, so it is
+//! dropped and the tile baked again. No bake starts while the renderer lacks a pipeline, and the
+//! squares' own pipeline is asked for once the first frame is whole ([`prewarm`]), so that
+//! happens only when something else compiles mid-bake. A `--screenshot` run bakes nothing.
 
 use bevy::asset::{RenderAssetUsages, uuid_handle};
 use bevy::camera::RenderTarget;
@@ -51,16 +60,10 @@ pub const BAKE_LAYER: usize = 31;
 const MAX_BAKE_PX: f64 = 1024.0;
 /// Tiles smaller than this are not worth a camera.
 const MIN_BAKE_PX: f64 = 32.0;
-/// Frames the baking camera renders before its image is shown: the first frame's render may
-/// still be preparing the new image.
-const BAKE_FRAMES: u8 = 2;
-/// Bakes under way at once once warm: a new one starts every frame, so a row of tiles that
-/// panning brings in leaves the (costlier) mesh drawing twice as fast.
-pub const CONCURRENT_BAKES: usize = 2;
-/// Frames a tile's meshes are drawn on screen before the run's first bake. Baked at once, the
-/// first tile of a run came out empty: the pipelines were still compiling. Later tiles are
-/// baked the frame after they are drawn.
-pub const FIRST_SETTLE_FRAMES: u64 = 8;
+/// Pixels baked in one frame while the view moves: about three zoom-13 tiles at 10 m/px. All
+/// nine tiles of a view at once make one frame of twice the usual cost; one a frame left the
+/// view's meshes on screen for nine frames.
+pub const BAKE_PX_PER_FRAME: u64 = 600_000;
 
 /// A tile's baked image, if any.
 #[derive(Default)]
@@ -77,12 +80,15 @@ enum State {
         quad: Entity,
         scale: f64,
         epoch: u64,
-        frames: u8,
+        /// The frame whose render draws the image.
+        seq: u32,
     },
     Ready {
         quad: Entity,
         scale: f64,
         epoch: u64,
+        /// The bake's frame, until the renderer has said it drew it whole.
+        unjudged: Option<u32>,
     },
 }
 
@@ -116,14 +122,19 @@ pub fn same_scale(a: f64, b: f64) -> bool {
     ((a - b) / b).abs() < 1e-3
 }
 
+/// Whether a tile centred at `tile` (local metres), `extent_m` wide, touches the view centred
+/// at `view` with half-size `half` (metres).
+pub fn in_view(tile: DVec2, extent_m: f64, view: DVec2, half: DVec2) -> bool {
+    let d = (tile - view).abs();
+    d.x < half.x + extent_m * 0.5 && d.y < half.y + extent_m * 0.5
+}
+
 /// Whether a tile centred at `tile` (local metres), `extent_m` wide, lies in the ring one tile
 /// wide around the view (centred at `view`, `half` its half-size in metres) without touching the
 /// view: where panning brings tiles from next. Held tiles there are baked ahead, so a tile
 /// enters the view as its square rather than as meshes.
 pub fn in_margin(tile: DVec2, extent_m: f64, view: DVec2, half: DVec2) -> bool {
-    let d = (tile - view).abs();
-    let touches = |reach: f64| d.x < half.x + reach && d.y < half.y + reach;
-    touches(extent_m * 1.5) && !touches(extent_m * 0.5)
+    in_view(tile, extent_m * 3.0, view, half) && !in_view(tile, extent_m, view, half)
 }
 
 /// The side in pixels of a tile `extent_m` wide baked at `scale` m/px, when worth baking.
@@ -168,15 +179,44 @@ impl Material2d for BakedMaterial {
 #[derive(Resource)]
 pub struct BakeTiles {
     pub enabled: bool,
-    /// A bake finished this run: the pipelines are ready.
-    pub warm: bool,
+    /// The square drawn to have its pipeline compiled (see [`prewarm`]), until a bake is judged.
+    pub prewarm: Option<Entity>,
+    /// A bake was judged whole: the squares' pipeline exists.
+    pub proven: bool,
 }
 
-impl BakeTiles {
-    /// Frames a tile is drawn as meshes before it may be baked.
-    pub fn settle_frames(&self) -> u64 {
-        if self.warm { 1 } else { FIRST_SETTLE_FRAMES }
-    }
+/// Which tiles bake first, most urgent first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Urgency {
+    /// Uploaded and in the view but not yet drawn: baked before it is ever drawn as meshes
+    /// (it shows as its square a frame later), so arriving tiles cost one drawing, not three.
+    Arrived,
+    /// Drawn on screen as meshes (while the renderer compiled, after a zoom or a restyle).
+    OnScreen,
+    /// Held, in the ring panning brings in next.
+    Ahead,
+}
+
+/// A square of the squares' material, drawn invisibly (a transparent 1-pixel image, a square a
+/// millimetre wide, never culled) so its pipeline compiles before the first bake: compiled only
+/// when the first square showed, it left that tile blank for two frames.
+pub fn prewarm(commands: &mut Commands, assets: BakeAssets) -> Entity {
+    let image = Image::new_fill(
+        bevy::render::render_resource::Extent3d { width: 1, height: 1, depth_or_array_layers: 1 },
+        bevy::render::render_resource::TextureDimension::D2,
+        &[0, 0, 0, 0],
+        TextureFormat::Bgra8UnormSrgb,
+        RenderAssetUsages::RENDER_WORLD,
+    );
+    let image = assets.images.add(image);
+    commands
+        .spawn((
+            Mesh2d(assets.meshes.add(Rectangle::new(0.001, 0.001))),
+            MeshMaterial2d(assets.materials.add(BakedMaterial { u: BakedUniform { params: Vec4::X }, image })),
+            bevy::camera::visibility::NoFrustumCulling,
+            Transform::default(),
+        ))
+        .id()
 }
 
 /// The off-screen cameras, found by this marker.
@@ -207,6 +247,11 @@ pub struct BakeJob {
     pub scale: f64,
     pub epoch: u64,
     pub z: f32,
+    /// This frame's number (`render_ready::FrameSeq`), to judge the bake by.
+    pub seq: u32,
+    /// The meshes stay on screen while baking (they were shown already: hiding them for the
+    /// bake's frame would blink the tile); else only the baking camera draws them.
+    pub on_screen_meanwhile: bool,
 }
 
 /// What a bake needs from the world.
@@ -217,9 +262,9 @@ pub struct BakeAssets<'a> {
 }
 
 impl Bake {
-    /// Starts baking `meshes` (the tile's visible mesh entities) at `scale`: an image of the
-    /// tile's size, a camera drawing [`BAKE_LAYER`] into it, the meshes put on that layer and a
-    /// hidden square at depth `z`. Returns false when the tile is not worth baking at this scale.
+    /// Starts baking `meshes` (the tile's mesh entities) at `scale`: an image of the tile's size,
+    /// a camera drawing [`BAKE_LAYER`] into it, the meshes put on that layer (and left on the
+    /// map's, or taken off it) and a hidden square at depth `z`. Returns false when the tile is not worth baking at this scale.
     pub fn start(
         &mut self,
         commands: &mut Commands,
@@ -228,7 +273,7 @@ impl Bake {
         meshes: &[Entity],
         despawn: &mut Vec<Entity>,
     ) -> bool {
-        let BakeJob { tile: tf, scale, epoch, z } = job;
+        let BakeJob { tile: tf, scale, epoch, z, seq, on_screen_meanwhile } = job;
         let Some(px) = bake_px(tf.extent_m, scale) else { return false };
         self.reset(despawn);
         // The window's own format, so the map's pipelines serve the off-screen camera too.
@@ -255,8 +300,13 @@ impl Bake {
                 RenderLayers::layer(BAKE_LAYER),
             ))
             .id();
+        let layers = if on_screen_meanwhile {
+            RenderLayers::from_layers(&[0, BAKE_LAYER])
+        } else {
+            RenderLayers::layer(BAKE_LAYER)
+        };
         for &e in meshes {
-            commands.entity(e).insert(RenderLayers::from_layers(&[0, BAKE_LAYER]));
+            commands.entity(e).insert(layers.clone());
         }
         let side = tf.extent_m as f32;
         let quad = commands
@@ -268,26 +318,39 @@ impl Bake {
                 Visibility::Hidden,
             ))
             .id();
-        self.state = State::Baking { camera, quad, scale, epoch, frames: 0 };
+        self.state = State::Baking { camera, quad, scale, epoch, seq };
         true
     }
 
-    /// One more frame of baking; once done the camera goes and the meshes leave the bake layer.
-    /// The run's first bake takes a frame longer.
-    pub fn advance(&mut self, commands: &mut Commands, meshes: &[Entity], warm: bool) {
-        if let State::Baking { camera, quad, scale, epoch, frames } = &mut self.state {
-            *frames += 1;
-            if *frames >= BAKE_FRAMES + u8::from(!warm) {
-                commands.entity(*camera).despawn();
-                for &e in meshes {
-                    commands.entity(e).remove::<RenderLayers>();
-                }
-                self.state = State::Ready { quad: *quad, scale: *scale, epoch: *epoch };
+    /// The frame after a bake started: its image was drawn (the off-screen camera renders before
+    /// the map's), so the camera goes, the meshes leave the bake layer and the square shows.
+    pub fn advance(&mut self, commands: &mut Commands, meshes: &[Entity]) {
+        if let State::Baking { camera, quad, scale, epoch, seq } = self.state {
+            commands.entity(camera).despawn();
+            for &e in meshes {
+                commands.entity(e).remove::<RenderLayers>();
             }
+            self.state = State::Ready { quad, scale, epoch, unjudged: Some(seq) };
         }
     }
 
-    /// Whether a bake is under way (one at a time over all sources).
+    /// Judges a finished bake by its frame once the renderer has drawn it: `drawn` says whether
+    /// that frame had every pipeline (`None`: not known yet). An image drawn without one is
+    /// dropped, so the tile's meshes show and it is baked again. Returns the verdict given.
+    pub fn judge(&mut self, drawn: impl FnOnce(u32) -> Option<bool>, despawn: &mut Vec<Entity>) -> Option<bool> {
+        let State::Ready { unjudged: Some(seq), .. } = self.state else { return None };
+        let whole = drawn(seq)?;
+        if whole {
+            if let State::Ready { unjudged, .. } = &mut self.state {
+                *unjudged = None;
+            }
+        } else {
+            self.reset(despawn);
+        }
+        Some(whole)
+    }
+
+    /// Whether a bake is under way.
     pub fn in_progress(&self) -> bool {
         matches!(self.state, State::Baking { .. })
     }
@@ -306,7 +369,7 @@ mod tests {
         assert!(same_scale(10.0, 10.000_1) && !same_scale(10.0, 10.5));
         let mut b = Bake::default();
         assert!(!b.covers(10.0, 0) && b.quad().is_none());
-        b.state = State::Ready { quad: Entity::PLACEHOLDER, scale: 10.0, epoch: 3 };
+        b.state = State::Ready { quad: Entity::PLACEHOLDER, scale: 10.0, epoch: 3, unjudged: None };
         assert!(b.covers(10.0, 3));
         assert!(!b.covers(12.0, 3), "zoomed: the meshes draw until baked again");
         assert!(!b.covers(10.0, 4), "restyled: likewise");
@@ -314,6 +377,30 @@ mod tests {
         b.reset(&mut gone);
         assert_eq!(gone, [Entity::PLACEHOLDER]);
         assert!(!b.covers(10.0, 3));
+    }
+
+    #[test]
+    fn a_bake_is_judged_by_its_own_frame() {
+        let quad = Entity::PLACEHOLDER;
+        let mut b = Bake { state: State::Ready { quad, scale: 10.0, epoch: 0, unjudged: Some(7) } };
+        let mut gone = Vec::new();
+        assert_eq!(b.judge(|_| None, &mut gone), None, "frame 7 not drawn yet: the square stays");
+        assert!(b.covers(10.0, 0) && gone.is_empty());
+        assert_eq!(b.judge(|s| Some(s == 7), &mut gone), Some(true));
+        assert_eq!(b.judge(|_| Some(false), &mut gone), None, "judged once");
+        assert!(b.covers(10.0, 0));
+        // Drawn while a pipeline was missing: the image may be empty, so the meshes come back.
+        let mut b = Bake { state: State::Ready { quad, scale: 10.0, epoch: 0, unjudged: Some(8) } };
+        assert_eq!(b.judge(|_| Some(false), &mut gone), Some(false));
+        assert!(!b.covers(10.0, 0) && gone == [quad]);
+    }
+
+    #[test]
+    fn arriving_tiles_bake_before_those_drawn_and_those_ahead() {
+        assert!(Urgency::Arrived < Urgency::OnScreen && Urgency::OnScreen < Urgency::Ahead);
+        let (view, half) = (DVec2::ZERO, DVec2::new(800.0, 500.0));
+        assert!(in_view(DVec2::new(1000.0, 0.0), 401.0, view, half), "its left edge is on screen");
+        assert!(!in_view(DVec2::new(1000.0, 0.0), 399.0, view, half), "just beyond the right edge");
     }
 
     #[test]

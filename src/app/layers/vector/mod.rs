@@ -20,6 +20,7 @@ use bevy::prelude::*;
 
 use super::build::{extruded_mesh, fill_mesh};
 use super::material::MapMaterial;
+use crate::app::render_ready::{FrameSeq, RenderedFrames};
 use crate::app::state::{AtlasCommand, AtlasRes, Problems, Readiness};
 use crate::app::tile_plan::{TilePlan, TileState, ViewTiles, plan as plan_tiles};
 use crate::app::view::{MapSet, MapView, z};
@@ -320,13 +321,20 @@ pub struct VectorPlugin {
     /// Sources saved in `layers.json`: drawn under those the app was already given (see
     /// [`VectorLayers::open_early`]), as they were opened first in the session that saved them.
     pub saved: Vec<OpenVector>,
+    /// Bake settled tiles into textures (see `bake`): not for a one-frame screenshot, which
+    /// draws every tile once anyway and would only wait for the bakes' pipeline.
+    pub bake: bool,
 }
 
 impl Plugin for VectorPlugin {
     fn build(&self, app: &mut App) {
         bake::register_shader(app);
         app.add_plugins(bevy::sprite_render::Material2dPlugin::<bake::BakedMaterial>::default())
-            .insert_resource(bake::BakeTiles { enabled: std::env::var_os("PORT_ATLAS_NO_BAKE").is_none(), warm: false })
+            .insert_resource(bake::BakeTiles {
+                enabled: self.bake && std::env::var_os("PORT_ATLAS_NO_BAKE").is_none(),
+                prewarm: None,
+                proven: false,
+            })
             .init_resource::<VectorLayers>()
             .init_resource::<pick::VectorPick>()
             .add_message::<OpenVector>()
@@ -336,10 +344,11 @@ impl Plugin for VectorPlugin {
                     pick::pick_vector,
                     open_sources,
                     receive,
-                    request,
-                    upload,
+                    // Before `request`, so a bake done this frame shows its square this frame.
                     // Absent only where nothing renders (tests under MinimalPlugins).
                     bake_tiles.run_if(resource_exists::<Assets<Image>>),
+                    request,
+                    upload,
                     pick::highlight,
                     sync_styles,
                     report_readiness,
@@ -668,88 +677,115 @@ fn upload(
     }
 }
 
-/// Bakes one settled tile at a time, nearest the view's centre first (see `bake`).
+/// Bakes settled tiles, those on screen nearest the view's centre first, then those of the ring
+/// around the view, within a budget of pixels a frame; judges finished bakes (see `bake`).
 fn bake_tiles(
     mut commands: Commands,
     mut vl: ResMut<VectorLayers>,
-    map: Res<MapView>,
-    res: Res<AtlasRes>,
+    view: BakeView,
     mut assets: BakeParams,
     mut baking: ResMut<bake::BakeTiles>,
 ) {
+    let BakeView { map, res, ready, frames, seq } = view;
     if !baking.enabled {
         return;
     }
     let VectorLayers { layers, despawn, frame, .. } = &mut *vl;
-    let mut busy = 0;
+    // Once the first frame is whole: asked for earlier, the squares' pipeline would compete
+    // with the view's own and delay that frame.
+    if baking.prewarm.is_none() && !baking.proven && !layers.is_empty() && ready.pipelines_ready {
+        let BakeParams { images, meshes, materials } = &mut assets;
+        baking.prewarm = Some(bake::prewarm(&mut commands, bake::BakeAssets { images, meshes, materials }));
+    }
     for l in layers.iter_mut() {
-        for slot in l.tiles.values_mut().filter(|s| s.bake.in_progress()) {
-            let meshes: Vec<Entity> = slot.entities.iter().map(|&(e, ..)| e).collect();
-            slot.bake.advance(&mut commands, &meshes, baking.warm);
-            busy += usize::from(slot.bake.in_progress());
-            baking.warm |= !slot.bake.in_progress();
+        for slot in l.tiles.values_mut() {
+            if slot.bake.in_progress() {
+                let meshes: Vec<Entity> = slot.entities.iter().map(|&(e, ..)| e).collect();
+                slot.bake.advance(&mut commands, &meshes);
+            }
+            let judged = slot.bake.judge(|s| frames.complete(s).or(frames.forgotten(s).then_some(true)), despawn);
+            baking.proven |= judged == Some(true);
         }
     }
-    // One bake starts a frame, and overlaps the one before once the pipelines are warm; not
-    // while zooming, where each step would bake tiles for a scale shown a moment.
-    let limit = if baking.warm { bake::CONCURRENT_BAKES } else { 1 };
-    if busy >= limit || !map.viewport_known || !bake::same_scale(map.scale, map.target_scale) {
-        return;
+    if baking.proven
+        && let Some(e) = baking.prewarm.take()
+    {
+        commands.entity(e).despawn();
     }
-    // Tiles on screen first, then held tiles of the ring around the view, nearest first.
-    let mut best: Option<(f64, usize, TileId)> = None;
-    let mut ahead: Option<(f64, usize, TileId)> = None;
+    // None while the renderer lacks a pipeline: a bake then could come out empty.
+    let budget = if ready.pipelines_ready { bake::BAKE_PX_PER_FRAME } else { 0 };
+    // Tiles just arrived in the view first (hidden until baked), then those on screen as meshes,
+    // then held tiles of the ring around the view; nearest first.
+    let mut todo: Vec<(bake::Urgency, f64, usize, TileId, u64)> = Vec::new();
     let half = (map.viewport.size().as_dvec2() / 2.0) * map.scale;
     for (li, l) in layers.iter().enumerate() {
         let zoom = l.info.as_ref().map(|i| plan::data_zoom(map.scale, i.min_zoom, i.max_zoom));
         for (t, slot) in &l.tiles {
-            // Drawn for a few frames first: their pipelines exist and the meshes are on the GPU,
-            // so the off-screen camera draws them from its first frame.
-            let settled =
-                slot.uploaded && *frame >= slot.uploaded_frame + baking.settle_frames() && !slot.entities.is_empty();
-            if !settled || slot.bake.in_progress() || slot.bake.covers(map.scale, l.bake_epoch) {
+            // Uploaded in an earlier frame (this system runs before `upload`): the meshes are
+            // on the GPU, so the camera draws them at once.
+            let uploaded = slot.uploaded && !slot.entities.is_empty();
+            if !uploaded || slot.bake.in_progress() || slot.bake.covers(map.scale, l.bake_epoch) {
                 continue;
             }
             let tf = bake::TileFrame::of(*t, &res.frame);
-            if bake::bake_px(tf.extent_m, map.scale).is_none() {
-                continue;
-            }
-            let d = (tf.center.as_dvec2() - map.center).length_squared();
-            let slot_for = if slot.last_shown == *frame {
-                &mut best
-            } else if baking.warm
+            let Some(px) = bake::bake_px(tf.extent_m, map.scale) else { continue };
+            let (centre, extent) = (tf.center.as_dvec2(), tf.extent_m);
+            let urgency = if slot.last_shown < slot.uploaded_frame
                 && l.visible
-                && zoom == Some(t.z)
-                && bake::in_margin(tf.center.as_dvec2(), tf.extent_m, map.center, half)
+                && bake::in_view(centre, extent, map.center, half)
             {
-                &mut ahead
+                bake::Urgency::Arrived
+            } else if slot.last_shown == *frame {
+                bake::Urgency::OnScreen
+            } else if l.visible && zoom == Some(t.z) && bake::in_margin(centre, extent, map.center, half) {
+                bake::Urgency::Ahead
             } else {
                 continue;
             };
-            if slot_for.is_none_or(|b| d < b.0) {
-                *slot_for = Some((d, li, *t));
-            }
+            let d = (centre - map.center).length_squared();
+            todo.push((urgency, d, li, *t, u64::from(px) * u64::from(px)));
         }
     }
-    let Some((_, li, t)) = best.or(ahead) else { return };
+    todo.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
     let base = z::tiles(res.atlas.layers.iter().rposition(|l| l.meta.basemap));
-    let l = &mut layers[li];
-    let epoch = l.bake_epoch;
-    let Some(slot) = l.tiles.get_mut(&t) else { return };
-    let meshes: Vec<Entity> = slot.entities.iter().map(|&(e, ..)| e).collect();
-    let BakeParams { images, meshes: mesh_assets, materials } = &mut assets;
-    slot.bake.start(
-        &mut commands,
-        bake::BakeAssets { images, meshes: mesh_assets, materials },
-        bake::BakeJob {
-            tile: bake::TileFrame::of(t, &res.frame),
-            scale: map.scale,
-            epoch,
-            z: depth(base, li, 0, Part::Fill, t.z),
-        },
-        &meshes,
-        despawn,
-    );
+    let mut spent = 0;
+    for (urgency, _, li, t, px) in todo {
+        // At least one tile a frame, however large.
+        if spent > 0 && spent + px > budget {
+            break;
+        }
+        let l = &mut layers[li];
+        let epoch = l.bake_epoch;
+        let Some(slot) = l.tiles.get_mut(&t) else { continue };
+        let meshes: Vec<Entity> = slot.entities.iter().map(|&(e, ..)| e).collect();
+        let BakeParams { images, meshes: mesh_assets, materials } = &mut assets;
+        if slot.bake.start(
+            &mut commands,
+            bake::BakeAssets { images, meshes: mesh_assets, materials },
+            bake::BakeJob {
+                tile: bake::TileFrame::of(t, &res.frame),
+                scale: map.scale,
+                epoch,
+                z: depth(base, li, 0, Part::Fill, t.z),
+                seq: seq.0,
+                on_screen_meanwhile: urgency == bake::Urgency::OnScreen,
+            },
+            &meshes,
+            despawn,
+        ) {
+            spent += px;
+        }
+    }
+}
+
+/// What the bakes go by: the view, whether the renderer draws whole frames, and which.
+#[derive(SystemParam)]
+pub struct BakeView<'w> {
+    map: Res<'w, MapView>,
+    res: Res<'w, AtlasRes>,
+    ready: Res<'w, Readiness>,
+    frames: Res<'w, RenderedFrames>,
+    seq: Res<'w, FrameSeq>,
 }
 
 /// The assets a bake creates.
@@ -811,11 +847,28 @@ fn sync_styles(mut vl: ResMut<VectorLayers>, mut materials: ResMut<Assets<MapMat
 }
 
 /// Screenshots and the benchmark wait until every source's view is complete and uploaded.
-fn report_readiness(vl: Res<VectorLayers>, mut ready: ResMut<Readiness>) {
+fn report_readiness(
+    vl: Res<VectorLayers>,
+    map: Res<MapView>,
+    baking: Option<Res<bake::BakeTiles>>,
+    mut ready: ResMut<Readiness>,
+) {
     let settled =
         vl.arrived.is_empty() && vl.layers.iter().all(|l| l.error.is_some() || (l.info.is_some() && l.complete));
     if ready.vector_settled != settled {
         ready.vector_settled = settled;
+    }
+    // Every tile on screen that bakes at this scale is baked: the view draws as cheaply as it will.
+    let baked = !baking.is_some_and(|b| b.enabled)
+        || vl.layers.iter().all(|l| {
+            l.shown.iter().filter_map(|t| Some((t, l.tiles.get(t)?))).all(|(t, slot)| {
+                slot.entities.is_empty()
+                    || slot.bake.covers(map.scale, l.bake_epoch)
+                    || bake::bake_px(t.mercator_nw().2, map.scale).is_none()
+            })
+        });
+    if ready.vector_baked != baked {
+        ready.vector_baked = baked;
     }
     let reads = vl.requests();
     if ready.vector_reads != reads {

@@ -24,7 +24,7 @@ pub(super) fn app_at(specs: Vec<VectorSpec>, lon: f64, lat: f64, scale: f64) -> 
     app.insert_resource(map)
         .init_resource::<crate::app::view::PointerGesture>()
         .init_resource::<crate::app::view::UiCapture>()
-        .add_plugins(VectorPlugin { saved: specs.into_iter().map(OpenVector::new).collect() });
+        .add_plugins(VectorPlugin { saved: specs.into_iter().map(OpenVector::new).collect(), bake: true });
     app
 }
 
