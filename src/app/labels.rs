@@ -6,13 +6,18 @@ use geo::{Euclidean, Geometry, InteriorPoint, InterpolatableLine, Point};
 use crate::proj::LocalFrame;
 
 /// Where a feature's label goes, in local metres: a point inside polygons (of the largest part
-/// for multipolygons), the middle of lines, the point itself.
+/// for multipolygons, unless a part lies in that part's hole: a ring around its centre, as an
+/// imprecise mentioned place is drawn, is labelled at the centre), the middle of lines, the
+/// point itself.
 pub fn anchor(g: &Geometry<f64>, frame: &LocalFrame) -> Option<DVec2> {
-    use geo::Area;
+    use geo::{Area, Contains};
     let p: Point<f64> = match g {
         Geometry::MultiPolygon(m) => {
             let largest = m.0.iter().max_by(|a, b| a.unsigned_area().total_cmp(&b.unsigned_area()))?;
-            largest.interior_point()?
+            let holes: Vec<geo::Polygon<f64>> =
+                largest.interiors().iter().map(|h| geo::Polygon::new(h.clone(), vec![])).collect();
+            let centre = m.0.iter().find(|part| holes.iter().any(|h| h.contains(*part)));
+            centre.unwrap_or(largest).interior_point()?
         }
         Geometry::LineString(l) => l.point_at_ratio_from_start(&Euclidean, 0.5)?,
         Geometry::MultiLineString(m) => m.0.first()?.point_at_ratio_from_start(&Euclidean, 0.5)?,
@@ -79,6 +84,26 @@ mod tests {
         let bounds = Rect::new(0.0, 0.0, 200.0, 100.0);
         let cands = vec![c(10.0, 10.0, 5), c(20.0, 12.0, 1), c(100.0, 50.0, 3), c(190.0, 50.0, 0)];
         assert_eq!(place(&cands, bounds, 2.0), vec![1, 2]);
+    }
+
+    #[test]
+    fn a_ring_around_a_dot_is_labelled_at_the_dot() {
+        let square = |c: (f64, f64), r: f64| -> geo::LineString<f64> {
+            vec![(c.0 - r, c.1 - r), (c.0 + r, c.1 - r), (c.0 + r, c.1 + r), (c.0 - r, c.1 + r), (c.0 - r, c.1 - r)]
+                .into()
+        };
+        let c = (121.0, 31.5);
+        let ring = geo::Polygon::new(square(c, 0.2), vec![square(c, 0.19)]);
+        let dot = geo::Polygon::new(square(c, 0.003), vec![]);
+        let frame = LocalFrame::default();
+        let a = anchor(&Geometry::MultiPolygon(geo::MultiPolygon(vec![ring.clone(), dot])), &frame).expect("anchor");
+        let (lon, lat) = frame.unproject(a.x, a.y);
+        assert!((lon - c.0).abs() < 0.004 && (lat - c.1).abs() < 0.004, "at the dot: {lon} {lat}");
+        // Two parts side by side: the larger one, as before.
+        let beside = geo::Polygon::new(square((122.0, 31.5), 0.003), vec![]);
+        let a = anchor(&Geometry::MultiPolygon(geo::MultiPolygon(vec![ring, beside])), &frame).expect("anchor");
+        let (lon, _) = frame.unproject(a.x, a.y);
+        assert!((lon - c.0).abs() <= 0.21, "on the ring: {lon}");
     }
 
     #[test]

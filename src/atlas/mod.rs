@@ -566,27 +566,56 @@ impl Atlas {
 /// and `drawn_radius_m` says it was drawn smaller.
 pub const MAX_DRAWN_RADIUS_M: f64 = 30_000.0;
 
-/// A mentioned place as a feature: the line around a planning region's extent, or a 48-sided disc of its
-/// accuracy's radius (at least 300 m, so a precise point stays visible and clickable; at most
-/// [`MAX_DRAWN_RADIUS_M`]), carrying its names, level, code, source and its accuracy as the table
-/// gives it.
-fn mentioned_feature(p: &crate::gazetteer::Place, lon: f64, lat: f64, parent: Option<&str>) -> Feature {
+/// Positions less precise than this are drawn as a ring with a dot at the point instead of a
+/// filled disc: a dozen zones placed at their county's seat (±18-30 km) drew filled discs that
+/// covered the whole map of Suzhou in one tint, hid the precise places under them and took every
+/// click. A ring still says "somewhere in here"; the dot says where the point is.
+pub const RING_FROM_M: f64 = 5_000.0;
+/// The ring's width, as a share of its radius (a 30 km ring is 1.2 km wide).
+const RING_WIDTH: f64 = 0.04;
+/// The dot at an imprecise place's point: the size of the smallest disc.
+const DOT_RADIUS_M: f64 = 300.0;
+
+/// A closed 48-sided ring of radius `r_m` metres around a point (lon/lat).
+fn circle(lon: f64, lat: f64, r_m: f64) -> geo::LineString<f64> {
+    let (dx, dy) = (r_m / (111_320.0 * lat.to_radians().cos().max(0.01)), r_m / 110_540.0);
+    (0..=48)
+        .map(|k| {
+            let a = (k % 48) as f64 / 48.0 * std::f64::consts::TAU;
+            (lon + dx * a.cos(), lat + dy * a.sin())
+        })
+        .collect()
+}
+
+/// A mentioned place's shape: the line around a planning region's extent; a disc of its
+/// accuracy's radius (at least 300 m, so a precise point stays visible and clickable); above
+/// [`RING_FROM_M`], a ring of that radius (at most [`MAX_DRAWN_RADIUS_M`]) around a dot.
+fn mentioned_geometry(p: &crate::gazetteer::Place, lon: f64, lat: f64) -> (geo::Geometry<f64>, f64) {
     let accuracy = p.accuracy_m.unwrap_or(5_000.0);
-    let r = accuracy.clamp(300.0, MAX_DRAWN_RADIUS_M);
-    let (dx, dy) = (r / (111_320.0 * lat.to_radians().cos().max(0.01)), r / 110_540.0);
+    let r = accuracy.clamp(DOT_RADIUS_M, MAX_DRAWN_RADIUS_M);
     // A planning region is drawn as the line around its extent: a disc around the mean of 41
     // cities would show 长三角 as a spot near Liyang, and a filled hull would tint every map of
     // the region.
-    let ring: Vec<(f64, f64)> = if p.extent.len() >= 4 {
-        p.extent.iter().map(|&[x, y]| (x, y)).collect()
-    } else {
-        (0..=48)
-            .map(|k| {
-                let a = (k % 48) as f64 / 48.0 * std::f64::consts::TAU;
-                (lon + dx * a.cos(), lat + dy * a.sin())
-            })
-            .collect()
-    };
+    if p.extent.len() >= 4 {
+        let line: geo::LineString<f64> = p.extent.iter().map(|&[x, y]| (x, y)).collect();
+        return (geo::Geometry::LineString(line), r);
+    }
+    if accuracy <= RING_FROM_M {
+        return (geo::Geometry::Polygon(geo::Polygon::new(circle(lon, lat, r), vec![])), r);
+    }
+    // The ring's hole is wound the other way round, as GeoJSON wants.
+    let mut hole = circle(lon, lat, r * (1.0 - RING_WIDTH));
+    hole.0.reverse();
+    let ring = geo::Polygon::new(circle(lon, lat, r), vec![hole]);
+    let dot = geo::Polygon::new(circle(lon, lat, DOT_RADIUS_M), vec![]);
+    (geo::Geometry::MultiPolygon(geo::MultiPolygon(vec![ring, dot])), r)
+}
+
+/// A mentioned place as a feature (see [`mentioned_geometry`]), carrying its names, level, code,
+/// source and its accuracy as the table gives it.
+fn mentioned_feature(p: &crate::gazetteer::Place, lon: f64, lat: f64, parent: Option<&str>) -> Feature {
+    let accuracy = p.accuracy_m.unwrap_or(5_000.0);
+    let (geometry, r) = mentioned_geometry(p, lon, lat);
     let mut extra = serde_json::Map::new();
     if let Some(code) = &p.admin_code {
         extra.insert("admin_code".into(), json!(code));
@@ -613,11 +642,7 @@ fn mentioned_feature(p: &crate::gazetteer::Place, lon: f64, lat: f64, parent: Op
         accuracy: crate::geodata::Accuracy::Metres(accuracy),
         source: p.source.clone(),
         extra,
-        geometry: if p.extent.is_empty() {
-            geo::Geometry::Polygon(geo::Polygon::new(geo::LineString::from(ring), vec![]))
-        } else {
-            geo::Geometry::LineString(geo::LineString::from(ring))
-        },
+        geometry,
     }
 }
 

@@ -390,6 +390,26 @@ fn mentioned_places_are_drawn_sized_by_accuracy_and_verdicts_are_saved_for_the_n
 }
 
 #[test]
+fn imprecise_places_are_rings_around_a_dot() {
+    let dir = temp_dir("rings");
+    std::fs::write(dir.join("plan.txt"), "张家港保税区与沙溪镇联动。\n").unwrap();
+    let atlas = Atlas::from_dir(&dir).unwrap();
+    let layer = atlas.layers.iter().find(|l| l.id == MENTIONED_LAYER).expect("a mentioned layer");
+    let zone = layer.features.iter().find(|f| f.id == "cn-320582403").expect("张家港保税区 drawn");
+    let Geometry::MultiPolygon(MultiPolygon(parts)) = &zone.geometry else { panic!("{:?}", zone.geometry) };
+    let point = Point::new(120.400780, 31.955240);
+    // ±6 km: a ring 6 km out, empty inside (a click there picks nothing), and a dot at the point.
+    assert!(!zone.geometry.contains(&Point::new(120.43, 31.955)), "3 km out: inside the ring's hole");
+    assert!(parts[1].contains(&point) && !parts[0].contains(&point));
+    let edge = Point::new(120.400780 + 5_950.0 / (111_320.0 * 31.955_f64.to_radians().cos()), 31.955240);
+    assert!(parts[0].contains(&edge), "the ring at the accuracy's radius");
+    // ±2 km: a disc, as before.
+    let shaxi = layer.features.iter().find(|f| f.id == "cn-320585101").expect("沙溪镇 drawn");
+    assert!(matches!(shaxi.geometry, Geometry::Polygon(_)));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn a_bad_gazetteer_names_its_file_and_the_rest_loads() {
     let dir = temp_dir("badgaz");
     std::fs::write(
