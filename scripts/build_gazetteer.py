@@ -142,7 +142,11 @@ DOCUMENTED_VARIANTS = {"320583": ["崑山"],
                        "320509105": ["吴江高新区", "吳江高新區", "吴江高新技术产业开发区"],
                        # and the codes' 太仓经济开发区 is the zone Taicang presents as 太仓高新区 (founded
                        # 1993, 116.74 km2: http://xiton123.com/taicang/zqzs/202002/23d2dc86c8ab47f8a745d4598cd263e8.shtml).
-                       "320585400": ["太仓高新区", "太倉高新區", "太仓高新技术产业开发区"]}
+                       "320585400": ["太仓高新区", "太倉高新區", "太仓高新技术产业开发区"],
+                       # The bonded port area (保税港区, 2008) is the bonded zone's port part and
+                       # reports name the zone by it (http://jiangsu.chinadaily.com.cn/zhangjiagang/
+                       # 2023-09/01/c_915802.htm: "Zhangjiagang Bonded Zone ... bonded port since 2008").
+                       "320582403": ["张家港保税港区", "張家港保稅港區"]}
 
 # Former names of the region's districts that older reports use, from each district's history
 # (zh.wikipedia, 历史沿革): 吴江市 became 吴江区 in 2012, 通州市 Nantong's 通州区 in 2009; Shanghai's

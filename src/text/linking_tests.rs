@@ -94,6 +94,15 @@ fn regions_cities_and_zones_link() {
 }
 
 #[test]
+fn the_port_zones_link_by_the_names_reports_give_them() {
+    let text = "张家港保税港区重点发展粮油中转；太仓港经济技术开发区与浮桥镇联动；统筹苏州内河港发展。";
+    assert_eq!(linked(text, "张家港保税港区").as_deref(), Some("cn-320582403"));
+    assert_eq!(linked(text, "太仓港经济技术开发区").as_deref(), Some("taicang-port"));
+    assert_eq!(linked(text, "苏州内河港").as_deref(), Some("inland-ports"));
+    assert_eq!(linked("太倉港經開區", "太倉港經開區").as_deref(), Some("taicang-port"));
+}
+
+#[test]
 fn far_places_need_evidence() {
     // 鼓楼 is a district of Nanjing, Xuzhou, Fuzhou and Kaifeng: a bare 鼓楼 is a drum tower.
     assert_eq!(linked("古城鼓楼修缮完成", "鼓楼"), None);
