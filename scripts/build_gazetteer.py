@@ -118,9 +118,34 @@ ORDINARY_WORDS = {
     "城关", "城厢", "城郊",
 }
 
+# Short forms of far prefecture-level cities that are everyday words in reports, where the city
+# is seldom meant. Prefectures' short forms are otherwise exempt from the common-word flags (南京,
+# 武汉 and 合肥 are what jieba counts most of those words as), so these are named one by one.
+# Flagged, they link only with evidence (山东日照, 日照市, or the city named elsewhere).
+FAR_CITY_WORDS = {
+    "来宾": "guests (各位来宾, in every meeting report)",
+    "日照": "sunlight (日照间距, 日照时数, in every residential plan)",
+    "安康": "well-being (平安安康)",
+    "开封": "to unseal (开封后)",
+    "中山": "Sun Yat-sen's name (中山路, 中山公园, 中山医院 in most cities)",
+    "朝阳": "the morning sun (朝阳产业 'sunrise industries')",
+    "大同": "great harmony (世界大同, 大同小异)",
+    "长治": "lasting order (长治久安)",
+    "河源": "a river's source (河源保护)",
+    "大庆": "a grand celebration (举国大庆)",
+}
+
 # Documented traditional variants added as aliases by hand. 崑山 is Kunshan's traditional short form
 # (GeoNames 1785623 lists 崑山 and 崑山市). OpenCC already writes the full name 崑山市, but the short
 # form column is simplified only and the atlas's t2s fold table has no 崑 → 昆, so 崑山 is given here.
+# Towns the statistics codes leave out that lie on a county line as the outlines are drawn, and
+# the county a cited source gives them.
+TOWN_COUNTY = {"周庄镇": "320583"}
+TOWN_COUNTY_SOURCE = {
+    # The codes list Kunshan's 周庄 only under 昆山旅游度假区 (320583401), which is "周庄镇".
+    "周庄镇": "the codes' 昆山旅游度假区 (320583401) and zh.wikipedia 周庄镇 (昆山市)",
+}
+
 DOCUMENTED_VARIANTS = {"320583": ["崑山"],
                        # 虎丘区 and the Suzhou New District (苏州国家高新技术产业开发区) are one
                        # administration over one area ("苏州高新区、虎丘区"); reports name it either way.
@@ -792,7 +817,10 @@ def main():
     for p in places.values():
         for s in p.shorts:
             why = common_reason(s, p.level)
-            if why and p.level in ("province", "prefecture"):
+            if p.level == "prefecture" and s in FAR_CITY_WORDS:
+                p.flags[s] = f"an everyday word: {FAR_CITY_WORDS[s]}"
+                rep.flagged.append(f"{p.code} {p.name} ({p.level}): {s}: {p.flags[s]}")
+            elif why and p.level in ("province", "prefecture"):
                 rep.flag_exempt.append(f"{p.code} {p.name}: {s} ({why})")
             elif why:
                 p.flags[s] = why
@@ -1208,8 +1236,16 @@ def main():
             dist, town = (mine[0][0], mine[0][2]) if mine else (None, None)
             others = [places[c] for _, c in own[1:]]
             # Within the tolerance of two counties' outlines of one city (a town on the line, as
-            # the outlines are drawn): it hangs from the city, saying so.
-            if others and all(o.parent == county.parent for o in others):
+            # the outlines are drawn): it hangs from the city, saying so, unless a cited source
+            # says whose it is.
+            cited = TOWN_COUNTY.get(full)
+            if others and cited in {county.code, *(o.code for o in others)}:
+                county = places[cited]
+                mine = [n for n in near if n[2].parent == county.code]
+                dist, town = (mine[0][0], mine[0][2]) if mine else (None, None)
+                border = (f"on the border of {'、'.join(sorted({county.name, *(o.name for o in others)}))} "
+                          f"as the outlines are drawn; {county.name}'s by {TOWN_COUNTY_SOURCE[full]}")
+            elif others and all(o.parent == county.parent for o in others):
                 border = (f"on the border of {county.name} and {'、'.join(o.name for o in others)} "
                           f"as the outlines are drawn")
                 county = places[county.parent]

@@ -103,6 +103,17 @@ fn the_port_zones_link_by_the_names_reports_give_them() {
 }
 
 #[test]
+fn far_cities_whose_short_form_is_an_everyday_word_need_evidence() {
+    let text = "冬至日满窗日照不少于2小时。各位领导、各位来宾。中山医院扩建。朝阳产业。";
+    assert!(links(text).is_empty(), "{:?}", links(text));
+    assert_eq!(linked("山东省日照市港口", "日照市").as_deref(), Some("cn-3711"));
+    assert_eq!(linked("与山东日照合作", "日照").as_deref(), Some("cn-3711"), "after its province");
+    // A surname before a place's name and a report after it: a person (陈金泽作报告).
+    let t = "青浦区金泽镇建设。会议由陈金泽作报告。";
+    assert_eq!(links(t).iter().filter(|(_, id, _)| id == "cn-310118104").count(), 1, "{:?}", links(t));
+}
+
+#[test]
 fn far_places_need_evidence() {
     // 鼓楼 is a district of Nanjing, Xuzhou, Fuzhou and Kaifeng: a bare 鼓楼 is a drum tower.
     assert_eq!(linked("古城鼓楼修缮完成", "鼓楼"), None);
@@ -196,11 +207,12 @@ fn towns_the_statistics_codes_leave_out_link_from_geonames() {
     let text = "崑山市周莊鎮、錦溪鎮和淀山湖鎮共同打造水鄉古鎮群。";
     let ids: Vec<String> = links(text).into_iter().map(|(_, id, _)| id).collect();
     assert_eq!(ids, ["kunshan", "gn-1784074", "gn-8327965", "gn-7844460"], "{text}");
-    // 周庄 lies on the Kunshan-Wujiang line as the outlines are drawn: it hangs from the city.
+    // 周庄 lies on the Kunshan-Wujiang line as the outlines are drawn; the codes' own 昆山旅游度假区
+    // and its encyclopedia entry make it Kunshan's, so 崑山市周莊鎮 follows its parent.
     let g = &atlas().gazetteer;
     let zhouzhuang = g.get("gn-1784074").expect("added from GeoNames");
     assert!(zhouzhuang.admin_code.is_none() && zhouzhuang.source.contains("GeoNames"));
-    assert_eq!(zhouzhuang.parent.map(|p| g.places[p].id.as_str()), Some("suzhou"));
+    assert_eq!(zhouzhuang.parent.map(|p| g.places[p].id.as_str()), Some("kunshan"));
     // Their everyday-word short forms never link on their own (三甲镇, 渔港街道, 要塞镇).
     assert!(links("新建一所三甲医院，改造渔港码头，保护炮台要塞。").is_empty());
 }

@@ -643,12 +643,29 @@ const SURNAMES: &str = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高�
 
 /// What a person does in a report's sentences, right after their name.
 const PERSON_VERBS: &[&str] = &[
-    "主持", "指出", "强调", "表示", "要求", "出席", "参加", "讲话", "介绍", "会见", "调研", "一行", "说", "率队",
-    "带队", "陪同", "发言",
+    "主持",
+    "指出",
+    "强调",
+    "表示",
+    "要求",
+    "出席",
+    "参加",
+    "讲话",
+    "介绍",
+    "会见",
+    "调研",
+    "一行",
+    "说",
+    "率队",
+    "带队",
+    "陪同",
+    "发言",
+    "作报告",
+    "做报告",
 ];
 
 /// The first characters of [`ADDRESSES`] and [`PERSON_VERBS`].
-const PERSON_CUES: &str = "同先女老师主指强表要出参讲介会调一说等率带陪发";
+const PERSON_CUES: &str = "同先女老师主指强表要出参讲介会调一说等率带陪发作做";
 
 /// Whether a name in `window[start..end]` is part of a person's name by what follows it: one more
 /// character and a verb (曹路宝主持: a surname-led name and its last character), what only a
