@@ -114,6 +114,14 @@ fn far_cities_whose_short_form_is_an_everyday_word_need_evidence() {
 }
 
 #[test]
+fn jiangsus_parts_link_as_regions_but_not_inside_words() {
+    let text = "苏南地区与苏北、苏中协调发展，苏锡常都市圈率先。";
+    let ids: Vec<String> = links(text).into_iter().map(|(_, id, _)| id).collect();
+    assert_eq!(ids, ["region-sunan", "region-subei", "region-suzhong", "region-su-xi-chang"], "{text}");
+    assert!(links("位于江苏南部，江苏北部与江苏中部。").iter().all(|(_, id, _)| id == "jiangsu"));
+}
+
+#[test]
 fn far_places_need_evidence() {
     // 鼓楼 is a district of Nanjing, Xuzhou, Fuzhou and Kaifeng: a bare 鼓楼 is a drum tower.
     assert_eq!(linked("古城鼓楼修缮完成", "鼓楼"), None);
