@@ -119,6 +119,9 @@ fn jiangsus_parts_link_as_regions_but_not_inside_words() {
     let ids: Vec<String> = links(text).into_iter().map(|(_, id, _)| id).collect();
     assert_eq!(ids, ["region-sunan", "region-subei", "region-suzhong", "region-su-xi-chang"], "{text}");
     assert!(links("位于江苏南部，江苏北部与江苏中部。").iter().all(|(_, id, _)| id == "jiangsu"));
+    // Shanghai's free-trade special area, by the towns it covers; 临港 alone is any port-side area.
+    assert_eq!(linked("上海临港新片区与太仓港联动", "上海临港新片区").as_deref(), Some("region-lingang"));
+    assert!(linked("江阴临港开发区", "临港").is_none());
 }
 
 #[test]
