@@ -100,6 +100,8 @@ fn the_port_zones_link_by_the_names_reports_give_them() {
     assert_eq!(linked(text, "太仓港经济技术开发区").as_deref(), Some("taicang-port"));
     assert_eq!(linked(text, "苏州内河港").as_deref(), Some("inland-ports"));
     assert_eq!(linked("太倉港經開區", "太倉港經開區").as_deref(), Some("taicang-port"));
+    // Shanghai's deep-water port lies in Zhejiang, outside the towns' table: the atlas names it.
+    assert_eq!(linked("上海港洋山深水港区", "洋山深水港区").as_deref(), Some("yangshan-port"));
 }
 
 #[test]
