@@ -60,10 +60,10 @@ pub const BAKE_LAYER: usize = 31;
 const MAX_BAKE_PX: f64 = 1024.0;
 /// Tiles smaller than this are not worth a camera.
 const MIN_BAKE_PX: f64 = 32.0;
-/// Pixels baked in one frame while the view moves: about three zoom-13 tiles at 10 m/px. All
-/// nine tiles of a view at once make one frame of twice the usual cost; one a frame left the
-/// view's meshes on screen for nine frames.
-pub const BAKE_PX_PER_FRAME: u64 = 600_000;
+/// Pixels baked in one frame: two zoom-13 tiles at 10 m/px. All nine tiles of a view at once
+/// make one frame of twice the usual cost, three (a row panning brings in) one of 1.5 times and
+/// over 100 ms here; one a frame left the view's meshes on screen for nine frames.
+pub const BAKE_PX_PER_FRAME: u64 = 400_000;
 
 /// A tile's baked image, if any.
 #[derive(Default)]
