@@ -149,7 +149,10 @@ TOWN_COUNTY_SOURCE = {
 DOCUMENTED_VARIANTS = {"320583": ["崑山"],
                        # 虎丘区 and the Suzhou New District (苏州国家高新技术产业开发区) are one
                        # administration over one area ("苏州高新区、虎丘区"); reports name it either way.
-                       "320505": ["苏州高新区", "蘇州高新區", "苏州国家高新技术产业开发区"],
+                       "320505": ["苏州高新区", "蘇州高新區", "苏州国家高新技术产业开发区", "苏州新区", "蘇州新區"],
+                       # 新吴区 is run as one with the Wuxi high-tech zone ("区政合一") and was the
+                       # 无锡新区 until 2015 (http://chayujing.com/320214).
+                       "320214": ["无锡新区", "無錫新區"],
                        # Islands that are one township (长兴镇 is Changxing Island, 横沙乡 Hengsha
                        # Island) or most of a district (崇明岛): reports name the island.
                        "310151116": ["长兴岛", "長興島"],

@@ -237,6 +237,9 @@ fn zones_link_by_the_names_reports_give_them() {
     assert_eq!(linked("苏州高新区与浒墅关经开区联动", "苏州高新区").as_deref(), Some("huqiu"));
     assert_eq!(linked("苏州高新区与浒墅关经开区联动", "浒墅关经开区").as_deref(), Some("cn-320505400"));
     assert_eq!(linked("蘇州高新區科技城", "蘇州高新區").as_deref(), Some("huqiu"));
+    // The former names of districts run as one with a zone: 苏州新区 and 无锡新区 (新吴区 since 2015).
+    assert_eq!(linked("苏州新区与无锡新区合作", "苏州新区").as_deref(), Some("huqiu"));
+    assert_eq!(linked("苏州新区与无锡新区合作", "无锡新区").as_deref(), Some("cn-320214"));
 }
 
 #[test]
