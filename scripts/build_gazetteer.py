@@ -118,11 +118,12 @@ ORDINARY_WORDS = {
     "城关", "城厢", "城郊",
 }
 
-# Short forms of far prefecture-level cities that are everyday words in reports, where the city
-# is seldom meant. Prefectures' short forms are otherwise exempt from the common-word flags (南京,
-# 武汉 and 合肥 are what jieba counts most of those words as), so these are named one by one.
-# Flagged, they link only with evidence (山东日照, 日照市, or the city named elsewhere).
-FAR_CITY_WORDS = {
+# Short forms that are everyday words in reports, where the place is seldom meant: far
+# prefecture-level cities (whose short forms are otherwise exempt from the common-word flags: 南京,
+# 武汉 and 合肥 are what jieba counts most of those words as), and the streets and towns of the
+# region that share them (Huzhou's 朝阳街道). Flagged, they link only with evidence (山东日照,
+# 日照市, or the place named elsewhere).
+EVERYDAY_NAME_WORDS = {
     "来宾": "guests (各位来宾, in every meeting report)",
     "日照": "sunlight (日照间距, 日照时数, in every residential plan)",
     "安康": "well-being (平安安康)",
@@ -820,8 +821,8 @@ def main():
     for p in places.values():
         for s in p.shorts:
             why = common_reason(s, p.level)
-            if p.level == "prefecture" and s in FAR_CITY_WORDS:
-                p.flags[s] = f"an everyday word: {FAR_CITY_WORDS[s]}"
+            if s in EVERYDAY_NAME_WORDS:
+                p.flags[s] = f"an everyday word: {EVERYDAY_NAME_WORDS[s]}"
                 rep.flagged.append(f"{p.code} {p.name} ({p.level}): {s}: {p.flags[s]}")
             elif why and p.level in ("province", "prefecture"):
                 rep.flag_exempt.append(f"{p.code} {p.name}: {s} ({why})")
