@@ -110,6 +110,9 @@ fn far_cities_whose_short_form_is_an_everyday_word_need_evidence() {
     assert!(links(text).is_empty(), "{:?}", links(text));
     assert_eq!(linked("山东省日照市港口", "日照市").as_deref(), Some("cn-3711"));
     assert_eq!(linked("与山东日照合作", "日照").as_deref(), Some("cn-3711"), "after its province");
+    assert_eq!(linked("与山东日照港合作", "日照").as_deref(), Some("cn-3711"), "its port, after its province");
+    assert!(linked("与日照港合作", "日照").is_none(), "an everyday word still needs evidence");
+    assert_eq!(linked("与南京港、青岛港合作", "南京").as_deref(), Some("cn-3201"), "a port named by its city");
     // A surname before a place's name and a report after it: a person (陈金泽作报告).
     let t = "青浦区金泽镇建设。会议由陈金泽作报告。";
     assert_eq!(links(t).iter().filter(|(_, id, _)| id == "cn-310118104").count(), 1, "{:?}", links(t));

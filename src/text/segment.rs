@@ -118,6 +118,9 @@ pub enum WordFit {
 /// let t = "沙溪和浏河两镇";
 /// assert_eq!(word_fit(t, "沙溪和".len(), "沙溪和浏河".len()), WordFit::Whole);
 /// ```
+/// What makes a port's name of a place's (simplified: the matcher's folded copy).
+const PORT_SUFFIXES: [&str; 3] = ["港", "港区", "港口"];
+
 pub fn word_fit(text: &str, start: usize, end: usize) -> WordFit {
     let (Some(before), Some(after)) = (text.get(..start), text.get(end..)) else { return WordFit::Split };
     let mut lo = start;
@@ -138,7 +141,10 @@ pub fn word_fit(text: &str, start: usize, end: usize) -> WordFit {
     let (s, e) = (start - lo, end - lo);
     let (mut starts, mut ends) = (s == 0, e == window.len());
     for t in jieba().cut(window, true) {
-        if t.byte_start == s && t.byte_end == e {
+        // A port named by its place (南京港, 日照港: words in jieba's dictionary) is a mention
+        // of the place, as if the two were written apart.
+        let port = t.byte_start == s && window.get(e..t.byte_end).is_some_and(|rest| PORT_SUFFIXES.contains(&rest));
+        if t.byte_start == s && t.byte_end == e || port {
             return WordFit::Whole;
         }
         starts |= t.byte_start == s;
@@ -163,6 +169,7 @@ mod tests {
         assert_eq!(fit("沙溪和浏河两镇", "浏河"), WordFit::Whole);
         assert!(fit("到沙溪", "沙溪") >= WordFit::Bounded, "at the end of the text");
         assert_eq!(fit("沙溪", "沙溪"), WordFit::Whole, "the whole text");
+        assert_eq!(fit("与南京港合作", "南京"), WordFit::Whole, "a port named by its city");
     }
 
     #[test]
