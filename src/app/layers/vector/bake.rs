@@ -185,6 +185,13 @@ pub struct BakeTiles {
     pub proven: bool,
 }
 
+/// Pixels that may start baking this frame: none while the renderer lacks a pipeline (a bake
+/// then could come out empty), before the map's viewport is known, or while zooming (each step
+/// would bake tiles for a scale shown a moment); else [`BAKE_PX_PER_FRAME`].
+pub fn budget(pipelines_ready: bool, viewport_known: bool, zooming: bool) -> u64 {
+    if pipelines_ready && viewport_known && !zooming { BAKE_PX_PER_FRAME } else { 0 }
+}
+
 /// Which tiles bake first, most urgent first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Urgency {
@@ -393,6 +400,14 @@ mod tests {
         let mut b = Bake { state: State::Ready { quad, scale: 10.0, epoch: 0, unjudged: Some(8) } };
         assert_eq!(b.judge(|_| Some(false), &mut gone), Some(false));
         assert!(!b.covers(10.0, 0) && gone == [quad]);
+    }
+
+    #[test]
+    fn nothing_bakes_while_a_pipeline_compiles_the_viewport_is_unknown_or_the_map_zooms() {
+        assert_eq!(budget(true, true, false), BAKE_PX_PER_FRAME);
+        assert_eq!(budget(false, true, false), 0, "an image drawn now could come out empty");
+        assert_eq!(budget(true, false, false), 0);
+        assert_eq!(budget(true, true, true), 0, "a scale shown for a moment");
     }
 
     #[test]

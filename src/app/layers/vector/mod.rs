@@ -712,8 +712,11 @@ fn bake_tiles(
     {
         commands.entity(e).despawn();
     }
-    // None while the renderer lacks a pipeline: a bake then could come out empty.
-    let budget = if ready.pipelines_ready { bake::BAKE_PX_PER_FRAME } else { 0 };
+    let zooming = !bake::same_scale(map.scale, map.target_scale);
+    let budget = bake::budget(ready.pipelines_ready, map.viewport_known, zooming);
+    if budget == 0 {
+        return;
+    }
     // Tiles just arrived in the view first (hidden until baked), then those on screen as meshes,
     // then held tiles of the ring around the view; nearest first.
     let mut todo: Vec<(bake::Urgency, f64, usize, TileId, u64)> = Vec::new();
