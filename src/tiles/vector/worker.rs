@@ -55,6 +55,10 @@ pub struct Counters {
     pub fetched: AtomicUsize,
     /// Requests aborted because their tile left the view first.
     pub cancelled: AtomicUsize,
+    /// Reads the worker has seen end (done, failed or aborted): a tile's result reaches the app
+    /// a moment before its read is off the worker's books, and until then wanting the tile
+    /// again does not read it again.
+    pub settled: AtomicUsize,
 }
 
 pub struct VectorFetcher {
@@ -162,6 +166,7 @@ impl Reads {
         if let Some(key) = key {
             self.inflight.remove(&key);
         }
+        self.counters.settled.fetch_add(1, Ordering::Relaxed);
         if let Some(left) = self.first_view.as_mut() {
             *left = left.saturating_sub(1);
         }
