@@ -212,11 +212,28 @@ GENERIC_ZONE_TOKENS = sorted([
 # Zone suffixes and the abbreviations reports use for them, longest suffix first (the first that
 # ends a zone's name is used).
 ZONE_ABBREVIATIONS = [
+    ("新兴技术开发区", ["开发区"]),    # 漕河泾新兴技术开发区 → 漕河泾开发区
     ("高新技术产业开发区", ["高新区"]),
     ("经济技术开发区", ["经开区"]),
     ("经济开发区", ["经开区"]),
     ("开发区", ["经济技术开发区", "经开区"]),
 ]
+
+# Registry names that the generic-name rule qualifies with their county's (科教新城 → 太仓科教新城)
+# but that are the zone's own name in its county's reports: kept as short forms, marked as common
+# words, so they link only with their county in the passage or listed among its towns.
+OWN_GENERIC_NAMES = {
+    "科教新城": "Taicang's 科教新城, the unit's own registry name",
+    "环科园": "Yixing's 环科园 (中国宜兴环保科技工业园), the unit's own registry name",
+}
+
+# A zone named after a natural feature or landmark and a scenic suffix (双山岛旅游度假区, 茅山旅游度
+# 假区): reports name the zone by the feature, so the feature's name is a short form of the zone,
+# unless another place has it (阳澄湖, 太湖, 佘山镇's 佘山).
+SCENIC_SUFFIXES = ["风景名胜区", "旅游度假区", "度假区", "风景区", "旅游区", "景区"]
+SCENIC_FILLERS = ["生态", "休闲", "旅游"]
+# Feature names better known as another place's, outside the table (Hangzhou's 西溪湿地).
+SCENIC_NOT = {"西溪": "Hangzhou's 西溪 (西溪湿地) is the better-known place of that name"}
 
 # OpenCC s2t maps these simplified characters to a traditional one that is wrong in place names:
 # 里 (li, a neighbourhood or village; 同里, 里口) is not 裏 "inside"; 于 and 范 in place names are
@@ -673,6 +690,11 @@ def main():
             p.name = q + p.name
             p.notes.append(f"registry name {p.registry_name}, qualified with its county's name")
             rep.qualified.append(f"{p.code} {p.registry_name} -> {p.name}")
+            if p.registry_name in OWN_GENERIC_NAMES:
+                p.shorts.append(p.registry_name)
+                p.flags[p.registry_name] = OWN_GENERIC_NAMES[p.registry_name]
+                rep.qualified.append(f"{p.code} {p.name}: {p.registry_name} kept as a short form "
+                                     f"({OWN_GENERIC_NAMES[p.registry_name]})")
 
     # Reports write a zone by its usual abbreviation (常熟高新技术产业开发区 → 常熟高新区, 吴江经济
     # 技术开发区 → 吴江经开区), and the codes' bare 开发区 is the zone reports call 经济技术开发区
@@ -1438,6 +1460,36 @@ def main():
         places[g.code] = g
         by_level["region"].append(g)
         rep.regions.append(f"{g.code} {g.name}: {len(members)} members, {lon:.5f},{lat:.5f} ±{acc} m")
+
+    # --- scenic zones by their feature's name (双山岛 for 双山岛旅游度假区) --------------------------
+    # After the points are settled (the feature's name must not match a GeoNames town of that
+    # name elsewhere: 句容's 茅山镇) and the waters and regions are in (东太湖 is the lake's).
+    taken = {n for q in places.values() for n in (q.name, *q.shorts, *q.aliases)}
+    for p in by_level["zone"]:
+        suffix = next((x for x in SCENIC_SUFFIXES if p.name.endswith(x)), None)
+        if suffix is None:
+            continue
+        core = p.name[: -len(suffix)]
+        while any(core.endswith(f) for f in SCENIC_FILLERS):
+            core = core[: -len(next(f for f in SCENIC_FILLERS if core.endswith(f)))]
+        # 国家苏州太湖旅游度假区: the feature is what follows the state's and the city's names.
+        ancestors = [places[p.parent]] + ([places[places[p.parent].parent]] if places[p.parent].parent else [])
+        for prefix in ["国家"] + [n for a in ancestors for n in (a.name, *a.shorts)]:
+            if core.startswith(prefix):
+                core = core[len(prefix):]
+        if len(core) < 2 or generic(core):
+            continue
+        if core in taken or core in SCENIC_NOT:
+            why = SCENIC_NOT.get(core, "another place's name")
+            rep.zone_abbrev.append(f"{p.code} {p.name}: {core} left out, {why}")
+            continue
+        p.shorts.append(core)
+        taken.add(core)
+        why = common_reason(core, p.level)
+        if why:
+            p.flags[core] = why
+        rep.zone_abbrev.append(f"{p.code} {p.name}: {core} (short form, the feature it is named after"
+                               + (f"; a common word: {why})" if why else ")"))
 
     # --- villages: full names only, at their township's point ------------------------------------
     # Reports on the countryside name villages (永联村, 蒋巷村, 开弦弓村). The statistics codes list

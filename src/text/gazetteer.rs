@@ -58,6 +58,11 @@ pub struct Place {
     /// of [lon, lat]; empty for every other place, which is drawn from its point and accuracy.
     #[serde(skip)]
     pub extent: Vec<[f64; 2]>,
+    /// A feature's `parent` attribute (a place id, a division code or a unit's name), made
+    /// [`Place::parent`] once every place is known, so the atlas's and the planner's features
+    /// have the administrative parents that evidence and the place panel need.
+    #[serde(skip)]
+    pub feature_parent: Option<String>,
 }
 
 impl Place {
@@ -80,6 +85,7 @@ impl Place {
             note: String::new(),
             curated: true,
             extent: Vec::new(),
+            feature_parent: None,
         }
     }
 
@@ -162,6 +168,11 @@ pub struct PlaceEntry {
     /// The administrative parent: a place id or a division code (`320585` for Taicang).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent: Option<String>,
+    /// Short forms that, like 沙溪 for 沙溪镇, link only where the text around them agrees: the
+    /// parent named nearby, or the place the nearest of those the document names (虹桥 for the
+    /// Hongqiao hub, which Nantong and Minhang also have).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub short_forms: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -335,6 +346,11 @@ impl Gazetteer {
                     Accuracy::Schematic | Accuracy::Unstated => None,
                 };
                 p.source = f.source.clone();
+                p.feature_parent = match f.extra.get("parent") {
+                    Some(serde_json::Value::String(s)) if !s.trim().is_empty() => Some(s.trim().to_string()),
+                    Some(serde_json::Value::Number(n)) => Some(n.to_string()),
+                    _ => None,
+                };
                 places.push(p);
             }
         }
@@ -394,6 +410,7 @@ impl Gazetteer {
                 }
             }
         }
+        g.resolve_feature_parents();
         g.add_aliases(file, file_path, &fold, &mut errors);
         for (k, v) in &file.variants {
             let mut kc = k.chars();
@@ -512,6 +529,12 @@ impl Gazetteer {
             }
         }
         p.aliases.extend(e.aliases.iter().cloned());
+        for name in e.short_forms.iter().map(|n| n.trim()).filter(|n| !n.is_empty()) {
+            let short = ShortName { name: name.to_string(), common: false };
+            if !p.all_names().any(|x| x == name) && !p.short_names.contains(&short) {
+                p.short_names.push(short);
+            }
+        }
         if let Some(ll) = lon_lat {
             if !is_feature {
                 p.lon_lat = Some(ll);
@@ -525,6 +548,32 @@ impl Gazetteer {
             p.source = e.source.clone();
         }
         p.curated = true;
+    }
+
+    /// Features' own `parent` attributes, where nothing else gave the place a parent: by id,
+    /// division code, or the official name of exactly one place. One that names nothing is left
+    /// out quietly, as `check` reports it for the atlas's own layers.
+    fn resolve_feature_parents(&mut self) {
+        let pending: Vec<(usize, String)> = self
+            .places
+            .iter_mut()
+            .enumerate()
+            .filter_map(|(i, p)| p.feature_parent.take().filter(|_| p.parent.is_none()).map(|r| (i, r)))
+            .collect();
+        for (i, r) in pending {
+            let by_name = || {
+                let mut named =
+                    self.places.iter().enumerate().filter(|(_, q)| q.name_zh_hans == r || q.name_zh_hant == r);
+                match (named.next(), named.next()) {
+                    (Some((j, _)), None) => Some(j),
+                    _ => None,
+                }
+            };
+            let parent = self.position(&r).or_else(|| self.position(&format!("cn-{r}"))).or_else(by_name);
+            if parent != Some(i) {
+                self.places[i].parent = parent;
+            }
+        }
     }
 
     /// The file's `aliases`; one that is already another place's own name (an atlas feature's or
@@ -751,6 +800,37 @@ mod tests {
         let errors: Vec<_> = errors.into_iter().filter(|e| !e.is_warning()).collect();
         assert_eq!(errors.len(), 1);
         assert!(errors[0].to_string().contains("gaz.json: place #0 (\"empty\") has no names"), "{}", errors[0]);
+    }
+
+    #[test]
+    fn features_take_their_parent_attribute_and_entries_add_short_forms() {
+        let feature = |id: &str, name: &str, parent: &str| {
+            let mut p = Place::new(id.into());
+            p.name_zh_hans = name.into();
+            p.feature_parent = Some(parent.into());
+            p
+        };
+        let places = vec![
+            feature("hub", "虹桥国际开放枢纽", "shanghai"),
+            feature("park", "金仓湖公园", "太仓市"),
+            feature("lost", "某地", "nowhere"),
+        ];
+        let mut file = GazetteerFile {
+            places: vec![
+                place("taicang", "太倉市", "太仓市", "Taicang", &[]),
+                place("shanghai", "上海市", "上海市", "Shanghai", &[]),
+            ],
+            ..Default::default()
+        };
+        file.places.push(PlaceEntry { id: "hub".into(), short_forms: vec!["虹桥".into()], ..Default::default() });
+        let (g, _) = Gazetteer::build_from_places(places, &[], &file, Path::new("g.json"));
+        let parent = |id: &str| g.parent_name(g.position(id).expect(id)).map(str::to_string);
+        assert_eq!(parent("hub").as_deref(), Some("上海市"), "by id");
+        assert_eq!(parent("park").as_deref(), Some("太倉市"), "by name");
+        assert_eq!(parent("lost"), None, "a parent that names nothing is left out");
+        let hub = &g.places[g.position("hub").expect("hub")];
+        assert_eq!(hub.short_names, [ShortName { name: "虹桥".into(), common: false }]);
+        assert!(hub.aliases.is_empty(), "a short form is no alias: it links only with evidence");
     }
 
     #[test]

@@ -477,3 +477,42 @@ fn a_town_whose_short_form_is_a_common_noun_needs_its_county_or_a_sibling_beside
     assert_eq!(linked(text, "浮桥").as_deref(), Some("cn-320585103"), "{:?}", links(text));
     assert_eq!(linked("吴江区的桃源、七都、震泽三镇。", "桃源").as_deref(), Some("cn-320509109"));
 }
+
+#[test]
+fn a_name_coined_from_city_characters_inside_a_longer_one_is_no_mention() {
+    // 苏昆太高速 is the Suzhou-Kunshan-Taicang expressway, not the Kun-Tai zone (昆太).
+    assert!(linked("依托沪苏通铁路、苏昆太高速公路构建走廊", "昆太").is_none());
+    assert_eq!(linked("推进昆太协同发展", "昆太").as_deref(), Some("kuntai-zone"));
+    assert_eq!(linked("江苏昆山花桥", "昆山").as_deref(), Some("kunshan"), "昆山 is no coined name");
+}
+
+#[test]
+fn a_far_countys_short_name_links_beside_a_place_named_in_its_passage() {
+    // 靖江 (Taizhou) is beyond the region, across the Yangtze from Zhangjiagang.
+    assert_eq!(linked("张家港港与靖江港隔江相望", "靖江").as_deref(), Some("cn-321282"));
+    assert!(linked("学习靖江经验", "靖江").is_none(), "nothing near it is named");
+    // A place named elsewhere in the document is not enough: 江海联运 is river-sea shipping,
+    // though Zhongshan, next to Jiangmen's 江海区, is named.
+    let text = "中山市沙溪镇的服装企业。\n通州湾与吕四港作为江海联运的重要节点。";
+    assert!(links(text).iter().all(|(_, id, _)| id != "cn-440704"), "{:?}", links(text));
+}
+
+#[test]
+fn hongqiao_is_the_hub_where_shanghai_is_named_though_nantong_is_too() {
+    let text = "研究范围包括上海市嘉定区与南通市通州区。一核：虹桥—昆山—太仓—嘉定协同核心区。";
+    assert_eq!(linked(text, "虹桥").as_deref(), Some("hongqiao-hub"));
+    // With only Nantong named, Nantong's 虹桥街道.
+    assert_eq!(linked("南通市崇川区。虹桥片区改造。", "虹桥").as_deref(), Some("cn-320613005"));
+}
+
+#[test]
+fn zones_link_by_the_feature_or_own_name_reports_use() {
+    // A scenic zone by the island it is named after.
+    assert_eq!(linked("保护长江生态，推进双山岛生态修复", "双山岛").as_deref(), Some("cn-320582407"));
+    // The codes' 漕河泾新兴技术开发区 as reports write it.
+    assert_eq!(linked("以漕河泾开发区为支撑", "漕河泾开发区").as_deref(), Some("cn-310104501"));
+    // 科教新城 is Taicang's only with Taicang there: in the passage, or among its towns.
+    assert_eq!(linked("太仓市辖城厢镇和科教新城", "科教新城").as_deref(), Some("cn-320585403"));
+    assert_eq!(linked("中心城区（城厢、科教新城、陆渡）", "科教新城"), None, "no town of Taicang linked yet");
+    assert!(linked("建设科教新城", "科教新城").is_none(), "a generic phrase without its county");
+}

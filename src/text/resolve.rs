@@ -62,6 +62,9 @@ pub enum Reason {
     /// Several places of the region share the name; this one is nearest the document's other
     /// places.
     NearestToDocument { others: u16 },
+    /// A short name of a place beyond the region, close to a place named in the same passage
+    /// (靖江 across the river from 张家港).
+    NearNamedPlace { near: u32 },
     /// Several places share this full name and nothing in the text tells them apart.
     Ambiguous { others: u16 },
 }
@@ -95,6 +98,9 @@ impl Reason {
             Reason::Ambiguous { others } => {
                 format!("{} places have this name; nothing in the text tells which", others + 1)
             }
+            Reason::NearNamedPlace { near } => {
+                format!("short name; within {NEAR_NAMED_KM} km of {}, named in the same passage", name(near))
+            }
         }
     }
 
@@ -105,7 +111,7 @@ impl Reason {
             Reason::FullName | Reason::ParentNearby { .. } | Reason::FullFormInDocument => 0.9,
             Reason::ShortFormOfCity => 0.85,
             Reason::ParentInDocument { .. } | Reason::SiblingNearby { .. } => 0.8,
-            Reason::SiblingInDocument { .. } => 0.7,
+            Reason::SiblingInDocument { .. } | Reason::NearNamedPlace { .. } => 0.7,
             Reason::OnlyInRegion => 0.65,
             Reason::NearestToDocument { .. } => 0.45,
             Reason::Ambiguous { .. } => 0.3,
@@ -355,6 +361,12 @@ impl<'a> Resolver<'a> {
         if names_a_road(after) || self.names_a_person_here(r, text) {
             return true;
         }
+        let name = text.get(r.start..r.end).unwrap_or_default();
+        if inside_a_compound(text.get(..r.start).unwrap_or_default(), name, after)
+            && word_frequency(&self.m.fold().fold_str(name)) <= 1
+        {
+            return true;
+        }
         let g = self.g;
         // A village's 村 that starts a word (永联村民, 新桥村庄, 建设村级) is that word's, not the
         // name's end.
@@ -488,10 +500,15 @@ impl<'a> Resolver<'a> {
             }
             None
         };
-        let best = cands
-            .iter()
-            .filter_map(|c| evidence(c).map(|e| (c, e)))
-            .max_by(|a, b| a.1.confidence().total_cmp(&b.1.confidence()).then(b.0.kind.cmp(&a.0.kind)));
+        let best = cands.iter().filter_map(|c| evidence(c).map(|e| (c, e))).max_by(|a, b| {
+            // Equal evidence: the atlas's or the planner's own place (虹桥 for the Hongqiao hub,
+            // with 上海 and 南通 both named).
+            let curated = |c: &Candidate| g.places[c.place as usize].curated;
+            a.1.confidence()
+                .total_cmp(&b.1.confidence())
+                .then(b.0.kind.cmp(&a.0.kind))
+                .then(curated(a.0).cmp(&curated(b.0)))
+        });
         if let Some((c, reason)) = best {
             // A name that is also a word needs its county in the passage (松江 … 新桥); one of
             // the commonest words (合作, 建设: a thousand and more in jieba's corpus) needs its
@@ -566,6 +583,17 @@ impl<'a> Resolver<'a> {
             }
             [] => {}
         }
+        // A far place's short name, close to a place named in the same passage (靖江港 beside
+        // 张家港): the document as a whole is no such evidence, as one that names Zhongshan
+        // somewhere does not make 江海联运 its neighbour 江海区.
+        if let Some((c, near)) = usable
+            .iter()
+            .filter(|c| c.kind == NameKind::Short)
+            .filter_map(|c| self.nearest_named(c.place as usize, here).map(|n| (c, n)))
+            .min_by(|a, b| a.1.1.total_cmp(&b.1.1))
+        {
+            return pick(c.place as usize, Reason::NearNamedPlace { near: near.0 as u32 }, WordFit::Whole);
+        }
         // Several far places share a full name: linked, but marked for the planner to settle;
         // unless the name is also an everyday word or inside one (主城区 is no district 城区).
         let full: Vec<&Candidate> = usable.iter().copied().filter(|c| c.kind == NameKind::Full).collect();
@@ -582,14 +610,36 @@ impl<'a> Resolver<'a> {
 
     /// The candidate nearest `centre` (Suzhou when the document has no anchors with a position).
     fn nearest(&self, cands: &[&Candidate], centre: Option<[f64; 2]>) -> usize {
-        let [cx, cy] = centre.unwrap_or(SUZHOU);
-        let d = |c: &&Candidate| {
-            self.g.places[c.place as usize].lon_lat.map_or(f64::INFINITY, |[x, y]| {
-                let dx = (x - cx) * (cy.to_radians().cos());
-                dx * dx + (y - cy) * (y - cy)
-            })
-        };
+        let d = |c: &&Candidate| self.distance2(c.place as usize, centre);
         cands.iter().min_by(|a, b| d(a).total_cmp(&d(b))).map_or(0, |c| c.place as usize)
+    }
+
+    /// The place of `named` nearest `place`, if one lies within [`NEAR_NAMED_KM`], and how far,
+    /// in km.
+    fn nearest_named(&self, place: usize, named: &HashSet<usize>) -> Option<(usize, f64)> {
+        let [x, y] = self.g.places[place].lon_lat?;
+        named
+            .iter()
+            .filter(|&&p| p != place)
+            .filter_map(|&p| {
+                Some((p, self.g.places[p].lon_lat.or_else(|| self.g.places[p].bounds.map(|b| b.center().into()))?))
+            })
+            .map(|(p, [px, py])| {
+                let dx = (px - x) * y.to_radians().cos();
+                (p, (dx * dx + (py - y) * (py - y)).sqrt() * 111.32)
+            })
+            .filter(|&(_, km)| km <= NEAR_NAMED_KM as f64)
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+    }
+
+    /// Squared distance in degrees of latitude (longitude scaled) from a place to `centre`
+    /// (Suzhou when unknown); infinite for a place without a point.
+    fn distance2(&self, place: usize, centre: Option<[f64; 2]>) -> f64 {
+        let [cx, cy] = centre.unwrap_or(SUZHOU);
+        self.g.places[place].lon_lat.map_or(f64::INFINITY, |[x, y]| {
+            let dx = (x - cx) * (cy.to_radians().cos());
+            dx * dx + (y - cy) * (y - cy)
+        })
     }
 }
 
@@ -703,6 +753,28 @@ fn ends_with_admin_suffix(name: &str) -> bool {
     ["省", "市", "区", "區", "县", "縣", "镇", "鎮", "乡", "鄉", "街道", "旗"].iter().any(|s| name.ends_with(s))
 }
 
+/// One-character forms of the region's cities and provinces, from which reports coin names for
+/// what joins them (昆太 for Kunshan-Taicang, 苏锡常, 沪苏通), in both scripts.
+const CITY_CHARACTERS: &str = "沪滬苏蘇浙皖锡錫常通嘉湖甬杭宁寧扬揚泰盐鹽昆崑太张張";
+
+/// Whether a name coined from one-character city forms (昆太) is only part of a longer such name
+/// here (苏昆太高速: the Suzhou-Kunshan-Taicang expressway, not the Kun-Tai zone). The caller
+/// leaves alone a name that is also a dictionary word (太湖).
+///
+/// ```
+/// use port_atlas::text::resolve::inside_a_compound;
+/// assert!(inside_a_compound("依托苏", "昆太", "高速公路"));
+/// assert!(!inside_a_compound("推进", "昆太", "协同发展"));
+/// assert!(!inside_a_compound("江苏", "昆山", "花桥"), "昆山 is no coined name");
+/// ```
+pub fn inside_a_compound(before: &str, name: &str, after: &str) -> bool {
+    let coined = |c: char| CITY_CHARACTERS.contains(c);
+    let n = name.chars().count();
+    (2..=3).contains(&n)
+        && name.chars().all(coined)
+        && (before.chars().next_back().is_some_and(coined) || after.chars().next().is_some_and(coined))
+}
+
 /// Whether the text just before `start` is a title, so what follows is a person.
 fn after_title(folded: &str, start: usize) -> bool {
     folded.get(..start).is_some_and(|before| TITLES.iter().any(|t| before.ends_with(t)))
@@ -736,6 +808,10 @@ pub fn names_a_road(after: &str) -> bool {
     };
     next.is_none_or(|c| !not_a_road.contains(c))
 }
+
+/// How close a far place must be to one the document names for its short name to link: about
+/// the distance between neighbouring county seats.
+const NEAR_NAMED_KM: u32 = 50;
 
 /// Suzhou's centre: the prior for a document that names no place with a position.
 const SUZHOU: [f64; 2] = [120.62, 31.32];
