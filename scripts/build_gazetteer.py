@@ -219,6 +219,9 @@ ZONE_ABBREVIATIONS = [
     ("开发区", ["经济技术开发区", "经开区"]),
 ]
 
+# How far from its county's point a cited township point may lie where no outline checks it.
+CITED_REACH = 40000
+
 # Registry names that the generic-name rule qualifies with their county's (科教新城 → 太仓科教新城)
 # but that are the zone's own name in its county's reports: kept as short forms, marked as common
 # words, so they link only with their county in the passage or listed among its towns.
@@ -1145,6 +1148,20 @@ def main():
         county = places[c]
         extent[c] = max(extent[c], dist_m(county.lon, county.lat, e["longitude"], e["latitude"]) + ACC_GN)
     cited = load_township_points(os.path.join(repo, "geodata", "sources", "township-points.tsv"), places, rep)
+
+    def near_its_county(p, lon, lat):
+        """Where the atlas has no outline, a cited point must at least lie near its county's point
+        (many names repeat across China): within CITED_REACH, or 10 km beyond the county's
+        published reach or its farthest town that GeoNames places."""
+        county = places[p.parent]
+        reach = max(CITED_REACH, max(COUNTY_REACH.get(county.code, (0,))[0], extent[county.code]) + 10000)
+        d = dist_m(county.lon, county.lat, lon, lat)
+        if d > reach:
+            rep.outline_rejected.append(f"{p.code} {p.name} ({p.level}): cited point at {lon:.5f},{lat:.5f} is "
+                                        f"{d / 1000:.1f} km from the {county.name} point (more than "
+                                        f"{reach / 1000:.0f} km)")
+            return False
+        return True
     for p in towns:
         county = places[p.parent]
         if p.code in assigned:
@@ -1181,7 +1198,8 @@ def main():
                 rep.english_matched.append(f"{p.code} {p.name}: GeoNames {e['geonameid']} {e['name']} "
                                            f"(Chinese: {alts}), {d / 1000:.1f} km from the county point")
             rep.town_match[("full", "short", "English name")[rank]] += 1
-        elif p.code in cited and check(p, cited[p.code][0], cited[p.code][1], "cited point"):
+        elif p.code in cited and near_its_county(p, *cited[p.code][:2]) \
+                and check(p, cited[p.code][0], cited[p.code][1], "cited point"):
             # No GeoNames entry, but a page gives a point: the street's own, a former district's
             # (平江, 沧浪), or a landmark the page puts inside it.
             lon, lat, acc, src, what = cited[p.code]
@@ -1707,7 +1725,7 @@ class Report:
             [f"{l}: checked {self.outline_checked[l]}, no outline {self.outline_unchecked[l]}" for l in lv]
             + ["(each point is tested against its own outline, else its nearest ancestor's; more than "
                "1 km outside rejects it and the next source is tried)"])
-        sec("Points rejected by the outline check", self.outline_rejected)
+        sec("Points rejected by the outline check or too far from their county's point", self.outline_rejected)
         sec("Zones with generic names qualified by their county's name", self.qualified)
         sec("Zone abbreviations added as aliases", self.zone_abbrev)
         sec("Regions (level 'region'): the mean of their members' points; accuracy reaches every member", self.regions)
