@@ -116,6 +116,8 @@ GEO_CHARS = "城区镇乡村街港湾江河湖海山桥塘庄集关口心站场�
 ORDINARY_WORDS = {
     "新华", "团结", "民主", "幸福", "建设", "向阳", "红星", "先锋", "工农", "友好",
     "城关", "城厢", "城郊",
+    # "newly opened" (新开一条航线, 新开通): a verb phrase jieba does not list, so no frequency flags it
+    "新开",
 }
 
 # Short forms that are everyday words in reports, where the place is seldom meant: far

@@ -516,3 +516,30 @@ fn zones_link_by_the_feature_or_own_name_reports_use() {
     assert_eq!(linked("中心城区（城厢、科教新城、陆渡）", "科教新城"), None, "no town of Taicang linked yet");
     assert!(linked("建设科教新城", "科教新城").is_none(), "a generic phrase without its county");
 }
+
+#[test]
+fn towns_named_like_ordinary_words_need_evidence() {
+    // Each is a town or street of the region and an everyday word.
+    for text in [
+        "万里长江第一港。",
+        "严厉打击种植大麻。",
+        "古城宝塔修缮完成。",
+        "功在当代、利在千秋。",
+        "百步之内。",
+        "企业扬名海外。",
+    ] {
+        assert!(links(text).iter().all(|(_, id, _)| !id.starts_with("cn-3")), "{text}: {:?}", links(text));
+    }
+    // "Newly opened", though Nantong, whose development zone has a 新开街道, is named.
+    assert!(linked("南通市。盐城南洋机场新开太仓接驳专线。", "新开").is_none());
+    // With their county, they are places.
+    assert_eq!(linked("海盐县百步镇", "百步镇").as_deref(), Some("cn-330424102"));
+    assert_eq!(linked("海盐县百步、于城两镇", "百步").as_deref(), Some("cn-330424102"));
+}
+
+#[test]
+fn a_county_wins_its_own_towns_name_unless_the_text_says_town() {
+    assert_eq!(linked("盐城市东台条子泥湿地", "东台").as_deref(), Some("cn-320981"));
+    assert_eq!(linked("盐城市响水港与大丰港", "响水").as_deref(), Some("cn-320921"));
+    assert_eq!(linked("湖州市南浔古镇", "南浔").as_deref(), Some("cn-330503100"));
+}

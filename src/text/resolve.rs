@@ -18,7 +18,7 @@ use serde::Serialize;
 
 use crate::gazetteer::{Candidate, Gazetteer, Matcher, NameKind, RawMatch};
 use crate::text::region::Level;
-use crate::text::segment::{WINDOW_CHARS, WordFit, word_fit, word_frequency};
+use crate::text::segment::{WINDOW_CHARS, WordFit, ordinary_word, word_fit, word_frequency};
 
 /// jieba corpus count from which a short name is one of the commonest words of the language.
 const EVERYDAY: usize = 1000;
@@ -461,7 +461,16 @@ impl<'a> Resolver<'a> {
         // Right after its parent: 吴江区同里镇, 崑山市千燈鎮.
         if let Some((end, parent)) = prev
             && end == r.start
-            && let Some(c) = cands.iter().find(|c| c.place as usize != parent && g.is_within(c.place as usize, parent))
+            && let Some(c) = cands
+                .iter()
+                .filter(|c| c.place as usize != parent && g.is_within(c.place as usize, parent))
+                .reduce(|a, b| {
+                    // The first, unless a county and its own town share the name (湖州市南浔古镇).
+                    match self.county_before_its_town(a.place as usize, b.place as usize, text, r) {
+                        std::cmp::Ordering::Less => b,
+                        _ => a,
+                    }
+                })
         {
             return pick(c.place as usize, Reason::AfterParent { parent: parent as u32 }, WordFit::Bounded);
         }
@@ -502,12 +511,13 @@ impl<'a> Resolver<'a> {
         };
         let best = cands.iter().filter_map(|c| evidence(c).map(|e| (c, e))).max_by(|a, b| {
             // Equal evidence: the atlas's or the planner's own place (虹桥 for the Hongqiao hub,
-            // with 上海 and 南通 both named).
+            // with 上海 and 南通 both named), then a county before its town of the same name.
             let curated = |c: &Candidate| g.places[c.place as usize].curated;
             a.1.confidence()
                 .total_cmp(&b.1.confidence())
                 .then(b.0.kind.cmp(&a.0.kind))
                 .then(curated(a.0).cmp(&curated(b.0)))
+                .then_with(|| self.county_before_its_town(a.0.place as usize, b.0.place as usize, text, r))
         });
         if let Some((c, reason)) = best {
             // A name that is also a word needs its county in the passage (松江 … 新桥); one of
@@ -542,7 +552,15 @@ impl<'a> Resolver<'a> {
         // No evidence: full names link, short names by the region prior, everyday words never.
         let in_region = |c: &&Candidate| self.in_region[c.place as usize];
         let usable: Vec<&Candidate> = cands.iter().filter(|c| c.kind != NameKind::Common).collect();
-        let local: Vec<&Candidate> = usable.iter().copied().filter(in_region).collect();
+        // Without evidence, a town's short form that the dictionary has as an ordinary word
+        // (万里长江, 种植大麻, 利在千秋) is that word.
+        let ordinary = std::cell::OnceCell::new();
+        let word_not_town = |c: &&Candidate| {
+            c.kind == NameKind::Short
+                && matches!(g.places[c.place as usize].level, Some(Level::Township | Level::Zone | Level::Village))
+                && *ordinary.get_or_init(|| ordinary_word(window.get(start..end).unwrap_or_default()))
+        };
+        let local: Vec<&Candidate> = usable.iter().copied().filter(in_region).filter(|c| !word_not_town(c)).collect();
         let others = (cands.len() - 1).min(u16::MAX as usize) as u16;
         if let [only] = usable.as_slice()
             && only.kind == NameKind::Full
@@ -588,7 +606,7 @@ impl<'a> Resolver<'a> {
         // somewhere does not make 江海联运 its neighbour 江海区.
         if let Some((c, near)) = usable
             .iter()
-            .filter(|c| c.kind == NameKind::Short)
+            .filter(|c| c.kind == NameKind::Short && !in_region(c))
             .filter_map(|c| self.nearest_named(c.place as usize, here).map(|n| (c, n)))
             .min_by(|a, b| a.1.1.total_cmp(&b.1.1))
         {
@@ -621,15 +639,40 @@ impl<'a> Resolver<'a> {
         named
             .iter()
             .filter(|&&p| p != place)
-            .filter_map(|&p| {
-                Some((p, self.g.places[p].lon_lat.or_else(|| self.g.places[p].bounds.map(|b| b.center().into()))?))
-            })
+            .filter_map(|&p| Some((p, self.compact_position(p)?)))
             .map(|(p, [px, py])| {
                 let dx = (px - x) * y.to_radians().cos();
                 (p, (dx * dx + (py - y) * (py - y)).sqrt() * 111.32)
             })
             .filter(|&(_, km)| km <= NEAR_NAMED_KM as f64)
             .min_by(|a, b| a.1.total_cmp(&b.1))
+    }
+
+    /// Between a county and its own town of the same short name (东台市 and 东台镇, 南浔区 and
+    /// 南浔镇), the county, unless the words after it say town (南浔古镇): how `a` compares with
+    /// `b`, greater being preferred.
+    fn county_before_its_town(&self, a: usize, b: usize, text: &str, r: &RawMatch) -> std::cmp::Ordering {
+        use std::cmp::Ordering::{Equal, Greater, Less};
+        let town =
+            text.get(r.end..).is_some_and(|after| ["镇", "鎮", "古镇", "古鎮"].iter().any(|t| after.starts_with(t)));
+        let order = if self.g.is_within(b, a) {
+            Greater
+        } else if self.g.is_within(a, b) {
+            Less
+        } else {
+            return Equal;
+        };
+        if town { order.reverse() } else { order }
+    }
+
+    /// A place's point, or the centre of a feature no wider than a county (a port area along
+    /// 45 km of shore, not the Yangtze, whose centre says nothing about what lies near it).
+    fn compact_position(&self, place: usize) -> Option<[f64; 2]> {
+        let p = &self.g.places[place];
+        p.lon_lat.or_else(|| {
+            let b = p.bounds?;
+            (b.width().max(b.height()) < 0.6).then(|| b.center().into())
+        })
     }
 
     /// Squared distance in degrees of latitude (longitude scaled) from a place to `centre`
