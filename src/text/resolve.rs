@@ -62,8 +62,8 @@ pub enum Reason {
     /// Several places of the region share the name; this one is nearest the document's other
     /// places.
     NearestToDocument { others: u16 },
-    /// A short name of a place beyond the region, close to a place named in the same passage
-    /// (靖江 across the river from 张家港).
+    /// A short name of a place beyond the region, close to a place named beside it in the
+    /// passage (靖江 across the river from 张家港).
     NearNamedPlace { near: u32 },
     /// Several places share this full name and nothing in the text tells them apart.
     Ambiguous { others: u16 },
@@ -99,7 +99,7 @@ impl Reason {
                 format!("{} places have this name; nothing in the text tells which", others + 1)
             }
             Reason::NearNamedPlace { near } => {
-                format!("short name; within {NEAR_NAMED_KM} km of {}, named in the same passage", name(near))
+                format!("short name; within {NEAR_NAMED_KM} km of {}, named beside it", name(near))
             }
         }
     }
@@ -156,6 +156,8 @@ pub struct Resolver<'a> {
     scratch: std::cell::RefCell<Vec<u8>>,
     /// Word fits asked for, and how many of them were segmented anew.
     fit_counts: std::cell::Cell<(usize, usize)>,
+    /// [`ordinary_word`] per folded name (a few thousand names at most).
+    ordinary: std::cell::RefCell<rustc_hash::FxHashMap<Box<str>, bool>>,
 }
 
 /// Windows remembered per resolver before the memory is given back and it starts again.
@@ -178,7 +180,18 @@ impl<'a> Resolver<'a> {
             fits: Default::default(),
             scratch: Default::default(),
             fit_counts: Default::default(),
+            ordinary: Default::default(),
         }
+    }
+
+    /// [`ordinary_word`], remembered per name.
+    fn ordinary(&self, name: &str) -> bool {
+        if let Some(&o) = self.ordinary.borrow().get(name) {
+            return o;
+        }
+        let o = ordinary_word(name);
+        self.ordinary.borrow_mut().insert(name.into(), o);
+        o
     }
 
     /// (word fits asked for, segmentations run): how much the remembered windows saved.
@@ -300,10 +313,15 @@ impl<'a> Resolver<'a> {
         let mut here: HashSet<usize> = anchors.iter().flatten().map(|a| a.place).collect();
         let mut here_implied: HashSet<usize> = here.iter().flat_map(|&p| self.g.ancestors(p).skip(1)).collect();
         let mut prev: Option<(usize, usize)> = None;
-        for (r, anchor) in matches.iter().zip(anchors) {
+        // Each match's place so far (anchors, then what is resolved): a far place's short name
+        // looks at its neighbours in the passage, not at every place a long passage names.
+        let mut placed: Vec<Option<usize>> = anchors.iter().map(|a| a.map(|a| a.place)).collect();
+        for (i, (r, anchor)) in matches.iter().zip(anchors).enumerate() {
+            let around = &placed[i.saturating_sub(NEIGHBOURS)..(i + NEIGHBOURS + 1).min(placed.len())];
             let res = anchor
-                .or_else(|| self.weigh(r, text, prev, &here, &here_implied, cx))
+                .or_else(|| self.weigh(r, text, prev, &here, &here_implied, around, cx))
                 .filter(|x| !self.misplaced(r, text, prev, x.place));
+            placed[i] = res.map(|x| x.place);
             if let Some(x) = res {
                 prev = Some((r.end, x.place));
                 if here.insert(x.place) {
@@ -431,6 +449,7 @@ impl<'a> Resolver<'a> {
         prev: Option<(usize, usize)>,
         here: &HashSet<usize>,
         here_implied: &HashSet<usize>,
+        around: &[Option<usize>],
         cx: &DocumentContext,
     ) -> Option<Resolution> {
         let g = self.g;
@@ -558,7 +577,7 @@ impl<'a> Resolver<'a> {
         let word_not_town = |c: &&Candidate| {
             c.kind == NameKind::Short
                 && matches!(g.places[c.place as usize].level, Some(Level::Township | Level::Zone | Level::Village))
-                && *ordinary.get_or_init(|| ordinary_word(window.get(start..end).unwrap_or_default()))
+                && *ordinary.get_or_init(|| self.ordinary(window.get(start..end).unwrap_or_default()))
         };
         let local: Vec<&Candidate> = usable.iter().copied().filter(in_region).filter(|c| !word_not_town(c)).collect();
         let others = (cands.len() - 1).min(u16::MAX as usize) as u16;
@@ -601,13 +620,13 @@ impl<'a> Resolver<'a> {
             }
             [] => {}
         }
-        // A far place's short name, close to a place named in the same passage (靖江港 beside
-        // 张家港): the document as a whole is no such evidence, as one that names Zhongshan
-        // somewhere does not make 江海联运 its neighbour 江海区.
+        // A far place's short name, close to a place named beside it (靖江港 after 张家港港): the
+        // document as a whole is no such evidence, as one that names Zhongshan somewhere does
+        // not make 江海联运 its neighbour 江海区.
         if let Some((c, near)) = usable
             .iter()
             .filter(|c| c.kind == NameKind::Short && !in_region(c))
-            .filter_map(|c| self.nearest_named(c.place as usize, here).map(|n| (c, n)))
+            .filter_map(|c| self.nearest_named(c.place as usize, around).map(|n| (c, n)))
             .min_by(|a, b| a.1.1.total_cmp(&b.1.1))
         {
             return pick(c.place as usize, Reason::NearNamedPlace { near: near.0 as u32 }, WordFit::Whole);
@@ -634,10 +653,11 @@ impl<'a> Resolver<'a> {
 
     /// The place of `named` nearest `place`, if one lies within [`NEAR_NAMED_KM`], and how far,
     /// in km.
-    fn nearest_named(&self, place: usize, named: &HashSet<usize>) -> Option<(usize, f64)> {
+    fn nearest_named(&self, place: usize, named: &[Option<usize>]) -> Option<(usize, f64)> {
         let [x, y] = self.g.places[place].lon_lat?;
         named
             .iter()
+            .flatten()
             .filter(|&&p| p != place)
             .filter_map(|&p| Some((p, self.compact_position(p)?)))
             .map(|(p, [px, py])| {
@@ -653,15 +673,16 @@ impl<'a> Resolver<'a> {
     /// `b`, greater being preferred.
     fn county_before_its_town(&self, a: usize, b: usize, text: &str, r: &RawMatch) -> std::cmp::Ordering {
         use std::cmp::Ordering::{Equal, Greater, Less};
-        let town =
-            text.get(r.end..).is_some_and(|after| ["镇", "鎮", "古镇", "古鎮"].iter().any(|t| after.starts_with(t)));
-        let order = if self.g.is_within(b, a) {
+        // A county's town is its child: one step, where every tie between candidates passes.
+        let order = if self.g.places[b].parent == Some(a) {
             Greater
-        } else if self.g.is_within(a, b) {
+        } else if self.g.places[a].parent == Some(b) {
             Less
         } else {
             return Equal;
         };
+        let town =
+            text.get(r.end..).is_some_and(|after| ["镇", "鎮", "古镇", "古鎮"].iter().any(|t| after.starts_with(t)));
         if town { order.reverse() } else { order }
     }
 
@@ -812,8 +833,9 @@ const CITY_CHARACTERS: &str = "沪滬苏蘇浙皖锡錫常通嘉湖甬杭宁寧�
 /// ```
 pub fn inside_a_compound(before: &str, name: &str, after: &str) -> bool {
     let coined = |c: char| CITY_CHARACTERS.contains(c);
-    let n = name.chars().count();
-    (2..=3).contains(&n)
+    // Every match passes here: the first character turns nearly all of them away.
+    name.chars().next().is_some_and(coined)
+        && (6..=9).contains(&name.len())
         && name.chars().all(coined)
         && (before.chars().next_back().is_some_and(coined) || after.chars().next().is_some_and(coined))
 }
@@ -851,6 +873,9 @@ pub fn names_a_road(after: &str) -> bool {
     };
     next.is_none_or(|c| !not_a_road.contains(c))
 }
+
+/// Matches either side of a name whose places count as its neighbours in the passage.
+const NEIGHBOURS: usize = 8;
 
 /// How close a far place must be to one the document names for its short name to link: about
 /// the distance between neighbouring county seats.
