@@ -123,10 +123,13 @@ impl Atlas {
         self.applied_generation = linked.generation;
         let file = &self.gazetteer_path;
         self.diagnostics.extend(linked.errors.into_iter().map(|e| {
+            // The diagnostic names the file itself; the error's own text starts with it too.
+            let text = e.to_string();
+            let message = text.strip_prefix(&format!("{}: ", file.display())).unwrap_or(&text).to_string();
             if e.is_warning() {
-                Diagnostic::warning(file, Position::File, e.to_string())
+                Diagnostic::warning(file, Position::File, message)
             } else {
-                Diagnostic::error(file, Position::File, e.to_string())
+                Diagnostic::error(file, Position::File, message)
             }
         }));
         self.matcher = Arc::new(linked.matcher);

@@ -191,6 +191,8 @@ pub enum GazetteerError {
     BadPosition { path: PathBuf, index: usize, id: String, lon: f64, lat: f64 },
     #[error("{path}: aliases for {id:?}, which no layer or gazetteer place defines")]
     UnknownPlace { path: PathBuf, id: String },
+    #[error("{path}: place #{index} ({id:?}): its parent {parent:?} is no place's id or division code; it has none")]
+    UnknownParent { path: PathBuf, index: usize, id: String, parent: String },
     #[error(
         "{path}: alias {alias:?} of {id:?} is already the name of {other:?}; the alias is not used (to change {other:?}, give a place with that id)"
     )]
@@ -212,6 +214,7 @@ impl GazetteerError {
                 | GazetteerError::BadPosition { .. }
                 | GazetteerError::AliasCollision { .. }
                 | GazetteerError::UnknownVerdict { .. }
+                | GazetteerError::UnknownParent { .. }
         )
     }
 }
@@ -401,11 +404,13 @@ impl Gazetteer {
             if let Some(parent) = &e.parent
                 && let Some(i) = g.position(&e.id)
             {
-                g.places[i].parent = g.position(parent).or_else(|| g.position(&format!("cn-{parent}")));
+                g.places[i].parent = g.find_parent(parent).filter(|&p| p != i);
                 if g.places[i].parent.is_none() {
-                    errors.push(GazetteerError::UnknownPlace {
+                    errors.push(GazetteerError::UnknownParent {
                         path: err_path(),
-                        id: format!("{parent} (parent of place #{index})"),
+                        index,
+                        id: e.id.clone(),
+                        parent: parent.clone(),
                     });
                 }
             }
@@ -569,11 +574,19 @@ impl Gazetteer {
                     _ => None,
                 }
             };
-            let parent = self.position(&r).or_else(|| self.position(&format!("cn-{r}"))).or_else(by_name);
+            let parent = self.find_parent(&r).or_else(by_name);
             if parent != Some(i) {
                 self.places[i].parent = parent;
             }
         }
+    }
+
+    /// The place a `parent` reference names: an id, or a division code, which may be a regional
+    /// row's (`cn-320585`) or that of an atlas feature the row merged into (Taicang's `taicang`).
+    fn find_parent(&self, r: &str) -> Option<usize> {
+        self.position(r)
+            .or_else(|| self.position(&format!("cn-{r}")))
+            .or_else(|| self.places.iter().position(|p| p.admin_code.as_deref() == Some(r)))
     }
 
     /// The file's `aliases`; one that is already another place's own name (an atlas feature's or
@@ -831,6 +844,29 @@ mod tests {
         let hub = &g.places[g.position("hub").expect("hub")];
         assert_eq!(hub.short_names, [ShortName { name: "虹桥".into(), common: false }]);
         assert!(hub.aliases.is_empty(), "a short form is no alias: it links only with evidence");
+    }
+
+    #[test]
+    fn a_parent_by_division_code_finds_the_feature_its_row_merged_into() {
+        // The atlas's 太倉市 carries the regional row's code 320585 under its own id.
+        let mut taicang = Place::new("taicang".into());
+        taicang.name_zh_hans = "太仓市".into();
+        taicang.admin_code = Some("320585".into());
+        let mut loudong = place("loudong", "婁東街道", "娄东街道", "", &[]);
+        loudong.lon_lat = Some([121.13, 31.45]);
+        loudong.parent = Some("320585".into());
+        let mut lost = place("lost", "某地", "某地", "", &[]);
+        lost.lon_lat = Some([121.0, 31.0]);
+        lost.parent = Some("999999".into());
+        let file = GazetteerFile { places: vec![loudong, lost], ..Default::default() };
+        let (g, errors) = Gazetteer::build_from_places(vec![taicang], &[], &file, Path::new("g.json"));
+        assert_eq!(g.parent_name(g.position("loudong").unwrap()), Some("太仓市"));
+        let e: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+        assert_eq!(
+            e,
+            ["g.json: place #1 (\"lost\"): its parent \"999999\" is no place's id or division code; it has none"]
+        );
+        assert!(errors[0].is_warning(), "the place still loads");
     }
 
     #[test]

@@ -543,3 +543,18 @@ fn a_county_wins_its_own_towns_name_unless_the_text_says_town() {
     assert_eq!(linked("盐城市响水港与大丰港", "响水").as_deref(), Some("cn-320921"));
     assert_eq!(linked("湖州市南浔古镇", "南浔").as_deref(), Some("cn-330503100"));
 }
+
+#[test]
+fn airports_stations_and_crossings_link_by_the_names_reports_use() {
+    let text = "太仓至虹桥机场约50分钟，至浦东机场约90分钟；苏通大桥、苏州园区站。";
+    assert_eq!(linked(text, "虹桥机场").as_deref(), Some("hub-hongqiao-airport"));
+    assert_eq!(linked(text, "浦东机场").as_deref(), Some("hub-pudong-airport"), "not 浦东新区");
+    assert_eq!(linked(text, "苏通大桥").as_deref(), Some("hub-sutong-bridge"));
+    assert_eq!(linked(text, "苏州园区站").as_deref(), Some("hub-suzhou-sip-station"));
+    // 站稳 is "gain a foothold": the city, not its station.
+    assert_eq!(linked("企业在苏州站稳脚跟", "苏州").as_deref(), Some("suzhou"));
+    let a = atlas();
+    let hub = a.gazetteer.get("hub-hongqiao-airport").expect("the airport");
+    assert!(hub.lon_lat.is_some() && hub.accuracy_m.is_some() && hub.source.contains("wikipedia"));
+    assert_eq!(hub.parent.map(|p| a.gazetteer.places[p].id.as_str()), Some("shanghai"));
+}
