@@ -722,6 +722,28 @@ def main():
                         taken.add(a)
                         rep.zone_abbrev.append(f"{p.code} {p.name}: {a}")
                 break
+    # A zone registered under its city's and its county's names (南通市海门区经济技术开发区,
+    # 南通市海门区临江新区): reports drop the city, and often the county's suffix (海门经济技术开发区,
+    # 海门经开区, 海门临江新区). Specific to the zone, these always link.
+    for p in by_level["zone"]:
+        county = places[p.parent]
+        city = places.get(county.parent)
+        if city is None or not p.name.startswith(city.name + county.name):
+            continue
+        tail = p.name[len(city.name + county.name):]
+        if len(tail) < 2:
+            continue
+        forms = [county.name + tail] + [c + tail for c in county.shorts]
+        suffix, abbrevs = next(((x, f) for x, f in ZONE_ABBREVIATIONS if tail.endswith(x)), ("", []))
+        if suffix:
+            forms += [q + tail[: -len(suffix)] + f for q in [county.name, *county.shorts] for f in abbrevs]
+        for a in dict.fromkeys(forms):
+            if a in taken or a in p.aliases:
+                continue
+            p.aliases.append(a)
+            taken.add(a)
+            rep.zone_abbrev.append(f"{p.code} {p.name}: {a} (without its city's name)")
+
     # After its county's name a report drops it from the zone's (如东县洋口港开发区 for 如东洋口港
     # 经济开发区): the zone's own part and its abbreviations become short forms, which link only
     # with evidence (the county named before them, as here).

@@ -509,6 +509,9 @@ fn hongqiao_is_the_hub_where_shanghai_is_named_though_nantong_is_too() {
 fn zones_link_by_the_feature_or_own_name_reports_use() {
     // A scenic zone by the island it is named after.
     assert_eq!(linked("保护长江生态，推进双山岛生态修复", "双山岛").as_deref(), Some("cn-320582407"));
+    // The codes' 南通市海门区经济技术开发区 without the city, as reports write it.
+    assert_eq!(linked("推进海门经济技术开发区建设", "海门经济技术开发区").as_deref(), Some("cn-320614400"));
+    assert_eq!(linked("支持海门临江新区承接产业", "海门临江新区").as_deref(), Some("cn-320614414"));
     // The codes' 漕河泾新兴技术开发区 as reports write it.
     assert_eq!(linked("以漕河泾开发区为支撑", "漕河泾开发区").as_deref(), Some("cn-310104501"));
     // 科教新城 is Taicang's only with Taicang there: in the passage, or among its towns.
