@@ -561,3 +561,13 @@ fn airports_stations_and_crossings_link_by_the_names_reports_use() {
     assert!(hub.lon_lat.is_some() && hub.accuracy_m.is_some() && hub.source.contains("wikipedia"));
     assert_eq!(hub.parent.map(|p| a.gazetteer.places[p].id.as_str()), Some("shanghai"));
 }
+
+#[test]
+fn a_lake_listed_among_towns_of_its_namesakes_county_is_the_town() {
+    // 环淀山湖 is the lake; listed between Kunshan's 周庄 and Qingpu's 金泽, Kunshan's 淀山湖镇.
+    let text = "环淀山湖地区的锦溪、周庄、淀山湖、金泽共同打造水乡客厅。";
+    let ids: Vec<String> = links(text).into_iter().filter(|(t, _, _)| t == "淀山湖").map(|(_, id, _)| id).collect();
+    assert_eq!(ids, ["dianshan-lake", "gn-7844460"], "{:?}", links(text));
+    // Among waters, a water.
+    assert_eq!(linked("保护淀山湖、阳澄湖生态", "淀山湖").as_deref(), Some("dianshan-lake"));
+}

@@ -333,6 +333,40 @@ impl<'a> Resolver<'a> {
             out.push(res);
         }
         self.listed_before_a_sibling(text, matches, out);
+        self.water_listed_among_towns(text, matches, out);
+    }
+
+    /// A water that shares its name with a town (淀山湖 and 淀山湖镇, 阳澄湖 and 阳澄湖镇), listed
+    /// among towns of that town's county (锦溪、周庄、淀山湖、金泽), is the town.
+    fn water_listed_among_towns(&self, text: &str, matches: &[RawMatch], out: &mut [Option<Resolution>]) {
+        let g = self.g;
+        for i in 0..matches.len() {
+            let Some(x) = out[i] else { continue };
+            let w = &g.places[x.place];
+            if !(w.level == Some(Level::Water) || w.level.is_none() && w.layer.as_deref() == Some("water")) {
+                continue;
+            }
+            let r = &matches[i];
+            let sibling_county = |j: usize| -> Option<usize> {
+                let (a, b) = if j < i { (&matches[j], r) } else { (r, &matches[j]) };
+                if text.get(a.end..b.start) != Some("、") {
+                    return None;
+                }
+                let y = &g.places[out[j]?.place];
+                y.parent.filter(|_| y.level == Some(Level::Township))
+            };
+            let neighbours = [i.checked_sub(1), (i + 1 < matches.len()).then_some(i + 1)];
+            let Some((c, parent)) = neighbours.into_iter().flatten().filter_map(sibling_county).find_map(|parent| {
+                self.m.candidates(r).iter().find_map(|c| {
+                    let p = &g.places[c.place as usize];
+                    (p.level == Some(Level::Township) && p.parent == Some(parent)).then_some((c.place as usize, parent))
+                })
+            }) else {
+                continue;
+            };
+            let reason = Reason::SiblingNearby { parent: parent as u32 };
+            out[i] = Some(Resolution { place: c, confidence: reason.confidence(), reason });
+        }
     }
 
     /// A town's short form that is also a word, listed right before a town of the same county
