@@ -346,26 +346,12 @@ impl<'a> Resolver<'a> {
             if !(w.level == Some(Level::Water) || w.level.is_none() && w.layer.as_deref() == Some("water")) {
                 continue;
             }
-            let r = &matches[i];
-            let sibling_county = |j: usize| -> Option<usize> {
-                let (a, b) = if j < i { (&matches[j], r) } else { (r, &matches[j]) };
-                if text.get(a.end..b.start) != Some("、") {
-                    return None;
-                }
-                let y = &g.places[out[j]?.place];
-                y.parent.filter(|_| y.level == Some(Level::Township))
-            };
             let neighbours = [i.checked_sub(1), (i + 1 < matches.len()).then_some(i + 1)];
-            let Some((c, parent)) = neighbours.into_iter().flatten().filter_map(sibling_county).find_map(|parent| {
-                self.m.candidates(r).iter().find_map(|c| {
-                    let p = &g.places[c.place as usize];
-                    (p.level == Some(Level::Township) && p.parent == Some(parent)).then_some((c.place as usize, parent))
-                })
-            }) else {
-                continue;
-            };
-            let reason = Reason::SiblingNearby { parent: parent as u32 };
-            out[i] = Some(Resolution { place: c, confidence: reason.confidence(), reason });
+            if let Some(town) =
+                neighbours.into_iter().flatten().find_map(|j| self.listed_town(text, matches, out, i, j))
+            {
+                out[i] = Some(town);
+            }
         }
     }
 
@@ -373,35 +359,50 @@ impl<'a> Resolver<'a> {
     /// (浮桥、璜泾两镇), is a town too. The forward pass judged it before its neighbour was known
     /// and took it only after one; this pass walks back from each linked town.
     fn listed_before_a_sibling(&self, text: &str, matches: &[RawMatch], out: &mut [Option<Resolution>]) {
-        let g = self.g;
         for i in (0..matches.len().saturating_sub(1)).rev() {
-            let (r, next) = (&matches[i], &matches[i + 1]);
-            let (None, Some(n)) = (out[i], out[i + 1]) else { continue };
-            let q = &g.places[n.place];
-            let Some(parent) = q.parent.filter(|_| q.level == Some(Level::Township)) else { continue };
-            // Only the enumeration comma: after "，" a word may start a new clause (社会太平，元和…).
-            if text.get(r.end..next.start) != Some("、") {
+            if out[i].is_some() {
                 continue;
             }
-            let name = self.verdict_name(r, text);
-            let Some(c) = self.live(self.m.candidates(r), name.as_deref()).find(|c| {
-                let p = &g.places[c.place as usize];
-                p.level == Some(Level::Township) && p.parent == Some(parent)
-            }) else {
-                continue;
-            };
-            let place = c.place as usize;
+            let Some(town) = self.listed_town(text, matches, out, i, i + 1) else { continue };
+            let r = &matches[i];
             let mut buf = self.scratch.borrow_mut();
             let (window, start, end) = self.window(text, r, &mut buf);
             let fits = !after_title(window, start)
                 && word_frequency(window.get(start..end).unwrap_or_default()) < VERY_COMMON
                 && self.fit(window, start, end) >= WordFit::Bounded;
             drop(buf);
-            if fits && !self.misplaced(r, text, None, place) {
-                let reason = Reason::SiblingNearby { parent: parent as u32 };
-                out[i] = Some(Resolution { place, confidence: reason.confidence(), reason });
+            if fits && !self.misplaced(r, text, None, town.place) {
+                out[i] = Some(town);
             }
         }
+    }
+
+    /// Match `i` as a town of the county whose town match `j`, its neighbour in a list, was
+    /// linked to: only across the enumeration comma (after "，" a word may start a new clause:
+    /// 社会太平，元和…), and only if `i` names a town of that county.
+    fn listed_town(
+        &self,
+        text: &str,
+        matches: &[RawMatch],
+        out: &[Option<Resolution>],
+        i: usize,
+        j: usize,
+    ) -> Option<Resolution> {
+        let g = self.g;
+        let (a, b) = if j < i { (&matches[j], &matches[i]) } else { (&matches[i], &matches[j]) };
+        if text.get(a.end..b.start) != Some("、") {
+            return None;
+        }
+        let q = &g.places[out[j]?.place];
+        let parent = q.parent.filter(|_| q.level == Some(Level::Township))?;
+        let r = &matches[i];
+        let name = self.verdict_name(r, text);
+        let c = self.live(self.m.candidates(r), name.as_deref()).find(|c| {
+            let p = &g.places[c.place as usize];
+            p.level == Some(Level::Township) && p.parent == Some(parent)
+        })?;
+        let reason = Reason::SiblingNearby { parent: parent as u32 };
+        Some(Resolution { place: c.place as usize, confidence: reason.confidence(), reason })
     }
 
     /// Whether what the words around a match say rules out `place`: the name is a road's
